@@ -1,0 +1,97 @@
+package io.inflow.gpu.text;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A Hugging Face tokenizer ({@code tokenizer.json}) run through DJL's bundled native library, offline.
+ *
+ * <p>The tokenizer adds the model's special tokens and truncates to {@code maxTokens}; {@link Tokenized#truncated()}
+ * says when it did, so truncation is never silent. Instances are thread-safe for {@link #encode(String)} and own
+ * native memory: close them.
+ *
+ * <pre>{@code
+ * try (TextTokenizer tok = TextTokenizer.load(TokenizerSpec.ALL_MINILM_L6_V2, 256)) {
+ *     Tokenized t = tok.encode("A man is eating food.");   // [CLS] a man is eating food . [SEP]
+ * }
+ * }</pre>
+ */
+public final class TextTokenizer implements AutoCloseable {
+
+    /** Longest sequence any BERT-family model here accepts (position-embedding table size). */
+    public static final int MAX_SUPPORTED_TOKENS = 512;
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final TokenizerSpec spec;
+    private final int maxTokens;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, TokenizerSpec spec, int maxTokens) {
+        this.tokenizer = tokenizer;
+        this.spec = spec;
+        this.maxTokens = maxTokens;
+    }
+
+    /**
+     * Loads the tokenizer named by {@code spec} from the classpath.
+     *
+     * @param maxTokens sequence limit including special tokens, 2..{@value #MAX_SUPPORTED_TOKENS}
+     * @throws IllegalArgumentException when maxTokens is out of range or the resource is missing
+     */
+    public static TextTokenizer load(TokenizerSpec spec, int maxTokens) {
+        Objects.requireNonNull(spec, "spec");
+        if (maxTokens < 2 || maxTokens > MAX_SUPPORTED_TOKENS) {
+            throw new IllegalArgumentException("maxTokens must be between 2 and " + MAX_SUPPORTED_TOKENS
+                    + " (requested " + maxTokens + ")");
+        }
+        // DJL may otherwise try to reach its model zoo; everything we need is bundled.
+        System.setProperty("ai.djl.offline", "true");
+        ClassLoader loader = TextTokenizer.class.getClassLoader();
+        try (InputStream in = loader.getResourceAsStream(spec.resource())) {
+            if (in == null) {
+                throw new IllegalArgumentException("tokenizer resource '" + spec.resource() + "' for model '"
+                        + spec.modelName() + "' is not on the classpath; add the model jar "
+                        + spec.mavenCoordinates() + " as a dependency");
+            }
+            Map<String, String> options = Map.of(
+                    "addSpecialTokens", "true",
+                    "truncation", "true",
+                    "padding", "false",
+                    "maxLength", Integer.toString(maxTokens));
+            return new TextTokenizer(HuggingFaceTokenizer.newInstance(in, options), spec, maxTokens);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read tokenizer resource " + spec.resource(), e);
+        }
+    }
+
+    /** Tokenizes one text; never returns more than {@link #maxTokens()} ids. */
+    public Tokenized encode(String text) {
+        Encoding encoding = tokenizer.encode(text);
+        long[] ids = encoding.getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return new Tokenized(out, encoding.exceedMaxLength());
+    }
+
+    /** The sequence limit, special tokens included. */
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** What was loaded. */
+    public TokenizerSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
