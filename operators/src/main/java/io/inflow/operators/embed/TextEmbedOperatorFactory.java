@@ -1,0 +1,63 @@
+package io.inflow.operators.embed;
+
+import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.operators.batch.BatchingConfig;
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.SourcedText;
+
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.ChainingStrategy;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
+
+/**
+ * Creates {@link TextEmbedOperator}s with access to the task's mailbox (needed to return results to the task thread
+ * and to yield under back pressure).
+ *
+ * <pre>{@code
+ * texts.transform("embed", TypeInformation.of(EnrichedEvent.class),
+ *         new TextEmbedOperatorFactory(batching, TokenizerSpec.ALL_MINILM_L6_V2, 256, compute, EmbeddingEncoding.OMIT));
+ * }</pre>
+ */
+public final class TextEmbedOperatorFactory extends AbstractStreamOperatorFactory<EnrichedEvent>
+        implements OneInputStreamOperatorFactory<SourcedText, EnrichedEvent>, YieldingOperatorFactory<EnrichedEvent> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final BatchingConfig config;
+    private final TokenizerSpec tokenizer;
+    private final int maxTokens;
+    private final TextBatchCompute compute;
+    private final EmbeddingEncoding encoding;
+
+    public TextEmbedOperatorFactory(BatchingConfig config, TokenizerSpec tokenizer, int maxTokens,
+            TextBatchCompute compute, EmbeddingEncoding encoding) {
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.maxTokens = maxTokens;
+        this.compute = compute;
+        this.encoding = encoding;
+        this.chainingStrategy = ChainingStrategy.ALWAYS;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends StreamOperator<EnrichedEvent>> T createStreamOperator(
+            StreamOperatorParameters<EnrichedEvent> parameters) {
+        return (T) new TextEmbedOperator(parameters, config, tokenizer, maxTokens, compute, encoding);
+    }
+
+    @Override
+    public void setMailboxExecutor(MailboxExecutor mailboxExecutor) {
+        // the operator takes the executor from StreamOperatorParameters
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
+        return TextEmbedOperator.class;
+    }
+}
