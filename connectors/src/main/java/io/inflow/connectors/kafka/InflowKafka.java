@@ -1,0 +1,89 @@
+package io.inflow.connectors.kafka;
+
+import io.inflow.schemas.DeadLetterRecord;
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.RecordCodec;
+
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+
+/**
+ * Builds Inflow's Kafka sources and sinks from {@link KafkaSettings}.
+ *
+ * <pre>{@code
+ * KafkaSettings s = KafkaOptions.settings(config);
+ * DataStream<RawRecord> raw = env.fromSource(InflowKafka.rawSource(s, s.topics().text()),
+ *         WatermarkStrategy.noWatermarks(), "events.text");
+ * enriched.sinkTo(InflowKafka.enrichedSink(s));
+ * deadLetters.sinkTo(InflowKafka.deadLetterSink(s));
+ * }</pre>
+ */
+public final class InflowKafka {
+
+    private InflowKafka() {
+    }
+
+    /**
+     * A source that reads {@code topic} as {@link RawRecord}s, committed transactions only, offsets committed to
+     * the group on checkpoints.
+     */
+    public static KafkaSource<RawRecord> rawSource(KafkaSettings s, String topic) {
+        OffsetsInitializer start = switch (s.startingOffsets()) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED_OR_EARLIEST -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
+        Properties props = s.clientProperties();
+        props.setProperty("isolation.level", "read_committed");
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(s.bootstrapServers())
+                .setTopics(topic)
+                .setGroupId(s.groupId())
+                .setStartingOffsets(start)
+                .setProperties(props)
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    /** The sink of enriched events: key = event id, value = enriched JSON. */
+    public static KafkaSink<EnrichedEvent> enrichedSink(KafkaSettings s) {
+        String topic = s.topics().enriched();
+        KafkaRecordSerializationSchema<EnrichedEvent> serializer = (event, context, timestamp) ->
+                new ProducerRecord<>(topic, null, timestamp, event.id().getBytes(StandardCharsets.UTF_8),
+                        RecordCodec.encode(event));
+        return sink(s, serializer, "enriched");
+    }
+
+    /** The dead-letter sink: key = the original key, value = the dead-letter JSON (which holds the original value). */
+    public static KafkaSink<DeadLetterRecord> deadLetterSink(KafkaSettings s) {
+        String topic = s.topics().deadLetter();
+        KafkaRecordSerializationSchema<DeadLetterRecord> serializer = (record, context, timestamp) ->
+                new ProducerRecord<>(topic, null, timestamp, record.key(), RecordCodec.encode(record));
+        return sink(s, serializer, "dlq");
+    }
+
+    private static <T> KafkaSink<T> sink(KafkaSettings s, KafkaRecordSerializationSchema<T> serializer,
+            String name) {
+        Properties props = s.clientProperties();
+        props.setProperty("transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
+        props.putIfAbsent("linger.ms", "5");
+        props.putIfAbsent("compression.type", "lz4");
+        var builder = KafkaSink.<T>builder()
+                .setBootstrapServers(s.bootstrapServers())
+                .setRecordSerializer(serializer)
+                .setKafkaProducerConfig(props)
+                .setDeliveryGuarantee(s.deliveryGuarantee());
+        if (s.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            builder.setTransactionalIdPrefix(s.transactionalIdPrefix() + "-" + name);
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,117 @@
+package io.inflow.connectors.kafka;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Flink configuration keys for Inflow's Kafka connections: where the brokers are, the topics, and the delivery
+ * guarantee of the sinks. Extra client properties pass through with the prefix {@code inflow.kafka.properties.}
+ * (e.g. {@code inflow.kafka.properties.security.protocol: SSL}).
+ *
+ * <p>{@code KafkaSettings s = KafkaOptions.settings(flinkConfig);}
+ */
+public final class KafkaOptions {
+
+    /** Broker maximum for transactions (Kafka's transaction.max.timeout.ms default); a larger timeout is refused. */
+    public static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("inflow.kafka.bootstrap-servers")
+            .stringType().noDefaultValue()
+            .withDescription("Kafka bootstrap servers, host:port[,host:port]. Required.");
+
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("inflow.kafka.group-id")
+            .stringType().defaultValue("inflow-text")
+            .withDescription("Consumer group of the source (offsets are committed on checkpoints).");
+
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions
+            .key("inflow.kafka.starting-offsets").enumType(StartingOffsets.class)
+            .defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
+            .withDescription("Where a job without a checkpoint starts reading.");
+
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions
+            .key("inflow.kafka.delivery-guarantee").enumType(DeliveryGuarantee.class)
+            .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+            .withDescription("EXACTLY_ONCE (transactional sinks, needs checkpointing; consumers read with"
+                    + " isolation.level=read_committed) or AT_LEAST_ONCE (lower latency, duplicates after a"
+                    + " failure).");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions
+            .key("inflow.kafka.transactional-id-prefix").stringType().defaultValue("inflow")
+            .withDescription("Prefix of the sinks' transactional ids; must be unique per job on a Kafka cluster.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions
+            .key("inflow.kafka.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; at most the broker's"
+                    + " transaction.max.timeout.ms (15 min by default) and longer than the checkpoint interval.");
+
+    public static final ConfigOption<String> TOPIC_TEXT = topic("text-events", "events.text",
+            "Input: text events.");
+    public static final ConfigOption<String> TOPIC_IMAGE = topic("image-events", "events.image",
+            "Input: image events.");
+    public static final ConfigOption<String> TOPIC_CORPUS = topic("corpus", "corpus",
+            "Input: corpus upserts/deletes by doc id (compacted).");
+    public static final ConfigOption<String> TOPIC_ENRICHED = topic("enriched", "enriched",
+            "Output: enriched events.");
+    public static final ConfigOption<String> TOPIC_DLQ = topic("dead-letter", "dlq",
+            "Output: dead-letter records (original bytes, source offset, reason).");
+    public static final ConfigOption<String> TOPIC_TOPICS = topic("topic-trees", "topics",
+            "Output: density-tree snapshots.");
+
+    /** Prefix for pass-through Kafka client properties. */
+    public static final String PROPERTIES_PREFIX = "inflow.kafka.properties.";
+
+    private KafkaOptions() {
+    }
+
+    private static ConfigOption<String> topic(String name, String defaultTopic, String description) {
+        return ConfigOptions.key("inflow.topics." + name).stringType().defaultValue(defaultTopic)
+                .withDescription(description);
+    }
+
+    /** Where a job without a checkpoint starts. */
+    public enum StartingOffsets {
+        /** The group's committed offsets; the earliest offset for partitions without one. */
+        COMMITTED_OR_EARLIEST,
+        EARLIEST,
+        LATEST
+    }
+
+    /**
+     * Reads and validates the Kafka keys; errors say which key to change.
+     *
+     * @throws IllegalArgumentException on a missing bootstrap server list or an out-of-range timeout
+     */
+    public static KafkaSettings settings(ReadableConfig config) {
+        String bootstrap = config.getOptional(BOOTSTRAP_SERVERS).orElseThrow(() -> new IllegalArgumentException(
+                "'" + BOOTSTRAP_SERVERS.key() + "' is not set: give the Kafka bootstrap servers, e.g. -D"
+                        + BOOTSTRAP_SERVERS.key() + "=localhost:9092"));
+        if (bootstrap.isBlank() || !bootstrap.contains(":")) {
+            throw new IllegalArgumentException("'" + BOOTSTRAP_SERVERS.key() + "' must be host:port[,host:port]"
+                    + " (was '" + bootstrap + "')");
+        }
+        Duration timeout = config.get(TRANSACTION_TIMEOUT);
+        if (timeout.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0 || timeout.toMillis() < 1_000) {
+            throw new IllegalArgumentException("'" + TRANSACTION_TIMEOUT.key() + "' must be between 1 s and "
+                    + BROKER_MAX_TRANSACTION_TIMEOUT.toMinutes() + " min, the broker's transaction.max.timeout.ms"
+                    + " (was " + timeout + "); a larger value makes every transaction fail and the job restart"
+                    + " forever");
+        }
+        Map<String, String> all = config.toMap();
+        Properties extra = new Properties();
+        all.forEach((k, v) -> {
+            if (k.startsWith(PROPERTIES_PREFIX)) {
+                extra.setProperty(k.substring(PROPERTIES_PREFIX.length()), v);
+            }
+        });
+        return new KafkaSettings(bootstrap, config.get(GROUP_ID), config.get(STARTING_OFFSETS),
+                config.get(DELIVERY_GUARANTEE), config.get(TRANSACTIONAL_ID_PREFIX), timeout, extra,
+                new KafkaSettings.Topics(config.get(TOPIC_TEXT), config.get(TOPIC_IMAGE), config.get(TOPIC_CORPUS),
+                        config.get(TOPIC_ENRICHED), config.get(TOPIC_DLQ), config.get(TOPIC_TOPICS)));
+    }
+}

@@ -1,0 +1,62 @@
+package io.inflow.jobs.config;
+
+import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.connectors.kafka.KafkaSettings;
+import io.inflow.gpu.text.TextTokenizer;
+import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.operators.batch.BatchingConfig;
+import io.inflow.operators.batch.BatchingOptions;
+import io.inflow.operators.embed.EmbeddingEncoding;
+import io.inflow.schemas.Limits;
+
+import org.apache.flink.configuration.ReadableConfig;
+
+import java.time.Duration;
+
+/**
+ * Everything the text pipeline reads from the Flink configuration, validated at start: a bad value fails here with
+ * a message naming the key, long before any record is read.
+ *
+ * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
+ */
+public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TokenizerSpec model, int maxTokens,
+        EmbeddingEncoding encoding, Limits limits) {
+
+    public static PipelineSettings from(ReadableConfig config) {
+        KafkaSettings kafka = KafkaOptions.settings(config);
+        BatchingConfig batching = BatchingOptions.fromConfiguration(config);
+        TokenizerSpec model;
+        try {
+            model = TokenizerSpec.byName(config.get(PipelineOptions.TEXT_MODEL));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MODEL.key() + "': " + e.getMessage(), e);
+        }
+        int maxTokens = config.get(PipelineOptions.TEXT_MAX_TOKENS);
+        if (maxTokens < 2 || maxTokens > TextTokenizer.MAX_SUPPORTED_TOKENS) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MAX_TOKENS.key() + "' must be between 2"
+                    + " and " + TextTokenizer.MAX_SUPPORTED_TOKENS + " (was " + maxTokens + ")");
+        }
+        int longest = batching.buckets()[batching.buckets().length - 1];
+        if (maxTokens > longest) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MAX_TOKENS.key() + "' (" + maxTokens
+                    + ") exceeds the longest of '" + BatchingOptions.BUCKETS.key() + "' (" + longest
+                    + "): add a bucket of at least " + maxTokens + " or lower the token limit");
+        }
+        Limits defaults = Limits.defaults();
+        Limits limits;
+        try {
+            limits = new Limits(config.get(PipelineOptions.MAX_RECORD_BYTES), config.get(PipelineOptions.MAX_TEXT_BYTES),
+                    defaults.maxIdLength(), defaults.maxAttributes(), defaults.maxImageBytes());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + PipelineOptions.MAX_RECORD_BYTES.key() + "' / '"
+                    + PipelineOptions.MAX_TEXT_BYTES.key() + "': " + e.getMessage(), e);
+        }
+        return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
+                limits);
+    }
+
+    /** The checkpoint interval to use when the configuration sets none. */
+    public static Duration defaultCheckpointInterval(ReadableConfig config) {
+        return config.get(PipelineOptions.DEFAULT_CHECKPOINT_INTERVAL);
+    }
+}

@@ -1,0 +1,185 @@
+package io.inflow.jobs.embedded;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool$;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real single-node Kafka 4.2 broker (KRaft combined mode: broker and controller in one server), started in this
+ * JVM on loopback. Used by the demo and by the integration tests; it is the same broker code a Kafka cluster runs.
+ *
+ * <p>Storage is formatted on first start ({@code kafka-storage format}); with a given data directory the broker
+ * keeps its topics across restarts, otherwise a temporary directory is deleted on close.
+ *
+ * <pre>{@code
+ * try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(null)) {
+ *     String bootstrap = kafka.bootstrapServers();   // 127.0.0.1:<port>
+ * }
+ * }</pre>
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+
+    private final KafkaRaftServer server;
+    private final Path dataDir;
+    private final boolean deleteOnClose;
+    private final int port;
+
+    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, int port) {
+        this.server = server;
+        this.dataDir = dataDir;
+        this.deleteOnClose = deleteOnClose;
+        this.port = port;
+    }
+
+    /**
+     * Formats (if needed) and starts a broker, waiting until it answers.
+     *
+     * @param dataDir where the log lives; null for a temporary directory removed on {@link #close()}
+     */
+    public static EmbeddedKafkaBroker start(Path dataDir) {
+        long t0 = System.nanoTime();
+        boolean temp = dataDir == null;
+        try {
+            Path dir = temp ? Files.createTempDirectory("inflow-kafka-") : Files.createDirectories(dataDir);
+            int brokerPort = freePort();
+            int controllerPort = freePort();
+            Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort);
+            Path propsFile = dir.resolve("server.properties");
+            try (Writer w = Files.newBufferedWriter(propsFile)) {
+                props.store(w, "Inflow embedded Kafka broker (KRaft combined mode)");
+            }
+            format(propsFile);
+            KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            server.startup();
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temp, brokerPort);
+            broker.awaitReady();
+            LOG.info("Kafka broker up at {} in {} ms (data in {})", broker.bootstrapServers(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), dir);
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the embedded Kafka broker's directory", e);
+        }
+    }
+
+    static Properties brokerProperties(Path logDir, int brokerPort, int controllerPort) {
+        Properties p = new Properties();
+        p.setProperty("process.roles", "broker,controller");
+        p.setProperty("node.id", "1");
+        p.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:"
+                + controllerPort);
+        p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.setProperty("controller.listener.names", "CONTROLLER");
+        p.setProperty("inter.broker.listener.name", "PLAINTEXT");
+        p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.setProperty("log.dirs", logDir.toString());
+        // one node: every internal topic has replication 1, and few partitions keep start-up fast
+        p.setProperty("offsets.topic.replication.factor", "1");
+        p.setProperty("offsets.topic.num.partitions", "4");
+        p.setProperty("transaction.state.log.replication.factor", "1");
+        p.setProperty("transaction.state.log.min.isr", "1");
+        p.setProperty("transaction.state.log.num.partitions", "4");
+        p.setProperty("share.coordinator.state.topic.replication.factor", "1");
+        p.setProperty("share.coordinator.state.topic.min.isr", "1");
+        p.setProperty("group.initial.rebalance.delay.ms", "0");
+        p.setProperty("auto.create.topics.enable", "false");
+        p.setProperty("num.partitions", "1");
+        // the broker maximum the exactly-once sinks must stay under (Kafka's default, stated explicitly)
+        p.setProperty("transaction.max.timeout.ms", "900000");
+        return p;
+    }
+
+    private static void format(Path propsFile) {
+        String clusterId = Uuid.randomUuid().toString();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = StorageTool$.MODULE$.execute(new String[] {"format", "--cluster-id", clusterId, "--config",
+                propsFile.toString(), "--ignore-formatted"}, new PrintStream(out, true, StandardCharsets.UTF_8));
+        if (rc != 0) {
+            throw new IllegalStateException("kafka-storage format failed (" + rc + "): "
+                    + out.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void awaitReady() {
+        Properties p = new Properties();
+        p.setProperty("bootstrap.servers", bootstrapServers());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try (Admin admin = Admin.create(p)) {
+            while (true) {
+                try {
+                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                    return;
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("embedded Kafka broker did not answer within 60 s", e);
+                    }
+                    Thread.sleep(100);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for Kafka", e);
+        }
+    }
+
+    /** A free TCP port on loopback (the broker binds it right after). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    /** {@code 127.0.0.1:<port>}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The broker's data directory. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } finally {
+            if (deleteOnClose) {
+                deleteRecursively(dataDir);
+            }
+        }
+        LOG.info("Kafka broker stopped");
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("could not delete {}: {}", dir, e.toString());
+        }
+    }
+}
