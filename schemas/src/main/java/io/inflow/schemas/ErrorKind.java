@@ -1,0 +1,66 @@
+package io.inflow.schemas;
+
+import java.util.Locale;
+
+/**
+ * Why a record was rejected. The wire name (lower snake case) is what the dead-letter topic carries in
+ * {@code error.kind} and what metrics label rejections with.
+ *
+ * <p>{@code
+ * ErrorKind kind = ErrorKind.fromWireName("oversize_record"); // OVERSIZE_RECORD
+ * String wire = ErrorKind.INVALID_UTF8.wireName();           // "invalid_utf8"
+ * }
+ */
+public enum ErrorKind {
+    /** The record (or one of its fields) is larger than the configured limit. */
+    OVERSIZE_RECORD,
+    /** The Kafka value is null, empty or only whitespace. */
+    EMPTY_RECORD,
+    /** The bytes are not well-formed UTF-8. */
+    INVALID_UTF8,
+    /** The bytes are not one JSON object (syntax error, duplicate key, array, trailing data). */
+    MALFORMED_JSON,
+    /** A required field is absent. */
+    MISSING_FIELD,
+    /** A field has the wrong JSON type or violates its rule (length, range, format, combination). */
+    INVALID_FIELD,
+    /** The {@code type} field names a record type this reader does not accept. */
+    UNKNOWN_TYPE,
+    /** The {@code version} field is not a major version this reader understands. */
+    UNSUPPORTED_VERSION,
+    /** Tokenization of a valid record failed (set by the embedding stage, not by this module). */
+    TOKENIZE_FAILED,
+    /** Model computation on a valid record failed (set by the compute stage, not by this module). */
+    COMPUTE_FAILED;
+
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
+    /** Lower snake case name used on the wire, e.g. {@code "oversize_record"}. */
+    public String wireName() {
+        return wireName;
+    }
+
+    /**
+     * Parses a wire name.
+     *
+     * @throws IllegalArgumentException if the name is null or not a known wire name
+     */
+    public static ErrorKind fromWireName(String wireName) {
+        if (wireName != null) {
+            for (ErrorKind k : values()) {
+                if (k.wireName.equals(wireName)) {
+                    return k;
+                }
+            }
+        }
+        throw new IllegalArgumentException("unknown error kind '" + wireName + "', expected one of " + wireNames());
+    }
+
+    static String wireNames() {
+        StringBuilder sb = new StringBuilder("[");
+        for (ErrorKind k : values()) {
+            sb.append(sb.length() > 1 ? ", " : "").append(k.wireName);
+        }
+        return sb.append(']').toString();
+    }
+}
