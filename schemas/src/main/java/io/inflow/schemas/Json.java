@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -18,16 +17,15 @@ import java.nio.CharBuffer;
 import java.util.Map;
 
 /**
- * The shared, thread-safe Jackson setup. Reading: duplicate keys and trailing data are errors, decimals are
- * kept as BigDecimal (so a float is parsed once, from its text, and round-trips exactly). Writing: floats and
- * doubles in their shortest round-trip form (Schubfach).
+ * The shared, thread-safe Jackson setup. Reading: duplicate keys and trailing data are errors; the tree is built
+ * by {@link TreeReader}, which keeps decimals exact (so a float is parsed once, from its digits, and round-trips
+ * bit for bit). Writing: floats and doubles in their shortest round-trip form (Schubfach).
  */
 final class Json {
     static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                     .build())
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .build();
 
     private Json() {
@@ -65,7 +63,7 @@ final class Json {
         CharBuffer chars = Utf8.decode(value);
         JsonNode node;
         try (var parser = MAPPER.getFactory().createParser(chars.array(), chars.arrayOffset(), chars.remaining())) {
-            node = MAPPER.readTree(parser);
+            node = TreeReader.read(parser);
             if (node != null && parser.nextToken() != null) {
                 throw new RecordRejectedException(ErrorKind.MALFORMED_JSON,
                         "trailing data after the JSON object" + where(parser.currentLocation()));
