@@ -2,8 +2,10 @@ package io.inflow.schemas;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerationException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
@@ -24,6 +26,8 @@ import java.util.Map;
 final class Json {
     static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    // the record size limit bounds strings; Jackson's own 20M-char cap would only mask it
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
                     .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                     .build())
             .build();
@@ -42,6 +46,8 @@ final class Json {
             body.write(g);
             g.flush();
             return out.toByteArray();
+        } catch (JsonGenerationException e) {
+            throw new IllegalArgumentException("record cannot be written as JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("encoding to an in-memory buffer failed", e);
         }

@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
@@ -196,6 +197,42 @@ class InputDecoderTest {
     void attributesKeepWireOrder() throws Exception {
         TextEvent e = decoder.decodeText(utf8(text("\"id\":\"a\",\"text\":\"x\",\"attributes\":{\"z\":\"1\",\"a\":\"2\",\"m\":\"3\"}")));
         assertThat(e.attributes().keySet()).containsExactly("z", "a", "m");
+    }
+
+    @Test
+    void oneDecoderIsSharedSafelyByThreads() throws Exception {
+        byte[] good = RecordCodec.encode(Samples.text());
+        byte[] bad = {(byte) 0xC3, 0x28};
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                results.add(pool.submit(() -> {
+                    int ok = 0;
+                    for (int i = 0; i < 2000; i++) {
+                        ok += decoder.decode(good).equals(Samples.text()) ? 1 : 0;
+                        try {
+                            decoder.decode(bad);
+                        } catch (RecordRejectedException e) {
+                            ok += e.kind() == ErrorKind.INVALID_UTF8 ? 1 : 0;
+                        }
+                    }
+                    return ok;
+                }));
+            }
+            for (var r : results) {
+                assertThat(r.get()).isEqualTo(4000);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anUnpairedSurrogateIsEscapedOnWriteAndRejectedOnRead() {
+        byte[] wire = RecordCodec.encode(new TextEvent("a", "x\ud800", null, null, null));
+        assertThat(new String(wire, java.nio.charset.StandardCharsets.US_ASCII)).contains("\"text\":\"x\\uD800\"");
+        rejects(wire, ErrorKind.INVALID_FIELD).hasMessage("field 'text' has an unpaired surrogate at char index 1");
     }
 
     @Test
