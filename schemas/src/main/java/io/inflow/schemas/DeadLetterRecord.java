@@ -10,6 +10,8 @@ import java.util.Objects;
  * are not copied; {@code equals} and {@code hashCode} compare them by content.
  *
  * <p>{@code
+ * try {
+ *     out.collect(decoder.decode(value));
  * } catch (RecordRejectedException e) {
  *     byte[] dlq = RecordCodec.encode(DeadLetterRecord.of(source, key, value, e, "decode", now));
  * }

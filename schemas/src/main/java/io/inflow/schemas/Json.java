@@ -2,12 +2,13 @@ package io.inflow.schemas;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerationException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -18,17 +19,17 @@ import java.nio.CharBuffer;
 import java.util.Map;
 
 /**
- * The shared, thread-safe Jackson setup. Reading: duplicate keys and trailing data are errors, decimals are
- * kept as BigDecimal (so a float is parsed once, from its text, and round-trips exactly). Writing: floats and
- * doubles in their shortest round-trip form (Schubfach).
+ * The shared, thread-safe Jackson setup. Reading: duplicate keys and trailing data are errors; the tree is built
+ * by {@link TreeReader}, which keeps decimals exact (so a float is parsed once, from its digits, and round-trips
+ * bit for bit). Writing: floats and doubles in their shortest round-trip form (Schubfach).
  */
 final class Json {
     static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    // the record size limit bounds strings; Jackson's own 20M-char cap would only mask it
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
                     .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                     .build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .build();
 
     private Json() {
@@ -45,6 +46,8 @@ final class Json {
             body.write(g);
             g.flush();
             return out.toByteArray();
+        } catch (JsonGenerationException e) {
+            throw new IllegalArgumentException("record cannot be written as JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("encoding to an in-memory buffer failed", e);
         }
@@ -66,7 +69,7 @@ final class Json {
         CharBuffer chars = Utf8.decode(value);
         JsonNode node;
         try (var parser = MAPPER.getFactory().createParser(chars.array(), chars.arrayOffset(), chars.remaining())) {
-            node = MAPPER.readTree(parser);
+            node = TreeReader.read(parser);
             if (node != null && parser.nextToken() != null) {
                 throw new RecordRejectedException(ErrorKind.MALFORMED_JSON,
                         "trailing data after the JSON object" + where(parser.currentLocation()));

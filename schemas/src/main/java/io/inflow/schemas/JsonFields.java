@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -182,8 +181,7 @@ final class JsonFields {
             throw wrongType(name, "an object of strings", v);
         }
         Map<String, String> out = new LinkedHashMap<>(v.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isTextual()) {
                 throw wrongType(name + "." + e.getKey(), "a string", e.getValue());
             }

@@ -10,7 +10,8 @@ import java.util.List;
  * <p>Encoding never applies {@link Limits} (records are checked by their constructors) and omits absent optional
  * fields and empty collections; the dead-letter {@code key_b64}/{@code value_b64} are written as JSON null when
  * absent. Floats are written in the shortest form that parses back to the same float, so embeddings
- * round-trip bit for bit.
+ * round-trip bit for bit. Output is always valid UTF-8: an unpaired surrogate is written as a JSON escape
+ * sequence (which readers then reject).
  *
  * <p>Decoding checks the envelope and every field strictly, like {@link InputDecoder}, and throws
  * {@link RecordRejectedException} (never an unchecked exception) for bad input. Input {@link Limits} are not

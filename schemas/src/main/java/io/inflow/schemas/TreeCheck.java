@@ -1,8 +1,11 @@
 package io.inflow.schemas;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Structural check of a topic tree: unique ids, exactly one root, parents exist, no cycles. */
 final class TreeCheck {
@@ -32,18 +35,21 @@ final class TreeCheck {
                 return "node " + n.id() + " has parent " + n.parent() + ", which is not a node of this tree";
             }
         }
-        // With one root and existing parents, a node is in a cycle iff walking up never reaches the root.
-        Map<Integer, Boolean> reachesRoot = new HashMap<>(nodes.size() * 2);
+        // With one root and existing parents, a node is on a cycle iff walking up never reaches the root.
+        // Every node on a walk that ends at the root (or at a node known to reach it) is marked: linear time.
+        Set<Integer> reachesRoot = new HashSet<>(nodes.size() * 2);
+        List<Integer> walk = new ArrayList<>();
         for (TopicTreeRecord.Node n : nodes) {
-            int steps = 0;
+            walk.clear();
             int at = n.id();
-            while (at != TopicTreeRecord.NO_PARENT && !reachesRoot.containsKey(at)) {
-                if (++steps > nodes.size()) {
+            while (at != TopicTreeRecord.NO_PARENT && !reachesRoot.contains(at)) {
+                if (walk.size() > nodes.size()) {
                     return "node " + n.id() + " is on a parent cycle";
                 }
+                walk.add(at);
                 at = parentOf.get(at);
             }
-            reachesRoot.put(n.id(), Boolean.TRUE);
+            reachesRoot.addAll(walk);
         }
         return null;
     }

@@ -1,0 +1,202 @@
+package io.inflow.schemas;
+
+import static io.inflow.schemas.Samples.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The JSON Schema files are the contract for non-Java producers and consumers, so they must agree with the
+ * codec: encoder output validates, and each hand-written bad example fails both the schema and the Java decoder.
+ */
+class JsonSchemaConformanceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    private static final Map<String, JsonSchema> SCHEMAS = new HashMap<>();
+    private static final List<String> FILES = List.of("text-event", "image-event", "corpus-record", "enriched-event",
+            "dead-letter", "topic-tree");
+
+    private interface Decoder {
+        Object decode(byte[] value) throws RecordRejectedException;
+    }
+
+    private static final InputDecoder INPUT = new InputDecoder(Limits.defaults());
+    private static final Map<String, Decoder> DECODERS = Map.of(
+            "text-event", INPUT::decodeText,
+            "image-event", INPUT::decodeImage,
+            "corpus-record", INPUT::decodeCorpus,
+            "enriched-event", RecordCodec::decodeEnriched,
+            "dead-letter", RecordCodec::decodeDeadLetter,
+            "topic-tree", RecordCodec::decodeTopicTree);
+
+    private static synchronized JsonSchema schema(String name) {
+        return SCHEMAS.computeIfAbsent(name, n -> {
+            try (InputStream in = JsonSchemaConformanceTest.class.getResourceAsStream("json/" + n + ".schema.json")) {
+                assertThat(in).as("schema file %s", n).isNotNull();
+                return FACTORY.getSchema(in);
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
+    private static Set<ValidationMessage> validate(String schemaName, byte[] json) throws Exception {
+        return schema(schemaName).validate(JSON.readTree(json));
+    }
+
+    @Test
+    void schemaFilesAreValidDraft202012Schemas() throws Exception {
+        JsonSchema meta = FACTORY.getSchema(SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+        assertThat(meta.validate(JSON.readTree("{\"type\":5,\"required\":\"id\"}"))).as("meta-schema is live").isNotEmpty();
+        for (String name : FILES) {
+            JsonNode schemaJson;
+            try (InputStream in = getClass().getResourceAsStream("json/" + name + ".schema.json")) {
+                schemaJson = JSON.readTree(in);
+            }
+            assertThat(meta.validate(schemaJson)).as(name).isEmpty();
+            assertThat(schemaJson.get("$schema").asText()).isEqualTo("https://json-schema.org/draft/2020-12/schema");
+            assertThat(schemaJson.get("$id").asText()).endsWith("/" + name + ".schema.json");
+        }
+    }
+
+    static Stream<Arguments> encodedRecords() {
+        return Stream.of(
+                Arguments.of("text-event", RecordCodec.encode(Samples.text())),
+                Arguments.of("text-event", RecordCodec.encode(new TextEvent("m", "t", null, null, null))),
+                Arguments.of("image-event", RecordCodec.encode(Samples.inlineImage())),
+                Arguments.of("image-event", RecordCodec.encode(Samples.uriImage())),
+                Arguments.of("corpus-record", RecordCodec.encode(Samples.upsert())),
+                Arguments.of("corpus-record", RecordCodec.encode(Samples.delete())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedText())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
+                Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
+                Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
+                Arguments.of("topic-tree", RecordCodec.encode(Samples.topicTree())));
+    }
+
+    @ParameterizedTest(name = "{0} #{index}")
+    @MethodSource("encodedRecords")
+    void encoderOutputValidates(String schemaName, byte[] encoded) throws Exception {
+        assertThat(validate(schemaName, encoded)).isEmpty();
+        assertThat(DECODERS.get(schemaName).decode(encoded)).isNotNull();
+    }
+
+    static Stream<Arguments> validExamples() {
+        return Stream.of(
+                Arguments.of("text-event", "{\"type\":\"text\",\"version\":1,\"id\":\"msg-1\",\"text\":\"hello\",\"lang\":\"en\","
+                        + "\"event_time\":1732300000000,\"attributes\":{\"k\":\"v\"}}"),
+                Arguments.of("text-event", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"added_in_1_1\":{\"a\":[1]}}"),
+                Arguments.of("image-event", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_uri\":\"file:/d/i.png\",\"content_type\":\"image/png\"}"),
+                Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\"}"),
+                Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.text\",\"partition\":0,"
+                        + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"wyg=\",\"error\":{\"kind\":\"invalid_utf8\","
+                        + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("validExamples")
+    void handWrittenValidExamplesPassBoth(String schemaName, String json) throws Exception {
+        assertThat(validate(schemaName, utf8(json))).isEmpty();
+        assertThat(DECODERS.get(schemaName).decode(utf8(json))).isNotNull();
+    }
+
+    private static final String SRC = "\"source\":{\"topic\":\"events.text\",\"partition\":0,\"offset\":5,\"timestamp\":1}";
+    private static final String MODEL = "\"model\":{\"name\":\"m\",\"version\":\"1\"}";
+    private static final String ENRICHED = "{\"type\":\"enriched\",\"version\":1,\"id\":\"a\",\"input_type\":\"text\","
+            + SRC + "," + MODEL + ",\"truncated\":false,\"processed_at\":1";
+    private static final String DLQ = "{\"type\":\"dead_letter\",\"version\":1," + SRC + ",\"key_b64\":null,\"value_b64\":null,";
+    private static final String TREE = "{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"t\",\"window\":{\"start\":0,\"end\":10},"
+            + "\"created_at\":11," + MODEL + ",\"nodes\":";
+    private static final String ROOT = "{\"id\":0,\"parent\":-1,\"lambda\":0,\"size\":5,\"stability\":0,\"exemplars\":[]}";
+
+    static Stream<Arguments> invalidExamples() {
+        return Stream.of(
+                // text
+                Arguments.of("text-event", "number for id", "{\"type\":\"text\",\"version\":1,\"id\":42,\"text\":\"x\"}"),
+                Arguments.of("text-event", "empty id", "{\"type\":\"text\",\"version\":1,\"id\":\"\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "control char in id", "{\"type\":\"text\",\"version\":1,\"id\":\"a\\u0001b\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "id too long", "{\"type\":\"text\",\"version\":1,\"id\":\"" + "a".repeat(129) + "\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "missing text", "{\"type\":\"text\",\"version\":1,\"id\":\"a\"}"),
+                Arguments.of("text-event", "blank text", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\" \\n\\u3000\"}"),
+                Arguments.of("text-event", "empty text", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"\"}"),
+                Arguments.of("text-event", "version 2", "{\"type\":\"text\",\"version\":2,\"id\":\"a\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "type audio", "{\"type\":\"audio\",\"version\":1,\"id\":\"a\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "missing type", "{\"version\":1,\"id\":\"a\",\"text\":\"x\"}"),
+                Arguments.of("text-event", "lang sentence", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"lang\":\"English!\"}"),
+                Arguments.of("text-event", "negative event_time", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"event_time\":-1}"),
+                Arguments.of("text-event", "string event_time", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"event_time\":\"1\"}"),
+                Arguments.of("text-event", "null lang", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"lang\":null}"),
+                Arguments.of("text-event", "number attribute", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"attributes\":{\"k\":1}}"),
+                Arguments.of("text-event", "long attribute value", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"attributes\":{\"k\":\""
+                        + "v".repeat(1025) + "\"}}"),
+                // image
+                Arguments.of("image-event", "both sources", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_base64\":\"AAAA\",\"image_uri\":\"file:/a\"}"),
+                Arguments.of("image-event", "no source", "{\"type\":\"image\",\"version\":1,\"id\":\"i\"}"),
+                Arguments.of("image-event", "http uri", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_uri\":\"https://x/y.png\"}"),
+                Arguments.of("image-event", "not base64", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_base64\":\"ab$d\"}"),
+                Arguments.of("image-event", "bad content type", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_uri\":\"file:/a\",\"content_type\":\"png\"}"),
+                // corpus
+                Arguments.of("corpus-record", "delete with text", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"text\":\"x\"}"),
+                Arguments.of("corpus-record", "upsert without text", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\"}"),
+                Arguments.of("corpus-record", "unknown op", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"merge\",\"text\":\"x\"}"),
+                Arguments.of("corpus-record", "missing doc_id", "{\"type\":\"corpus\",\"version\":1,\"op\":\"delete\"}"),
+                // enriched
+                Arguments.of("enriched-event", "text without token_count", ENRICHED + "}"),
+                Arguments.of("enriched-event", "both embeddings", ENRICHED + ",\"token_count\":3,\"embedding\":[0.5],\"embedding_f16_b64\":\"ADg=\"}"),
+                Arguments.of("enriched-event", "string in embedding", ENRICHED + ",\"token_count\":3,\"embedding\":[\"0.5\"]}"),
+                Arguments.of("enriched-event", "negative token_count", ENRICHED + ",\"token_count\":-3}"),
+                Arguments.of("enriched-event", "score without label", ENRICHED + ",\"token_count\":3,\"scores\":[{\"score\":0.5}]}"),
+                Arguments.of("enriched-event", "input_type audio", ENRICHED.replace("\"input_type\":\"text\"", "\"input_type\":\"audio\"") + ",\"token_count\":1}"),
+                Arguments.of("enriched-event", "negative partition", ENRICHED.replace("\"partition\":0", "\"partition\":-1") + ",\"token_count\":1}"),
+                Arguments.of("enriched-event", "missing processed_at", ENRICHED.replace(",\"processed_at\":1", "") + ",\"token_count\":1}"),
+                // dead letter
+                Arguments.of("dead-letter", "unknown error kind", DLQ + "\"error\":{\"kind\":\"boom\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
+                Arguments.of("dead-letter", "missing stage", DLQ + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\"},\"failed_at\":1}"),
+                Arguments.of("dead-letter", "missing key_b64", DLQ.replace("\"key_b64\":null,", "")
+                        + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
+                Arguments.of("dead-letter", "number as value_b64", DLQ.replace("\"value_b64\":null", "\"value_b64\":12")
+                        + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
+                // topic tree
+                Arguments.of("topic-tree", "no root", TREE + "[{\"id\":0,\"parent\":1,\"lambda\":0,\"size\":5,\"stability\":0,\"exemplars\":[]}]}"),
+                Arguments.of("topic-tree", "two roots", TREE + "[" + ROOT + "," + ROOT.replace("\"id\":0", "\"id\":1") + "]}"),
+                Arguments.of("topic-tree", "no nodes", TREE + "[]}"),
+                Arguments.of("topic-tree", "negative lambda", TREE + "[" + ROOT.replace("\"lambda\":0", "\"lambda\":-1") + "]}"),
+                Arguments.of("topic-tree", "parent below -1", TREE + "[" + ROOT + ",{\"id\":1,\"parent\":-2,\"lambda\":1,\"size\":2,"
+                        + "\"stability\":0,\"exemplars\":[]}]}"),
+                Arguments.of("topic-tree", "exemplar not a string", TREE + "[" + ROOT.replace("[]", "[7]") + "]}"),
+                Arguments.of("topic-tree", "missing window", TREE.replace("\"window\":{\"start\":0,\"end\":10},", "") + "[" + ROOT + "]}"));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("invalidExamples")
+    void handWrittenInvalidExamplesFailBoth(String schemaName, String why, String json) throws Exception {
+        assertThat(validate(schemaName, utf8(json))).as("schema must reject: %s", why).isNotEmpty();
+        assertThatThrownBy(() -> DECODERS.get(schemaName).decode(utf8(json))).as("decoder must reject: %s", why)
+                .isInstanceOf(RecordRejectedException.class);
+    }
+
+    @Test
+    void structuralTreeRulesBeyondTheSchemaAreTheDecodersJob() throws Exception {
+        // A parent that does not exist passes the schema (it cannot express references) but not the decoder.
+        String orphan = TREE + "[" + ROOT + ",{\"id\":1,\"parent\":9,\"lambda\":1,\"size\":2,\"stability\":0,\"exemplars\":[]}]}";
+        assertThat(validate("topic-tree", utf8(orphan))).isEmpty();
+        assertThatThrownBy(() -> RecordCodec.decodeTopicTree(utf8(orphan))).isInstanceOf(RecordRejectedException.class);
+    }
+}

@@ -1,0 +1,109 @@
+package io.inflow.schemas;
+
+import static io.inflow.schemas.Samples.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** encode then decode gives back an equal record, for every record type. */
+class RecordCodecRoundTripTest {
+    private final InputDecoder decoder = new InputDecoder(Limits.defaults());
+
+    @Test
+    void textEvent() throws Exception {
+        TextEvent e = Samples.text();
+        assertThat(decoder.decode(RecordCodec.encode(e))).isEqualTo(e);
+        TextEvent minimal = new TextEvent("m", "t", null, null, null);
+        assertThat(new String(RecordCodec.encode(minimal), StandardCharsets.UTF_8))
+                .isEqualTo("{\"type\":\"text\",\"version\":1,\"id\":\"m\",\"text\":\"t\"}"); // absent fields omitted
+        assertThat(decoder.decodeText(RecordCodec.encode(minimal))).isEqualTo(minimal);
+    }
+
+    @Test
+    void imageEvents() throws Exception {
+        for (ImageEvent e : List.of(Samples.inlineImage(), Samples.uriImage())) {
+            assertThat(decoder.decode(RecordCodec.encode(e))).isEqualTo(e);
+        }
+    }
+
+    @Test
+    void corpusRecords() throws Exception {
+        for (CorpusRecord r : List.of(Samples.upsert(), Samples.delete())) {
+            assertThat(decoder.decodeCorpus(RecordCodec.encode(r))).isEqualTo(r);
+        }
+        assertThat(new String(RecordCodec.encode(Samples.delete()), StandardCharsets.UTF_8))
+                .isEqualTo("{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"doc-42\",\"op\":\"delete\"}");
+    }
+
+    @Test
+    void enrichedEvents() throws Exception {
+        for (EnrichedEvent e : List.of(Samples.enrichedText(), Samples.enrichedImage())) {
+            assertThat(RecordCodec.decodeEnriched(RecordCodec.encode(e))).isEqualTo(e);
+        }
+        EnrichedEvent bare = new EnrichedEvent("i", "image", Samples.SOURCE, Samples.MODEL, null, true, null, null,
+                null, null, null, 0);
+        assertThat(RecordCodec.decodeEnriched(RecordCodec.encode(bare))).isEqualTo(bare);
+    }
+
+    @Test
+    void deadLetters() throws Exception {
+        for (DeadLetterRecord r : List.of(Samples.deadLetter(), Samples.deadLetterNoKey())) {
+            assertThat(RecordCodec.decodeDeadLetter(RecordCodec.encode(r))).isEqualTo(r);
+        }
+        assertThat(new String(RecordCodec.encode(Samples.deadLetterNoKey()), StandardCharsets.UTF_8))
+                .contains("\"key_b64\":null,\"value_b64\":null");
+        DeadLetterRecord emptyKey = new DeadLetterRecord(Samples.SOURCE, new byte[0], utf8("x"), ErrorKind.COMPUTE_FAILED,
+                "", "compute", 0);
+        assertThat(RecordCodec.decodeDeadLetter(RecordCodec.encode(emptyKey))).isEqualTo(emptyKey);
+    }
+
+    @Test
+    void topicTree() throws Exception {
+        TopicTreeRecord t = Samples.topicTree();
+        assertThat(RecordCodec.decodeTopicTree(RecordCodec.encode(t))).isEqualTo(t);
+    }
+
+    @Test
+    void floatsRoundTripBitForBit() throws Exception {
+        long seed = System.nanoTime();
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] values = new float[4096];
+        for (int i = 0; i < values.length; i++) {
+            float f;
+            do {
+                f = Float.intBitsToFloat(random.nextInt()); // every exponent, subnormals included
+            } while (!Float.isFinite(f));
+            values[i] = f;
+        }
+        System.arraycopy(Samples.embedding(), 0, values, 0, Samples.embedding().length);
+        EnrichedEvent e = new EnrichedEvent("r", "text", Samples.SOURCE, Samples.MODEL, 1, false, null, values, null,
+                List.of(), Map.of(), 1);
+        float[] back = RecordCodec.decodeEnriched(RecordCodec.encode(e)).embedding();
+        for (int i = 0; i < values.length; i++) {
+            assertThat(Float.floatToRawIntBits(back[i])).as("seed %d, index %d, %s", seed, i, values[i])
+                    .isEqualTo(Float.floatToRawIntBits(values[i]));
+        }
+    }
+
+    @Test
+    void floatsAreWrittenInTheirShortestForm() {
+        EnrichedEvent e = new EnrichedEvent("r", "text", Samples.SOURCE, Samples.MODEL, 1, false, null,
+                new float[] {0.1f, 1.0f, -0.0f, 2.0E-45f, 1.0E10f}, null, List.of(), Map.of(), 1);
+        assertThat(new String(RecordCodec.encode(e), StandardCharsets.UTF_8))
+                .contains("\"embedding\":[0.1,1.0,-0.0,1.4E-45,1.0E10]");
+    }
+
+    @Test
+    void doublesRoundTripExactly() throws Exception {
+        double awkward = 0.1 + 0.2; // 0.30000000000000004
+        TopicTreeRecord t = new TopicTreeRecord("t", 0, 0, 0, Samples.MODEL, List.of(
+                new TopicTreeRecord.Node(0, -1, awkward, 1, Double.MIN_VALUE, "", List.of())));
+        TopicTreeRecord back = RecordCodec.decodeTopicTree(RecordCodec.encode(t));
+        assertThat(back.nodes().get(0).lambda()).isEqualTo(awkward);
+        assertThat(back.nodes().get(0).stability()).isEqualTo(Double.MIN_VALUE);
+    }
+}

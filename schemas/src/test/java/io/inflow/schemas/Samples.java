@@ -1,0 +1,87 @@
+package io.inflow.schemas;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** One realistic, valid instance of every record, and byte helpers. */
+final class Samples {
+    static final SourceRef SOURCE = new SourceRef("events.text", 3, 1_234_567L, 1_732_300_000_123L);
+    static final ModelRef MODEL = new ModelRef("all-minilm-l6-v2", "1.20.0-beta30");
+
+    private Samples() {
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Map<String, String> attrs() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("tenant", "acme");
+        m.put("channel", "support-chat");
+        return m;
+    }
+
+    static TextEvent text() {
+        return new TextEvent("msg-1", "A man is eating food. Ünïcödé and emoji \uD83C\uDF55 and \"quotes\"\n", "en",
+                1_732_300_000_000L, attrs());
+    }
+
+    static ImageEvent inlineImage() {
+        return new ImageEvent("img-1", "iVBORw0KGgo=", null, "image/png", 1_732_300_000_000L, Map.of("cam", "7"));
+    }
+
+    static ImageEvent uriImage() {
+        return new ImageEvent("img-2", null, "file:/data/images/img-2.jpg", null, null, Map.of());
+    }
+
+    static CorpusRecord upsert() {
+        return new CorpusRecord("doc-42", CorpusRecord.Op.UPSERT, "Flink runs stateful stream jobs.", attrs(),
+                1_732_300_000_000L);
+    }
+
+    static CorpusRecord delete() {
+        return new CorpusRecord("doc-42", CorpusRecord.Op.DELETE, null, Map.of(), null);
+    }
+
+    static float[] embedding() {
+        return new float[] {0.1f, -0.0f, 0.0f, 1e-45f, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE,
+                1f / 3f, (float) Math.PI, 16777217f, 1.0000001f, -2.5e-38f};
+    }
+
+    static EnrichedEvent enrichedText() {
+        float[] e = embedding();
+        return new EnrichedEvent("msg-1", "text", SOURCE, MODEL, 12, false, e.length, e, null, List.of(),
+                attrs(), 1_732_300_000_999L);
+    }
+
+    static EnrichedEvent enrichedImage() {
+        float[] e = {0.5f, -1.25f, 65504f, 6.1035156e-5f};
+        return new EnrichedEvent("img-1", "image", new SourceRef("events.image", 0, 0, -1),
+                new ModelRef("fashion-vit-tiny", "2025-01"), null, false, 4, null, Float16.encodeBase64(e),
+                List.of(new EnrichedEvent.Score("sneaker", 0.93), new EnrichedEvent.Score("sandal", 0.05)),
+                Map.of(), 1_732_300_001_000L);
+    }
+
+    static DeadLetterRecord deadLetter() {
+        return new DeadLetterRecord(SOURCE, utf8("msg-1"), new byte[] {(byte) 0xC3, 0x28, 0x00, (byte) 0xFF},
+                ErrorKind.INVALID_UTF8, "invalid UTF-8 at byte offset 0: 0xC3 0x28", "decode", 1_732_300_002_000L);
+    }
+
+    static DeadLetterRecord deadLetterNoKey() {
+        return new DeadLetterRecord(SOURCE, null, null, ErrorKind.EMPTY_RECORD, "record value is null", "decode",
+                1_732_300_002_000L);
+    }
+
+    static TopicTreeRecord topicTree() {
+        List<TopicTreeRecord.Node> nodes = List.of(
+                new TopicTreeRecord.Node(0, -1, 0.0, 120, 0.0, null, List.of()),
+                new TopicTreeRecord.Node(1, 0, 0.8125, 70, 3.25, "sports", List.of("msg-1", "msg-9")),
+                new TopicTreeRecord.Node(2, 0, 0.8125, 50, 2.1, "weather", List.of("msg-4")),
+                new TopicTreeRecord.Node(3, 1, 1.7, 30, 0.1, null, List.of("msg-11")));
+        return new TopicTreeRecord("tree-2024-11-22T18", 1_732_298_400_000L, 1_732_302_000_000L,
+                1_732_302_000_500L, MODEL, nodes);
+    }
+}
