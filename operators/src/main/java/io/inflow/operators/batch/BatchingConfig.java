@@ -40,7 +40,10 @@ public record BatchingConfig(int maxRecords, int maxTokens, Duration maxWait, in
 
     /** Defaults: 64 records, 8192 padded tokens, 50 ms, buckets 16..256, 2 batches in flight. */
     public static BatchingConfig defaults() {
-        return new BatchingConfig(64, 8192, Duration.ofMillis(50), new int[] {16, 32, 64, 128, 256}, 2);
+        return new BatchingConfig(BatchingOptions.MAX_RECORDS.defaultValue(), BatchingOptions.MAX_TOKENS.defaultValue(),
+                BatchingOptions.MAX_WAIT.defaultValue(),
+                BatchingOptions.BUCKETS.defaultValue().stream().mapToInt(Integer::intValue).toArray(),
+                BatchingOptions.MAX_IN_FLIGHT.defaultValue());
     }
 
     @Override

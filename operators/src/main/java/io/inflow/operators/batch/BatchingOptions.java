@@ -5,7 +5,6 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -15,27 +14,25 @@ import java.util.List;
  */
 public final class BatchingOptions {
 
-    private static final BatchingConfig DEFAULTS = BatchingConfig.defaults();
-
     public static final ConfigOption<Integer> MAX_RECORDS = ConfigOptions.key("inflow.batch.max-records")
-            .intType().defaultValue(DEFAULTS.maxRecords())
+            .intType().defaultValue(64)
             .withDescription("Most records in one micro-batch.");
 
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("inflow.batch.max-tokens")
-            .intType().defaultValue(DEFAULTS.maxTokens())
+            .intType().defaultValue(8192)
             .withDescription("Most padded tokens (rows x bucket length) in one micro-batch; bounds encoder memory.");
 
     public static final ConfigOption<Duration> MAX_WAIT = ConfigOptions.key("inflow.batch.max-wait")
-            .durationType().defaultValue(DEFAULTS.maxWait())
+            .durationType().defaultValue(Duration.ofMillis(50))
             .withDescription("Longest a record waits for its batch to fill before the batch is computed anyway.");
 
     public static final ConfigOption<List<Integer>> BUCKETS = ConfigOptions.key("inflow.batch.length-buckets")
-            .intType().asList().defaultValues(Arrays.stream(DEFAULTS.buckets()).boxed().toArray(Integer[]::new))
+            .intType().asList().defaultValues(16, 32, 64, 128, 256)
             .withDescription("Ascending padded sequence lengths; texts are grouped by the smallest bucket that"
                     + " holds them so padding stays small. The last must be >= inflow.text.max-tokens.");
 
     public static final ConfigOption<Integer> MAX_IN_FLIGHT = ConfigOptions.key("inflow.batch.max-in-flight")
-            .intType().defaultValue(DEFAULTS.maxInFlight())
+            .intType().defaultValue(2)
             .withDescription("Batches being computed at once per operator instance before back pressure.");
 
     private BatchingOptions() {

@@ -209,9 +209,10 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
             try {
                 output = compute.compute(tokens);
             } catch (Throwable t) {
+                String shape = batch.size() + " rows x " + tokens.seqLen() + " tokens";
                 mailbox.execute(() -> {
-                    throw new IOException("compute failed on a batch of " + batch.size() + " rows x "
-                            + tokens.seqLen() + " tokens (model " + model + ")", t);
+                    recycle(batch);
+                    throw new IOException("compute failed on a batch of " + shape + " (model " + model + ")", t);
                 }, "compute failure");
                 return;
             }
@@ -220,16 +221,16 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         });
     }
 
-    private void emit(OpenBatch batch, BatchOutput output, long computeMicros) {
+    private void emit(OpenBatch batch, BatchOutput result, long computeMicros) {
         TokenBatch tokens = batch.tokens();
-        if (output.rows() != batch.size()) {
-            throw new IllegalStateException("compute returned " + output.rows() + " rows for a batch of "
+        if (result.rows() != batch.size()) {
+            throw new IllegalStateException("compute returned " + result.rows() + " rows for a batch of "
                     + batch.size());
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
         StreamRecord<EnrichedEvent> reuse = new StreamRecord<>(null);
         for (int row = 0; row < batch.size(); row++) {
-            EnrichedEvent event = EnrichedEvents.text(batch.input(row), tokens, row, output, model, encoding, now);
+            EnrichedEvent event = EnrichedEvents.text(batch.input(row), tokens, row, result, model, encoding, now);
             long ts = batch.timestamp(row);
             if (ts == Long.MIN_VALUE) {
                 reuse.eraseTimestamp();
@@ -240,6 +241,11 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         }
         metrics.recordsOut.inc(batch.size());
         metrics.computeTimeMs.update(computeMicros / 1_000);
+        recycle(batch);
+    }
+
+    /** Returns a batch that left compute to its bucket's pool. */
+    private void recycle(OpenBatch batch) {
         batch.clear();
         pool[batch.bucket()].push(batch);
         inFlight--;
@@ -301,9 +307,5 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         } finally {
             super.close();
         }
-    }
-
-    private String getOperatorName() {
-        return getOperatorConfig().getOperatorName();
     }
 }

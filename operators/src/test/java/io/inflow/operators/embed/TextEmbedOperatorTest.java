@@ -1,0 +1,249 @@
+package io.inflow.operators.embed;
+
+import io.inflow.gpu.batch.TokenBatch;
+import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.operators.batch.BatchingConfig;
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.ModelRef;
+import io.inflow.schemas.SourceRef;
+import io.inflow.schemas.SourcedText;
+import io.inflow.schemas.TextEvent;
+
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The batching operator under Flink's harness with virtual processing time. */
+@Timeout(120)
+class TextEmbedOperatorTest {
+
+    /** Long enough for a compute thread to hand back a batch on a loaded 2-core CI machine. */
+    private static final Duration MAILBOX_WAIT = Duration.ofSeconds(20);
+    private static final long MAX_WAIT_MS = 50;
+
+    private OneInputStreamOperatorTestHarness<SourcedText, EnrichedEvent> harness;
+
+    @BeforeEach
+    void resetShapes() {
+        RecordingCompute.SHAPES.clear();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (harness != null) {
+            harness.close(); // closes the operator's Arrow allocator: fails on a leaked batch
+        }
+    }
+
+    private void open(int maxRecords, int maxTokens, int[] buckets, int maxTokensPerText, TextBatchCompute compute)
+            throws Exception {
+        BatchingConfig cfg = new BatchingConfig(maxRecords, 4096, Duration.ofMillis(MAX_WAIT_MS), buckets, 2);
+        harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg,
+                TokenizerSpec.ALL_MINILM_L6_V2, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32));
+        harness.open();
+    }
+
+    private void openDefault(int maxRecords) throws Exception {
+        open(maxRecords, 4096, new int[] {16, 32, 64}, 64, new RecordingCompute());
+    }
+
+    private static StreamRecord<SourcedText> text(String id, String text, long offset) {
+        return new StreamRecord<>(new SourcedText(new TextEvent(id, text, "en", null, Map.of("k", id)),
+                new SourceRef("events.text", 0, offset, 1000 + offset)), 1000 + offset);
+    }
+
+    private List<EnrichedEvent> outputs() {
+        List<EnrichedEvent> out = new ArrayList<>();
+        for (Object o : harness.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                out.add((EnrichedEvent) r.getValue());
+            }
+        }
+        return out;
+    }
+
+    /** Runs mails (batch results) until {@code n} outputs exist; fails after MAILBOX_WAIT. */
+    private List<EnrichedEvent> awaitOutputs(int n) throws Exception {
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        long deadline = System.nanoTime() + MAILBOX_WAIT.toNanos();
+        while (outputs().size() < n) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + n + " outputs, got " + outputs().size());
+            } else {
+                Thread.sleep(1);
+            }
+        }
+        return outputs();
+    }
+
+    @Test
+    void flushesWhenTheBatchIsFullAndKeepsOrderAndSource() throws Exception {
+        openDefault(2);
+        harness.processElement(text("a", "A man is eating food.", 7));
+        assertThat(RecordingCompute.SHAPES).as("one row does not fill a batch of 2").isEmpty();
+        harness.processElement(text("b", "A man is eating a piece of bread.", 8));
+        List<EnrichedEvent> out = awaitOutputs(2);
+        assertThat(out).extracting(EnrichedEvent::id).containsExactly("a", "b");
+        assertThat(out.get(0).tokenCount()).isEqualTo(8);   // [CLS] a man is eating food . [SEP]
+        assertThat(out.get(1).tokenCount()).isEqualTo(11);
+        assertThat(out.get(0).source()).isEqualTo(new SourceRef("events.text", 0, 7, 1007));
+        assertThat(out.get(0).attributes()).containsEntry("k", "a");
+        assertThat(out.get(0).model()).isEqualTo(new ModelRef("all-minilm-l6-v2", "recording"));
+        assertThat(out.get(0).truncated()).isFalse();
+        assertThat(RecordingCompute.SHAPES).containsExactly("2x16");
+    }
+
+    @Test
+    void flushesAfterMaxWaitInProcessingTime() throws Exception {
+        openDefault(64);
+        harness.setProcessingTime(0);
+        harness.processElement(text("a", "hello world", 1));
+        harness.setProcessingTime(MAX_WAIT_MS - 1);
+        assertThat(RecordingCompute.SHAPES).as("before max-wait nothing is flushed").isEmpty();
+        harness.setProcessingTime(MAX_WAIT_MS);
+        assertThat(awaitOutputs(1)).extracting(EnrichedEvent::id).containsExactly("a");
+    }
+
+    @Test
+    void flushesAndDrainsBeforeACheckpointBarrier() throws Exception {
+        openDefault(64);
+        harness.processElement(text("a", "hello world", 1));
+        harness.processElement(text("b", "hello again", 2));
+        harness.prepareSnapshotPreBarrier(1);
+        // no mailbox pumping here: the operator itself must have emitted everything before the barrier
+        assertThat(outputs()).extracting(EnrichedEvent::id).containsExactly("a", "b");
+    }
+
+    @Test
+    void flushesAtEndOfInput() throws Exception {
+        openDefault(64);
+        harness.processElement(text("a", "hello world", 1));
+        harness.endInput();
+        assertThat(outputs()).extracting(EnrichedEvent::id).containsExactly("a");
+    }
+
+    @Test
+    void groupsTextsByTokenLengthBucket() throws Exception {
+        openDefault(64);
+        harness.processElement(text("short1", "short text", 1));
+        harness.processElement(text("long", "this sentence is clearly long enough to need more than sixteen word"
+                + " piece tokens in total", 2));
+        harness.processElement(text("short2", "another short one", 3));
+        harness.endInput();
+        assertThat(RecordingCompute.SHAPES).containsExactlyInAnyOrder("2x16", "1x32");
+        assertThat(outputs()).extracting(EnrichedEvent::id).containsExactlyInAnyOrder("short1", "short2", "long");
+    }
+
+    @Test
+    void truncatesToTheTokenLimitAndFlagsIt() throws Exception {
+        open(64, 4096, new int[] {8, 16}, 16, new RecordingCompute());
+        harness.processElement(text("t", "one two three four five six seven eight nine ten eleven twelve thirteen"
+                + " fourteen fifteen sixteen seventeen eighteen", 1));
+        harness.endInput();
+        EnrichedEvent e = outputs().get(0);
+        assertThat(e.truncated()).isTrue();
+        assertThat(e.tokenCount()).isEqualTo(16);
+    }
+
+    @Test
+    void attachesEmbeddingsFromCompute() throws Exception {
+        open(64, 4096, new int[] {16}, 16, new FirstTokenEmbeddingCompute());
+        harness.processElement(text("a", "a", 1));
+        harness.endInput();
+        EnrichedEvent e = outputs().get(0);
+        assertThat(e.embeddingDim()).isEqualTo(2);
+        assertThat(e.embedding()).containsExactly(101f, 3f);  // [CLS] id, token count of "[CLS] a [SEP]"
+    }
+
+    @Test
+    void computeFailureFailsTheTaskWithTheBatchShape() throws Exception {
+        open(1, 4096, new int[] {16}, 16, new FailingCompute());
+        harness.processElement(text("a", "boom", 1));
+        assertThatThrownBy(() -> awaitOutputs(1))
+                .hasMessageContaining("compute failed on a batch of 1 rows x 16 tokens")
+                .hasRootCauseMessage("device lost");
+    }
+
+    @Test
+    void rejectsATokenLimitBeyondTheLongestBucket() {
+        assertThatThrownBy(() -> open(64, 4096, new int[] {16, 32}, 64, new RecordingCompute()))
+                .hasMessageContaining("inflow.text.max-tokens (64) exceeds the longest");
+        harness = null;
+    }
+
+    /** Records each batch's shape ("rows x seqLen"); emits no embedding. */
+    static final class RecordingCompute implements TextBatchCompute {
+        static final ConcurrentLinkedQueue<String> SHAPES = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void open() {
+        }
+
+        @Override
+        public ModelRef model() {
+            return new ModelRef("all-minilm-l6-v2", "recording");
+        }
+
+        @Override
+        public BatchOutput compute(TokenBatch batch) {
+            SHAPES.add(batch.rowCount() + "x" + batch.seqLen());
+            return BatchOutput.withoutEmbeddings(batch.rowCount());
+        }
+    }
+
+    /** A 2-d "embedding" read back from the Arrow batch: (first token id, token count). */
+    static final class FirstTokenEmbeddingCompute implements TextBatchCompute {
+        @Override
+        public void open() {
+        }
+
+        @Override
+        public ModelRef model() {
+            return new ModelRef("probe", "1");
+        }
+
+        @Override
+        public BatchOutput compute(TokenBatch batch) {
+            float[] out = new float[batch.rowCount() * 2];
+            for (int r = 0; r < batch.rowCount(); r++) {
+                out[2 * r] = batch.inputIdsBuffer().getInt((long) r * batch.seqLen() * Integer.BYTES);
+                out[2 * r + 1] = batch.tokenCount(r);
+            }
+            return BatchOutput.embeddings(batch.rowCount(), 2, out);
+        }
+    }
+
+    static final class FailingCompute implements TextBatchCompute {
+        @Override
+        public void open() {
+        }
+
+        @Override
+        public ModelRef model() {
+            return new ModelRef("failing", "1");
+        }
+
+        @Override
+        public BatchOutput compute(TokenBatch batch) {
+            throw new IllegalStateException("device lost");
+        }
+    }
+}
