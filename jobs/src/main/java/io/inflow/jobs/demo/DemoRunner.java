@@ -1,0 +1,206 @@
+package io.inflow.jobs.demo;
+
+import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.connectors.kafka.TopicAdmin;
+import io.inflow.jobs.TextPipeline;
+import io.inflow.jobs.config.PipelineSettings;
+import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
+import io.inflow.jobs.embedded.LocalFlink;
+import io.inflow.schemas.DeadLetterRecord;
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.RecordCodec;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The README's first command: a real Kafka broker (KRaft, in this JVM, loopback only), the text pipeline on a local
+ * Flink MiniCluster, the bundled sample produced into {@code events.text}, progress while it flows, then a sample of
+ * the enriched and dead-lettered records, the metrics endpoint, and a clean shutdown.
+ *
+ * <p>{@code new DemoRunner(System.out).run(new DemoRunner.Options(false, null, Duration.ofMinutes(5), conf));}
+ */
+public final class DemoRunner {
+
+    /** Partitions of each demo topic: two lets the two sample producers' records spread over both source readers. */
+    public static final int DEMO_PARTITIONS = 2;
+
+    /** What the demo does. */
+    public record Options(boolean keepRunning, Path dataDir, Duration timeout, Configuration flinkConfig) {
+    }
+
+    private final PrintStream out;
+    /** Counted down when the demo has released everything (lets a Ctrl-C shutdown hook wait for it). */
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public DemoRunner(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Runs the demo; returns a process exit code (0 when every sample record came out exactly once). */
+    public int run(Options options) throws Exception {
+        try {
+            return runDemo(options);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private int runDemo(Options options) throws Exception {
+        long t0 = System.nanoTime();
+        say("Inflow demo: Kafka -> Flink (decode, tokenize, Arrow micro-batches, compute) -> Kafka");
+        say("starting a Kafka 4.2 broker (KRaft) on 127.0.0.1 ...");
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(options.dataDir())) {
+            say("  broker up at %s (data in %s)", kafka.bootstrapServers(), kafka.dataDir());
+            Configuration conf = new Configuration(options.flinkConfig());
+            conf.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            if (!conf.contains(CheckpointingOptions.CHECKPOINTING_INTERVAL)) {
+                // exactly-once output becomes visible at each checkpoint: short intervals keep the demo lively
+                conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(2));
+            }
+            if (!conf.contains(CoreOptions.DEFAULT_PARALLELISM)) {
+                conf.set(CoreOptions.DEFAULT_PARALLELISM, DEMO_PARTITIONS);
+            }
+            PipelineSettings settings = PipelineSettings.from(conf);
+            TopicAdmin.ensureTopics(settings.kafka(), DEMO_PARTITIONS, (short) 1);
+            say("  topics: %s, %s (input), %s, %s (output), %s, %s", settings.kafka().topics().text(),
+                    settings.kafka().topics().image(), settings.kafka().topics().enriched(),
+                    settings.kafka().topics().deadLetter(), settings.kafka().topics().corpus(),
+                    settings.kafka().topics().topicTrees());
+
+            LocalFlink flink = LocalFlink.withFreePorts(conf);
+            StreamExecutionEnvironment env = flink.environment();
+            TextPipeline.build(env, flink.configuration());
+            say("starting the job on a local Flink cluster (%s, delivery %s) ...", settings.model().modelName(),
+                    settings.kafka().deliveryGuarantee());
+            JobClient job = env.executeAsync("inflow-text-demo");
+            say("  job %s running; Flink web UI %s", job.getJobID(), flink.webUiUrl());
+            say("  metrics (Prometheus) %s", flink.metricsUrl());
+
+            SampleData sample = SampleData.load();
+            List<SampleData.Record> records = sample.mixed();
+            try (OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.kafka().topics().enriched(),
+                    settings.kafka().topics().deadLetter())) {
+                produce(kafka.bootstrapServers(), settings.kafka().topics().text(), records);
+                say("produced %d records to %s (%d text events, %d malformed)", records.size(),
+                        settings.kafka().topics().text(), sample.goodCount(), sample.malformedCount());
+                boolean complete = audit.awaitTotal(records.size(), options.timeout(),
+                        a -> say("  progress: %s of %d", a.summary(), records.size()));
+                printResults(audit, records.size());
+                printMetrics(flink.metricsUrl());
+                int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
+                if (!complete) {
+                    say("TIMED OUT after %s: %d of %d records came out", options.timeout(), audit.total(),
+                            records.size());
+                }
+                if (options.keepRunning()) {
+                    say("keeping everything running: produce to %s at %s; Ctrl-C stops", settings.kafka().topics()
+                            .text(), kafka.bootstrapServers());
+                    awaitInterrupt();
+                }
+                say("stopping the job and the broker ...");
+                job.cancel().get(30, TimeUnit.SECONDS);
+                say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
+                return rc;
+            }
+        }
+    }
+
+    private static void produce(String bootstrap, String topic, List<SampleData.Record> records) {
+        Properties p = new Properties();
+        p.setProperty("bootstrap.servers", bootstrap);
+        p.setProperty("acks", "all");
+        p.setProperty("enable.idempotence", "true");
+        p.setProperty("linger.ms", "5");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            for (SampleData.Record r : records) {
+                byte[] key = r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(topic, key, r.value()));
+            }
+            producer.flush();
+        }
+    }
+
+    private void printResults(OutputAudit audit, int expected) {
+        say("");
+        say("== enriched (%d), first 5 ==", audit.enriched().size());
+        audit.enriched().stream().limit(5).forEach(e -> say("  %s", abbreviate(json(e), 220)));
+        long truncated = audit.enriched().stream().filter(EnrichedEvent::truncated).count();
+        say("  ... %d of them truncated to the token limit", truncated);
+        say("");
+        say("== dead-lettered (%d) ==", audit.deadLetters().size());
+        for (DeadLetterRecord d : audit.deadLetters()) {
+            say("  %-20s %s-%d@%d  %s", d.kind().wireName(), d.source().topic(), d.source().partition(),
+                    d.source().offset(), abbreviate(d.message(), 110));
+        }
+        say("");
+        say("every input accounted for: %s (%d in, %d out, %d duplicates)",
+                audit.total() == expected && audit.duplicates().isEmpty() ? "yes" : "NO", expected, audit.total(),
+                audit.duplicates().size());
+    }
+
+    private void printMetrics(String url) {
+        say("");
+        say("== metrics at %s (inflow_*) ==", url);
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            r.body().lines()
+                    .filter(l -> !l.startsWith("#") && l.contains("_inflow_"))
+                    .filter(l -> l.contains("records_in_total") || l.contains("records_out_total")
+                            || (l.contains("dead_letters_total") && !l.endsWith(" 0.0"))
+                            || l.contains("batches_total") || l.contains("quantile=\"0.5\""))
+                    .map(l -> l.replaceAll("\\{.*?(reason=\"[a-z_]+\").*?}", "{$1}").replaceAll("\\{.*?}", ""))
+                    .forEach(l -> say("  %s", l));
+        } catch (Exception e) {
+            say("  (could not read metrics: %s)", e.toString());
+        }
+    }
+
+    private static String json(EnrichedEvent e) {
+        return new String(RecordCodec.encode(e), StandardCharsets.UTF_8);
+    }
+
+    private static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+    }
+
+    /** Waits for Ctrl-C; the shutdown hook then waits (up to 60 s) until the demo has stopped job and broker. */
+    private void awaitInterrupt() throws InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "inflow-demo-shutdown"));
+        stop.await();
+    }
+
+    private void say(String format, Object... args) {
+        out.println(args.length == 0 ? format : String.format(format, args));
+        out.flush();
+    }
+}
