@@ -6,6 +6,7 @@ import io.inflow.schemas.InputDecoder;
 import io.inflow.schemas.Limits;
 import io.inflow.schemas.RecordRejectedException;
 import io.inflow.schemas.SourcedText;
+import io.inflow.schemas.TextEvent;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -57,15 +58,20 @@ public final class DecodeTextFunction extends ProcessFunction<RawRecord, Sourced
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<SourcedText> out) {
+        TextEvent event;
         try {
-            out.collect(new SourcedText(decoder.decodeText(raw.value()), raw.source()));
-            decoded.inc();
+            event = decoder.decodeText(raw.value());
         } catch (RecordRejectedException e) {
             reject(raw, e.kind(), e.getMessage(), ctx);
+            return;
         } catch (RuntimeException e) {
             // a decoder bug must not fail the job for one record: keep the record and the reason
             reject(raw, ErrorKind.MALFORMED_JSON, "decoder error: " + e, ctx);
+            return;
         }
+        decoded.inc();
+        // outside the try: downstream operators are chained, their failures must fail the task, not the record
+        out.collect(new SourcedText(event, raw.source()));
     }
 
     private void reject(RawRecord raw, ErrorKind kind, String message, Context ctx) {

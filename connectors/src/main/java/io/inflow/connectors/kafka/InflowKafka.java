@@ -59,7 +59,7 @@ public final class InflowKafka {
         KafkaRecordSerializationSchema<EnrichedEvent> serializer = (event, context, timestamp) ->
                 new ProducerRecord<>(topic, null, timestamp, event.id().getBytes(StandardCharsets.UTF_8),
                         RecordCodec.encode(event));
-        return sink(s, serializer, "enriched");
+        return sink(s, serializer, "enriched", 1 << 20);
     }
 
     /** The dead-letter sink: key = the original key, value = the dead-letter JSON (which holds the original value). */
@@ -67,12 +67,14 @@ public final class InflowKafka {
         String topic = s.topics().deadLetter();
         KafkaRecordSerializationSchema<DeadLetterRecord> serializer = (record, context, timestamp) ->
                 new ProducerRecord<>(topic, null, timestamp, record.key(), RecordCodec.encode(record));
-        return sink(s, serializer, "dlq");
+        return sink(s, serializer, "dlq", TopicAdmin.MAX_MESSAGE_BYTES);
     }
 
     private static <T> KafkaSink<T> sink(KafkaSettings s, KafkaRecordSerializationSchema<T> serializer,
-            String name) {
+            String name, int maxRequestBytes) {
         Properties props = s.clientProperties();
+        // a dead letter of an oversize input is larger than Kafka's 1 MiB default request
+        props.putIfAbsent("max.request.size", Integer.toString(maxRequestBytes));
         props.setProperty("transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
         props.putIfAbsent("linger.ms", "5");
         props.putIfAbsent("compression.type", "lz4");

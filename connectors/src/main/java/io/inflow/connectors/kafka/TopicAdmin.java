@@ -25,13 +25,22 @@ public final class TopicAdmin {
     private TopicAdmin() {
     }
 
+    /**
+     * Largest record on Inflow's topics (topic-level {@code max.message.bytes}). A dead-letter record holds the
+     * rejected value base64-encoded (4/3 of its size), so the dead-letter topic must take records about 1.4 times
+     * larger than the input topics; 16 MiB on every topic covers inputs up to about 11 MiB.
+     */
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
     /** The topics of the pipeline with their configuration: the corpus is compacted (upsert / delete by doc id). */
     public static List<NewTopic> topics(KafkaSettings.Topics t, int partitions, short replication) {
+        Map<String, String> large = Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES));
         List<NewTopic> out = new ArrayList<>();
         for (String name : List.of(t.text(), t.image(), t.enriched(), t.deadLetter(), t.topicTrees())) {
-            out.add(new NewTopic(name, partitions, replication));
+            out.add(new NewTopic(name, partitions, replication).configs(large));
         }
-        out.add(new NewTopic(t.corpus(), partitions, replication).configs(Map.of("cleanup.policy", "compact")));
+        out.add(new NewTopic(t.corpus(), partitions, replication).configs(Map.of("cleanup.policy", "compact",
+                "max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES))));
         return out;
     }
 

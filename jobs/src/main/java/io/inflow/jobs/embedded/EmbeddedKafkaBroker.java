@@ -41,6 +41,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
 
+    /** Largest record the embedded broker accepts (Kafka's default is about 1 MiB). */
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
     private final KafkaRaftServer server;
     private final Path dataDir;
     private final boolean deleteOnClose;
@@ -106,6 +109,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.setProperty("group.initial.rebalance.delay.ms", "0");
         p.setProperty("auto.create.topics.enable", "false");
         p.setProperty("num.partitions", "1");
+        // records up to 16 MiB: lets oversize inputs reach the pipeline (and be dead-lettered) instead of being refused
+        p.setProperty("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        p.setProperty("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
         // the broker maximum the exactly-once sinks must stay under (Kafka's default, stated explicitly)
         p.setProperty("transaction.max.timeout.ms", "900000");
         return p;

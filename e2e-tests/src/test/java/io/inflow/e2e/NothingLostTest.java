@@ -1,0 +1,181 @@
+package io.inflow.e2e;
+
+import io.inflow.jobs.demo.OutputAudit;
+import io.inflow.jobs.demo.SampleData;
+import io.inflow.schemas.DeadLetterRecord;
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.ErrorKind;
+import io.inflow.schemas.RecordCodec;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * N records in, N records out: the bundled sample (1,200 texts, 12 malformed records) plus an oversize record, a
+ * tombstone and a keyless text go through a real Kafka broker and the pipeline on a MiniCluster. Every input offset
+ * must come out exactly once, in {@code enriched} or in {@code dlq} with its original bytes and the right reason.
+ * The same run checks the Prometheus endpoint.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(600)
+class NothingLostTest {
+
+    /** Generous for a loaded 2-core CI machine; the run itself takes about 10 s. */
+    private static final Duration OUTPUT_WAIT = Duration.ofMinutes(4);
+
+    private PipelineUnderTest pipeline;
+    private OutputAudit audit;
+    private final List<byte[][]> produced = new ArrayList<>();
+    private List<RecordMetadata> landed;
+    private final Map<ErrorKind, Integer> expectedKinds = new EnumMap<>(ErrorKind.class);
+    private int expectedGood;
+
+    @BeforeAll
+    void runPipeline() throws Exception {
+        for (SampleData.Record r : SampleData.load().mixed()) {
+            produced.add(new byte[][] {PipelineUnderTest.utf8(r.key()), r.value()});
+        }
+        // the bundled malformed files: the kinds their README promises
+        expectedKinds.put(ErrorKind.MALFORMED_JSON, 4);
+        expectedKinds.put(ErrorKind.MISSING_FIELD, 1);
+        expectedKinds.put(ErrorKind.INVALID_FIELD, 3);
+        expectedKinds.put(ErrorKind.INVALID_UTF8, 1);
+        expectedKinds.put(ErrorKind.UNKNOWN_TYPE, 1);
+        expectedKinds.put(ErrorKind.UNSUPPORTED_VERSION, 1);
+        expectedKinds.put(ErrorKind.EMPTY_RECORD, 1);
+        // beyond the sample: a 1.1 MB record (limit 1 MiB), a tombstone (null value), a text without a key
+        String big = "{\"type\":\"text\",\"version\":1,\"id\":\"big\",\"text\":\"" + "x".repeat(1_100_000) + "\"}";
+        produced.add(new byte[][] {PipelineUnderTest.utf8("big"), PipelineUnderTest.utf8(big)});
+        expectedKinds.merge(ErrorKind.OVERSIZE_RECORD, 1, Integer::sum);
+        produced.add(new byte[][] {PipelineUnderTest.utf8("gone"), null});
+        expectedKinds.merge(ErrorKind.EMPTY_RECORD, 1, Integer::sum);
+        produced.add(new byte[][] {null, PipelineUnderTest.utf8(
+                "{\"type\":\"text\",\"version\":1,\"id\":\"keyless\",\"text\":\"Kafka keys are optional.\"}")});
+        int bad = expectedKinds.values().stream().mapToInt(Integer::intValue).sum();
+        expectedGood = produced.size() - bad;
+
+        pipeline = PipelineUnderTest.start(new Configuration(), UnaryOperator.identity());
+        audit = pipeline.audit();
+        landed = pipeline.produce(produced);
+        assertThat(audit.awaitTotal(produced.size(), OUTPUT_WAIT, a -> { }))
+                .as("all %d inputs produce an output within %s (%s)", produced.size(), OUTPUT_WAIT, audit.summary())
+                .isTrue();
+        // a little longer: a duplicate would arrive after the total was reached
+        audit.poll(Duration.ofSeconds(3));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (audit != null) {
+            audit.close();
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+    }
+
+    @Test
+    void everyInputOffsetComesOutExactlyOnce() {
+        assertThat(audit.unreadable()).isEmpty();
+        assertThat(audit.duplicates()).isEmpty();
+        assertThat(audit.total()).isEqualTo(produced.size());
+        for (RecordMetadata m : landed) {
+            assertThat(audit.hasOutputFor(m.topic(), m.partition(), m.offset()))
+                    .as("output for %s-%d@%d", m.topic(), m.partition(), m.offset()).isTrue();
+        }
+        assertThat(audit.enriched()).hasSize(expectedGood);
+    }
+
+    @Test
+    void deadLettersKeepTheOriginalBytesAndTheReason() {
+        Map<String, byte[][]> byOffset = new HashMap<>();
+        for (int i = 0; i < landed.size(); i++) {
+            RecordMetadata m = landed.get(i);
+            byOffset.put(m.partition() + "@" + m.offset(), produced.get(i));
+        }
+        Map<ErrorKind, Integer> kinds = new EnumMap<>(ErrorKind.class);
+        for (DeadLetterRecord d : audit.deadLetters()) {
+            kinds.merge(d.kind(), 1, Integer::sum);
+            byte[][] original = byOffset.get(d.source().partition() + "@" + d.source().offset());
+            assertThat(original).as("dead letter points at a produced offset").isNotNull();
+            assertThat(d.key()).isEqualTo(original[0]);
+            assertThat(d.value()).as("original value bytes of %s", d.kind()).isEqualTo(original[1]);
+            assertThat(d.message()).isNotBlank();
+            assertThat(d.stage()).isEqualTo("decode");
+        }
+        assertThat(kinds).isEqualTo(expectedKinds);
+    }
+
+    @Test
+    void enrichedEventsCarryTokenCountsWithinTheLimit() {
+        for (EnrichedEvent e : audit.enriched()) {
+            assertThat(e.tokenCount()).as("token count of %s", e.id()).isBetween(3, 256);
+            if (e.truncated()) {
+                assertThat(e.tokenCount()).as("a truncated text fills the limit").isEqualTo(256);
+            }
+            assertThat(e.model().name()).isEqualTo("all-minilm-l6-v2");
+        }
+        assertThat(audit.enriched().stream().filter(EnrichedEvent::truncated).count())
+                .as("the sample's long e-mails exceed 256 tokens").isPositive();
+        assertThat(audit.enriched().stream().map(EnrichedEvent::id).distinct().count()).isEqualTo(expectedGood);
+    }
+
+    @Test
+    void prometheusEndpointServesThePipelineMetrics() throws Exception {
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(pipeline.flink.metricsUrl()))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Map<String, Double> sums = sumByNameAndReason(body);
+        String p = "flink_taskmanager_job_task_operator_inflow_";
+        assertThat(sums.get(p + "records_in_total")).isEqualTo((double) expectedGood);
+        assertThat(sums.get(p + "records_out_total")).isEqualTo((double) expectedGood);
+        assertThat(sums.get(p + "decoded_total")).isEqualTo((double) expectedGood);
+        assertThat(sums.get(p + "reason_dead_letters_total{reason=oversize_record}")).isEqualTo(1.0);
+        assertThat(sums.get(p + "reason_dead_letters_total{reason=malformed_json}")).isEqualTo(4.0);
+        assertThat(sums.get(p + "reason_dead_letters_total")).isEqualTo(
+                (double) (produced.size() - expectedGood));
+        assertThat(sums.get(p + "batches_total")).isPositive();
+        for (String histogram : List.of("batch_size_records", "batch_tokens", "batch_wait_ms", "compute_time_ms")) {
+            assertThat(body).as(histogram).containsPattern(p + histogram + "\\{[^}]*quantile=\"0.5\"");
+        }
+        assertThat(body).contains(p + "batches_in_flight", p + "batch_padding_ratio");
+    }
+
+    /** Sums samples per metric name (all subtasks), and per name + reason label for labelled series. */
+    private static Map<String, Double> sumByNameAndReason(String exposition) {
+        Map<String, Double> sums = new HashMap<>();
+        for (String line : exposition.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+                .collect(Collectors.toList())) {
+            int brace = line.indexOf('{');
+            int space = line.lastIndexOf(' ');
+            String name = brace > 0 ? line.substring(0, brace) : line.substring(0, space);
+            double value = Double.parseDouble(line.substring(space + 1));
+            sums.merge(name, value, Double::sum);
+            int r = line.indexOf("reason=\"");
+            if (r > 0) {
+                String reason = line.substring(r + 8, line.indexOf('"', r + 8));
+                sums.merge(name + "{reason=" + reason + "}", value, Double::sum);
+            }
+        }
+        return sums;
+    }
+}
