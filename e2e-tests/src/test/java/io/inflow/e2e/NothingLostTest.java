@@ -16,6 +16,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -158,6 +159,22 @@ class NothingLostTest {
             assertThat(body).as(histogram).containsPattern(p + histogram + "\\{[^}]*quantile=\"0.5\"");
         }
         assertThat(body).contains(p + "batches_in_flight", p + "batch_padding_ratio");
+    }
+
+    @Test
+    void deadLettersAreReadableWithKcat() throws Exception {
+        ExternalTools.requireOnPath("kcat");
+        Process kcat = new ProcessBuilder("kcat", "-b", pipeline.kafka.bootstrapServers(), "-C",
+                "-t", pipeline.settings.topics().deadLetter(), "-o", "beginning", "-e", "-q",
+                "-X", "isolation.level=read_committed", "-f", "%s\\n").redirectErrorStream(false).start();
+        List<String> lines = new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                .filter(l -> !l.isBlank()).toList();
+        assertThat(kcat.waitFor()).as("kcat exit code").isZero();
+        assertThat(lines).hasSize(produced.size() - expectedGood);
+        for (String line : lines) {
+            DeadLetterRecord d = RecordCodec.decodeDeadLetter(line.getBytes(StandardCharsets.UTF_8));
+            assertThat(d.source().topic()).isEqualTo(pipeline.settings.topics().text());
+        }
     }
 
     /** Sums samples per metric name (all subtasks), and per name + reason label for labelled series. */
