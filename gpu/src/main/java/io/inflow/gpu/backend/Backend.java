@@ -67,6 +67,9 @@ public interface Backend extends AutoCloseable {
     /** {@code out = a + b} element-wise (same shapes). */
     void add(Tensor a, Tensor b, Tensor out);
 
+    /** Sets every element of a float32 tensor to {@code value}. */
+    void fill(Tensor x, float value);
+
     /** {@code acc += alpha * x} element-wise (same shapes). */
     void scaleAdd(Tensor acc, Tensor x, float alpha);
 

@@ -97,6 +97,14 @@ public class ReferenceCpuBackend implements Backend {
     }
 
     @Override
+    public void fill(Tensor x, float value) {
+        ShapeChecks.dtype("fill", "x", host(x), DType.FLOAT32);
+        float[] v = new float[Math.toIntExact(x.elementCount())];
+        java.util.Arrays.fill(v, value);
+        x.copyFrom(v);
+    }
+
+    @Override
     public void scaleAdd(Tensor acc, Tensor x, float alpha) {
         ShapeChecks.sameSize("scaleAdd", "acc", acc, "x", x);
         float[] a = acc.toFloatArray();
