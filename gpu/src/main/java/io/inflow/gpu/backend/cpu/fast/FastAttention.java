@@ -70,11 +70,11 @@ public final class FastAttention {
             float max = mx.reduceLanes(VectorOperators.MAX);
             FloatVector sum = FloatVector.zero(S);
             for (int j = 0; j < lp; j += L) {
-                FloatVector e = FloatVector.fromArray(S, scores, j).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, scores, j).sub(max));
                 e.intoArray(scores, j);
                 sum = sum.add(e);
             }
-            float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+            float inv = 1f / VectorMath.sum(sum);
             java.util.Arrays.fill(acc, 0f);
             for (int j = 0; j < len; j++) {
                 float p = scores[j] * inv;

@@ -2,7 +2,6 @@ package io.inflow.gpu.backend.cpu.fast;
 
 import io.inflow.gpu.tensor.NativeMemory;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -50,7 +49,7 @@ public final class FastLayerNorm {
             }
             acc = acc.add(v);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < cols; i++) {
             if (res != null) {
                 y[i] += res[i];
@@ -65,7 +64,7 @@ public final class FastLayerNorm {
             FloatVector d = FloatVector.fromArray(S, y, i).sub(vm);
             acc = d.fma(d, acc);
         }
-        float var = acc.reduceLanes(VectorOperators.ADD);
+        float var = VectorMath.sum(acc);
         for (; i < cols; i++) {
             var += (y[i] - mean) * (y[i] - mean);
         }

@@ -1,12 +1,17 @@
 package io.inflow.gpu.backend.cpu.fast;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vectorised transcendental helpers for the fast kernels. {@code erf} uses Abramowitz and Stegun 7.1.26
- * (absolute error at most 1.5e-7, below float resolution near 1) on top of the Vector API's {@code EXP}.
+ * Vectorised transcendental helpers for the fast kernels. {@code exp} is the Cephes single-precision
+ * polynomial (about 1 ulp) built from FMAs and bit tricks only, and {@code erf} is Abramowitz and Stegun
+ * 7.1.26 (absolute error at most 1.5e-7) on top of it. The Vector API's own {@code EXP} is avoided on
+ * purpose: its interpreted fallback and its compiled intrinsic round differently, so results would depend
+ * on JIT state; with plain IEEE operations the fast kernels are deterministic run to run. Horizontal sums
+ * go through {@link #sum} (fixed order) for the same reason.
  *
  * <p>{@code FloatVector y = VectorMath.gelu(FloatVector.fromArray(S, x, i));}
  */
@@ -21,7 +26,58 @@ final class VectorMath {
     private static final float INV_SQRT2 = 0.70710678118654752f;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
+    private static final float EXP_HI = 88.3762626647949f;
+    private static final float EXP_LO = -87.33654475f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;   // 1.5 * 2^23: adding it rounds to an integer
+    private static final float E0 = 1.9875691500e-4f;
+    private static final float E1 = 1.3981999507e-3f;
+    private static final float E2 = 8.3334519073e-3f;
+    private static final float E3 = 4.1665795894e-2f;
+    private static final float E4 = 1.6666665459e-1f;
+    private static final float E5 = 5.0000001201e-1f;
+
     private VectorMath() {
+    }
+
+    /** e^x: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-7 polynomial, 2^n through the exponent bits; 0 below -87.3. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector n = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND)).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        FloatVector y = p.mul(r).fma(r, r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector scale = bits.reinterpretAsFloats();
+        return y.mul(scale).blend(0f, x.compare(VectorOperators.LT, EXP_LO));
+    }
+
+    /** Scalar twin of {@link #exp(FloatVector)}, same operations, same results. */
+    static float exp(float x) {
+        if (x < EXP_LO) {
+            return 0f;
+        }
+        float xc = Math.min(x, EXP_HI);
+        float n = Math.fma(xc, LOG2E, ROUND) - ROUND;
+        float r = Math.fma(n, -LN2_HI, xc);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, E0, E1), r, E2), r, E3), r, E4), r, E5);
+        float y = Math.fma(p * r, r, r) + 1f;
+        return y * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /** Sum of the lanes in lane order (deterministic, unlike a tree reduction). */
+    static float sum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0f;
+        for (float f : lanes) {
+            s += f;
+        }
+        return s;
     }
 
     /** erf(x) = sign(x) (1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2)), t = 1 / (1 + p |x|). */
@@ -30,7 +86,7 @@ final class VectorMath {
         FloatVector t = ONE.div(ax.fma(P, 1f));
         FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
                 .fma(t, FloatVector.broadcast(S, A1)).mul(t);
-        FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
+        FloatVector e = exp(ax.mul(ax).neg());
         FloatVector y = poly.mul(e).neg().add(1f);
         return y.lanewise(VectorOperators.NEG, x.compare(VectorOperators.LT, 0f));
     }
@@ -42,7 +98,7 @@ final class VectorMath {
 
     /** 1 / (1 + exp(-x)). */
     static FloatVector sigmoid(FloatVector x) {
-        return ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return ONE.div(exp(x.neg()).add(1f));
     }
 
     /** Scalar twins for loop tails, same formulas. */
@@ -50,7 +106,7 @@ final class VectorMath {
         float ax = Math.abs(x);
         float t = 1f / (1f + P * ax);
         float poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
-        float y = 1f - poly * (float) Math.exp(-ax * ax);
+        float y = 1f - poly * exp(-ax * ax);
         return x < 0 ? -y : y;
     }
 
@@ -59,6 +115,6 @@ final class VectorMath {
     }
 
     static float sigmoid(float x) {
-        return 1f / (1f + (float) Math.exp(-x));
+        return 1f / (1f + exp(-x));
     }
 }
