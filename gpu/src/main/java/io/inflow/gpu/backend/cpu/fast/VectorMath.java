@@ -39,35 +39,53 @@ final class VectorMath {
     private static final float E4 = 1.6666665459e-1f;
     private static final float E5 = 5.0000001201e-1f;
 
+    private static final FloatVector LOG2E_V = FloatVector.broadcast(S, LOG2E);
+    private static final FloatVector ROUND_V = FloatVector.broadcast(S, ROUND);
+    private static final FloatVector NEG_LN2_HI_V = FloatVector.broadcast(S, -LN2_HI);
+    private static final FloatVector NEG_LN2_LO_V = FloatVector.broadcast(S, -LN2_LO);
+    private static final FloatVector E2_V = FloatVector.broadcast(S, E2);
+    private static final FloatVector E3_V = FloatVector.broadcast(S, E3);
+    private static final FloatVector E4_V = FloatVector.broadcast(S, E4);
+    private static final FloatVector E5_V = FloatVector.broadcast(S, E5);
+    private static final FloatVector A2_V = FloatVector.broadcast(S, A2);
+    private static final FloatVector A3_V = FloatVector.broadcast(S, A3);
+    private static final FloatVector A1_V = FloatVector.broadcast(S, A1);
+    /** 127 minus the bit pattern of ROUND: turns the bits of (n + ROUND) into the biased exponent n + 127. */
+    private static final int EXP_BIAS = 127 - Float.floatToIntBits(ROUND);
+    private static final int SIGN = 0x80000000;
+
     private VectorMath() {
     }
 
-    /** e^x: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-7 polynomial, 2^n through the exponent bits; 0 below -87.3. */
+    /**
+     * e^x for x clamped to [-87.34, 88.38]: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-7 polynomial,
+     * 2^n straight from the exponent bits. Adding 1.5 * 2^23 rounds x log2(e) to the integer n and leaves
+     * n in the low mantissa bits, so no float-to-int conversion is needed (only bit operations, which
+     * every x86 Vector API backend compiles). Below -87.34 the result is about 1e-38 rather than 0, which
+     * is negligible next to the softmax's largest term (1) and below anything erf can resolve.
+     */
     static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-        FloatVector n = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND)).sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
-                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        FloatVector t = xc.fma(LOG2E_V, ROUND_V);
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(NEG_LN2_HI_V, xc);
+        r = n.fma(NEG_LN2_LO_V, r);
+        FloatVector p = r.fma(E0, E1).fma(r, E2_V).fma(r, E3_V).fma(r, E4_V).fma(r, E5_V);
         FloatVector y = p.mul(r).fma(r, r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector scale = bits.reinterpretAsFloats();
-        return y.mul(scale).blend(0f, x.compare(VectorOperators.LT, EXP_LO));
+        FloatVector scale = t.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(scale);
     }
 
     /** Scalar twin of {@link #exp(FloatVector)}, same operations, same results. */
     static float exp(float x) {
-        if (x < EXP_LO) {
-            return 0f;
-        }
-        float xc = Math.min(x, EXP_HI);
-        float n = Math.fma(xc, LOG2E, ROUND) - ROUND;
+        float xc = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(xc, LOG2E, ROUND);
+        float n = t - ROUND;
         float r = Math.fma(n, -LN2_HI, xc);
         r = Math.fma(n, -LN2_LO, r);
         float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, E0, E1), r, E2), r, E3), r, E4), r, E5);
         float y = Math.fma(p * r, r, r) + 1f;
-        return y * Float.intBitsToFloat(((int) n + 127) << 23);
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) + EXP_BIAS) << 23);
     }
 
     /** Sum of the lanes in lane order (deterministic, unlike a tree reduction). */
@@ -84,11 +102,10 @@ final class VectorMath {
     static FloatVector erf(FloatVector x) {
         FloatVector ax = x.abs();
         FloatVector t = ONE.div(ax.fma(P, 1f));
-        FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
-                .fma(t, FloatVector.broadcast(S, A1)).mul(t);
+        FloatVector poly = t.fma(A5, A4).fma(t, A3_V).fma(t, A2_V).fma(t, A1_V).mul(t);
         FloatVector e = exp(ax.mul(ax).neg());
         FloatVector y = poly.mul(e).neg().add(1f);
-        return y.lanewise(VectorOperators.NEG, x.compare(VectorOperators.LT, 0f));
+        return y.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();   // copysign
     }
 
     /** x * 0.5 * (1 + erf(x / sqrt 2)). */
@@ -107,7 +124,7 @@ final class VectorMath {
         float t = 1f / (1f + P * ax);
         float poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
         float y = 1f - poly * exp(-ax * ax);
-        return x < 0 ? -y : y;
+        return Math.copySign(y, x);
     }
 
     static float gelu(float x) {
