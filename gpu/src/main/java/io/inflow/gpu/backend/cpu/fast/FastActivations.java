@@ -29,7 +29,7 @@ public final class FastActivations {
 
     private static void apply(long in, long out, long count, ParallelRunner runner, boolean quick) {
         int stripes = Math.toIntExact((count + STRIPE - 1) / STRIPE);
-        runner.parallelFor(stripes, s -> {
+        runner.parallelFor(stripes, 30L * count, s -> {
             long start = (long) s * STRIPE;
             int n = (int) Math.min(STRIPE, count - start);
             float[] buf = BUF.get();
@@ -49,7 +49,7 @@ public final class FastActivations {
 
     /** Rows of {@code in[rows, 2h]} = {@code [a | b]}; {@code out[rows, h] = a * gate(b)}. */
     public static void glu(long in, long out, int rows, int h, GluGate gate, ParallelRunner runner) {
-        runner.parallelFor(rows, r -> {
+        runner.parallelFor(rows, 30L * rows * h, r -> {
             float[] x = new float[2 * h];
             NativeMemory.copyToArray(in + 8L * r * h, x, 0, 2 * h);
             float[] y = new float[h];

@@ -30,7 +30,11 @@ public final class FastAttention {
                                  int headDim, ParallelRunner runner) {
         int d = heads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        runner.parallelFor(batch * heads, task -> {
+        long work = 0;
+        for (int b = 0; b < batch; b++) {
+            work += 4L * lengths[b] * lengths[b] * d;
+        }
+        runner.parallelFor(batch * heads, work, task -> {
             int b = task / heads;
             int h = task % heads;
             headAttention(q, k, v, lengths[b], out, b, h, seq, d, headDim, scale);

@@ -21,7 +21,7 @@ public final class FastLayerNorm {
     public static void layerNorm(long x, long residual, float[] gamma, float[] beta, float eps, long out,
                                  int rows, int cols, ParallelRunner runner) {
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        runner.parallelFor(tasks, t -> {
+        runner.parallelFor(tasks, 8L * rows * cols, t -> {
             float[] y = new float[cols];
             float[] res = residual == 0 ? null : new float[cols];
             int r1 = Math.min(rows, (t + 1) * ROWS_PER_TASK);

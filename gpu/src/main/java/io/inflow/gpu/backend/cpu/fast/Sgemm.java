@@ -46,7 +46,7 @@ public final class Sgemm {
         int wanted = 2 * runner.threads();
         int groups = chunks >= wanted ? 1 : Math.min(b.panels, (wanted + chunks - 1) / chunks);
         int panelsPerGroup = (b.panels + groups - 1) / groups;
-        runner.parallelFor(chunks * groups, task -> {
+        runner.parallelFor(chunks * groups, 2L * m * n * k, task -> {
             int chunk = task / groups;
             int group = task % groups;
             int r0 = chunk * MC;
