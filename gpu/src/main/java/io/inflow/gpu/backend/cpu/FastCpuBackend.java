@@ -1,0 +1,160 @@
+package io.inflow.gpu.backend.cpu;
+
+import io.inflow.gpu.backend.GluGate;
+import io.inflow.gpu.backend.ShapeChecks;
+import io.inflow.gpu.backend.cpu.fast.FastActivations;
+import io.inflow.gpu.backend.cpu.fast.FastAttention;
+import io.inflow.gpu.backend.cpu.fast.FastLayerNorm;
+import io.inflow.gpu.backend.cpu.fast.PackedMatrix;
+import io.inflow.gpu.backend.cpu.fast.ParallelRunner;
+import io.inflow.gpu.backend.cpu.fast.Sgemm;
+import io.inflow.gpu.tensor.NativeMemory;
+import io.inflow.gpu.tensor.Tensor;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * The fast CPU backend: multi-threaded, cache-blocked Vector API kernels for the hot paths (SGEMM,
+ * attention, LayerNorm, activations, embedding gather); everything else is inherited from
+ * {@link ReferenceCpuBackend}, which stays the oracle the fast kernels are tested against.
+ *
+ * <p>{@link #linear} treats its weight as immutable: it is packed for the SGEMM once and the packing is
+ * cached per weight tensor object (weights are loaded once per model). {@link #matmul} packs every call.
+ *
+ * <pre>{@code
+ * try (Backend cpu = new FastCpuBackend(null, 2)) {
+ *     cpu.linear(x, weight, bias, y);
+ * }
+ * }</pre>
+ */
+public class FastCpuBackend extends ReferenceCpuBackend {
+    private final ParallelRunner runner;
+    private final Map<Tensor, PackedMatrix> packedWeights = new WeakHashMap<>();
+
+    /** A backend with {@code threads} kernel threads (the caller's thread counts as one). */
+    public FastCpuBackend(BufferAllocator parent, int threads) {
+        super(parent);
+        this.runner = new ParallelRunner(threads);
+    }
+
+    @Override
+    public String name() {
+        return "cpu-fast(" + runner.threads() + " threads)";
+    }
+
+    public int threads() {
+        return runner.threads();
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, boolean transposeB, Tensor out) {
+        int[] mnk = checkMatmul(a, b, transposeB, out);
+        PackedMatrix pb = PackedMatrix.pack(b.address(), mnk[1], mnk[2], transposeB);
+        Sgemm.multiply(a.address(), mnk[0], mnk[2], pb, null, out.address(), runner);
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        int[] mnk = checkMatmul(x, weight, true, out);
+        float[] b = null;
+        if (bias != null) {
+            ShapeChecks.shape("linear", "bias", host(bias), mnk[1]);
+            b = bias.toFloatArray();
+        }
+        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, out.address(), runner);
+    }
+
+    private PackedMatrix packed(Tensor weight, int n, int k) {
+        synchronized (packedWeights) {
+            PackedMatrix p = packedWeights.get(weight);
+            if (p == null || p.n() != n || p.k() != k) {
+                p = PackedMatrix.pack(weight.address(), n, k, true);
+                packedWeights.put(weight, p);
+            }
+            return p;
+        }
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        int[] rc = checkLayerNorm(x, residual, gamma, beta, out);
+        FastLayerNorm.layerNorm(x.address(), residual == null ? 0 : residual.address(), gamma.toFloatArray(),
+                beta.toFloatArray(), eps, out.address(), rc[0], rc[1], runner);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        ShapeChecks.sameSize("gelu", "x", host(x), "out", host(out));
+        FastActivations.gelu(x.address(), out.address(), x.elementCount(), runner);
+    }
+
+    @Override
+    public void quickGelu(Tensor x, Tensor out) {
+        ShapeChecks.sameSize("quickGelu", "x", host(x), "out", host(out));
+        FastActivations.quickGelu(x.address(), out.address(), x.elementCount(), runner);
+    }
+
+    @Override
+    public void glu(Tensor x, GluGate gate, Tensor out) {
+        int[] rc = checkGlu(x, out);
+        FastActivations.glu(x.address(), out.address(), rc[0], rc[1] / 2, gate, runner);
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor lengths, int heads, Tensor out) {
+        int[] bsd = checkAttention(q, k, v, heads, out);
+        int[] len = ShapeChecks.lengths("attention", lengths, bsd[0], bsd[1]);
+        FastAttention.attention(q.address(), k.address(), v.address(), len, out.address(), bsd[0], bsd[1], heads,
+                bsd[2] / heads, runner);
+    }
+
+    @Override
+    public void embed(Tensor ids, Tensor tokenTypes, Tensor wordTable, Tensor positionTable, Tensor typeTable,
+                      Tensor out) {
+        int[] bsd = checkEmbed(ids, tokenTypes, wordTable, positionTable, typeTable, out);
+        int seq = bsd[1];
+        int dim = bsd[2];
+        int[] id = ids.toIntArray();
+        int[] types = tokenTypes == null ? null : tokenTypes.toIntArray();
+        int vocab = wordTable.dim(0);
+        int typeVocab = typeTable == null ? 0 : typeTable.dim(0);
+        runner.parallelFor(bsd[0], b -> {
+            float[] row = new float[dim];
+            float[] add = new float[dim];
+            for (int s = 0; s < seq; s++) {
+                int t = b * seq + s;
+                if (id[t] < 0 || id[t] >= vocab) {
+                    throw new IllegalArgumentException("embed: token id " + id[t] + " at [" + b + ", " + s
+                            + "] outside the vocabulary [0, " + vocab + ")");
+                }
+                NativeMemory.copyToArray(wordTable.address() + 4L * id[t] * dim, row, 0, dim);
+                NativeMemory.copyToArray(positionTable.address() + 4L * s * dim, add, 0, dim);
+                for (int c = 0; c < dim; c++) {
+                    row[c] += add[c];
+                }
+                if (typeTable != null) {
+                    int type = types == null ? 0 : types[t];
+                    if (type < 0 || type >= typeVocab) {
+                        throw new IllegalArgumentException("embed: token type " + type + " at [" + b + ", " + s
+                                + "] outside [0, " + typeVocab + ")");
+                    }
+                    NativeMemory.copyToArray(typeTable.address() + 4L * type * dim, add, 0, dim);
+                    for (int c = 0; c < dim; c++) {
+                        row[c] += add[c];
+                    }
+                }
+                NativeMemory.copyFromArray(row, 0, out.address() + 4L * t * dim, dim);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+        synchronized (packedWeights) {
+            packedWeights.clear();
+        }
+        super.close();
+    }
+}

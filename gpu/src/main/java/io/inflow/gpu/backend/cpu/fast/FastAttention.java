@@ -1,0 +1,150 @@
+package io.inflow.gpu.backend.cpu.fast;
+
+import io.inflow.gpu.tensor.NativeMemory;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Multi-head self-attention with a key-padding mask, one task per (batch row, head), Vector API inside.
+ * Only the {@code len} valid keys of a row are read, so padding costs nothing; padded query rows are
+ * written as zeros (same contract as {@link io.inflow.gpu.backend.cpu.reference.AttentionReference}).
+ * Keys are transposed into {@code kt[headDim][len]} so scores are FMAs over key positions (no horizontal
+ * sums). Queries go in blocks of {@value #QB} rows so that each loaded key or value vector feeds
+ * {@value #QB} independent accumulators (FMA latency is hidden, registers hold the sums).
+ *
+ * <p>{@code FastAttention.attention(q, k, v, lengths, out, batch, seq, heads, headDim, runner);}
+ */
+public final class FastAttention {
+    private static final VectorSpecies<Float> S = VectorMath.S;
+    private static final int L = S.length();
+    /** Query rows per block. */
+    static final int QB = 4;
+
+    private FastAttention() {
+    }
+
+    /** Addresses of {@code [batch, seq, heads * headDim]} tensors. */
+    public static void attention(long q, long k, long v, int[] lengths, long out, int batch, int seq, int heads,
+                                 int headDim, ParallelRunner runner) {
+        int d = heads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        long work = 0;
+        for (int b = 0; b < batch; b++) {
+            work += 4L * lengths[b] * lengths[b] * d;
+        }
+        runner.parallelFor(batch * heads, work, task -> {
+            int b = task / heads;
+            int h = task % heads;
+            headAttention(q, k, v, lengths[b], out, b, h, seq, d, headDim, scale);
+        });
+    }
+
+    private static void headAttention(long q, long k, long v, int len, long out, int b, int h, int seq, int d,
+                                      int hd, float scale) {
+        int lp = (len + L - 1) / L * L;
+        int hdp = (hd + L - 1) / L * L;
+        float[] row = new float[hd];
+        float[] kt = new float[hd * lp];
+        float[] vv = new float[len * hdp];
+        for (int j = 0; j < len; j++) {
+            long off = 4L * ((long) (b * seq + j) * d + (long) h * hd);
+            NativeMemory.copyToArray(k + off, row, 0, hd);
+            for (int c = 0; c < hd; c++) {
+                kt[c * lp + j] = row[c];
+            }
+            NativeMemory.copyToArray(v + off, vv, j * hdp, hd);
+        }
+        float[] qb = new float[QB * hd];       // QB query rows, pre-scaled
+        float[] p = new float[QB * lp];        // their probabilities
+        float[] o = new float[QB * hdp];       // their outputs
+        for (int i0 = 0; i0 < len; i0 += QB) {
+            int rows = Math.min(QB, len - i0);
+            Arrays.fill(qb, 0f);
+            for (int r = 0; r < rows; r++) {
+                long off = 4L * ((long) (b * seq + i0 + r) * d + (long) h * hd);
+                NativeMemory.copyToArray(q + off, qb, r * hd, hd);
+            }
+            for (int i = 0; i < rows * hd; i++) {
+                qb[i] *= scale;
+            }
+            scores(qb, kt, p, hd, lp);
+            for (int r = 0; r < QB; r++) {
+                softmax(p, r * lp, len, lp);
+            }
+            weightedValues(p, vv, o, len, lp, hdp);
+            for (int r = 0; r < rows; r++) {
+                long off = 4L * ((long) (b * seq + i0 + r) * d + (long) h * hd);
+                NativeMemory.copyFromArray(o, r * hdp, out + off, hd);
+            }
+        }
+        for (int i = len; i < seq; i++) {
+            NativeMemory.zero(out + 4L * ((long) (b * seq + i) * d + (long) h * hd), 4L * hd);
+        }
+    }
+
+    /** {@code p[r][j] = sum_c qb[r][c] * kt[c][j]} for the QB rows, one key vector at a time. */
+    private static void scores(float[] qb, float[] kt, float[] p, int hd, int lp) {
+        for (int j = 0; j < lp; j += L) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int c = 0; c < hd; c++) {
+                FloatVector kv = FloatVector.fromArray(S, kt, c * lp + j);
+                a0 = kv.fma(FloatVector.broadcast(S, qb[c]), a0);
+                a1 = kv.fma(FloatVector.broadcast(S, qb[hd + c]), a1);
+                a2 = kv.fma(FloatVector.broadcast(S, qb[2 * hd + c]), a2);
+                a3 = kv.fma(FloatVector.broadcast(S, qb[3 * hd + c]), a3);
+            }
+            a0.intoArray(p, j);
+            a1.intoArray(p, lp + j);
+            a2.intoArray(p, 2 * lp + j);
+            a3.intoArray(p, 3 * lp + j);
+        }
+    }
+
+    /** In-place softmax of {@code p[off, off + len)}; the padded tail up to {@code lp} becomes 0. */
+    private static void softmax(float[] p, int off, int len, int lp) {
+        for (int j = len; j < lp; j++) {
+            p[off + j] = Float.NEGATIVE_INFINITY;
+        }
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < lp; j += L) {
+            mx = mx.max(FloatVector.fromArray(S, p, off + j));
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX);   // max is exact in any order
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < lp; j += L) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, off + j).sub(max));
+            e.intoArray(p, off + j);
+            sum = sum.add(e);
+        }
+        float inv = 1f / VectorMath.sum(sum);
+        for (int j = 0; j < lp; j += L) {
+            FloatVector.fromArray(S, p, off + j).mul(inv).intoArray(p, off + j);
+        }
+    }
+
+    /** {@code o[r][:] = sum_j p[r][j] * vv[j][:]} for the QB rows, one value vector at a time. */
+    private static void weightedValues(float[] p, float[] vv, float[] o, int len, int lp, int hdp) {
+        for (int c = 0; c < hdp; c += L) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int j = 0; j < len; j++) {
+                FloatVector val = FloatVector.fromArray(S, vv, j * hdp + c);
+                a0 = val.fma(FloatVector.broadcast(S, p[j]), a0);
+                a1 = val.fma(FloatVector.broadcast(S, p[lp + j]), a1);
+                a2 = val.fma(FloatVector.broadcast(S, p[2 * lp + j]), a2);
+                a3 = val.fma(FloatVector.broadcast(S, p[3 * lp + j]), a3);
+            }
+            a0.intoArray(o, c);
+            a1.intoArray(o, hdp + c);
+            a2.intoArray(o, 2 * hdp + c);
+            a3.intoArray(o, 3 * hdp + c);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.inflow.gpu.encoder;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.ShapeChecks;
+import io.inflow.gpu.backend.Workspace;
+import io.inflow.gpu.head.Head;
+import io.inflow.gpu.head.Heads;
+import io.inflow.gpu.model.BertConfig;
+import io.inflow.gpu.model.WeightSource;
+import io.inflow.gpu.model.onnx.OnnxBertWeights;
+import io.inflow.gpu.model.onnx.OnnxModel;
+import io.inflow.gpu.model.safetensors.SafetensorsWeights;
+import io.inflow.gpu.pooling.Pooler;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Text embedding, the entry point the pipeline calls: token ids in, pooled (optionally projected and
+ * normalised) embeddings out. Built from a {@link TextEncoderConfig}; owns its backend, weights, heads and
+ * workspace. Accepts tensors that view foreign off-heap memory (Arrow buffers): ids are copied once into
+ * backend memory, trimmed to the longest row. One call at a time ({@code encode} is synchronized).
+ *
+ * <pre>{@code
+ * try (TextEncoder enc = TextEncoder.create(TextEncoderConfig.builder()
+ *         .onnxResource("all-minilm-l6-v2.onnx").normalize(true).threads(2).build())) {
+ *     Tensor ids = Tensor.wrap(idsBuf, DType.INT32, batch, seq);        // int32 [b, s], 0-padded
+ *     Tensor lengths = Tensor.wrap(lenBuf, DType.INT32, batch);          // int32 [b]
+ *     float[] embeddings = enc.encode(ids, lengths);                      // [b * dimension()] row-major
+ * }
+ * }</pre>
+ */
+public final class TextEncoder implements AutoCloseable {
+    private final TextEncoderConfig config;
+    private final Backend backend;
+    private final BertConfig bert;
+    private final BertWeights weights;
+    private final BertEncoder encoder;
+    private final Pooler pooler;
+    private final Head head;
+    private final Head adapter;
+    private final Workspace ws;
+    private final int maxSequenceLength;
+    private final int dimension;
+
+    private TextEncoder(TextEncoderConfig config, Backend backend, BertConfig bert, BertWeights weights, Head head,
+                        Head adapter) {
+        this.config = config;
+        this.backend = backend;
+        this.bert = bert;
+        this.weights = weights;
+        this.encoder = new BertEncoder(backend, bert, weights);
+        this.pooler = new Pooler(config.pooling(), bert.layers());
+        this.head = head;
+        this.adapter = adapter;
+        this.ws = new Workspace(backend);
+        this.maxSequenceLength = Math.min(config.maxSequenceLength(), bert.maxPositions());
+        this.dimension = head == null ? bert.hidden() : head.outDim();
+    }
+
+    /** Loads the model, heads and backend the config names; fails at load on a missing or mis-shaped tensor. */
+    public static TextEncoder create(TextEncoderConfig config) throws IOException {
+        Backend backend = Backends.create(config.backend(), config.threads(), config.allocator());
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            BertConfig bert;
+            BertWeights weights;
+            if (config.model() instanceof ModelSource.OnnxResource r) {
+                OnnxBertWeights source = new OnnxBertWeights(OnnxModel.fromClasspath(r.resource()), r.defaultName());
+                bert = source.inferConfig();
+                weights = load(source, bert, backend);
+            } else {
+                ModelSource.SafetensorsDir d = (ModelSource.SafetensorsDir) config.model();
+                try (SafetensorsWeights source = SafetensorsWeights.open(d.dir())) {
+                    bert = source.bertConfig();
+                    weights = load(source, bert, backend);
+                }
+            }
+            opened.add(weights);
+            if (config.maxSequenceLength() > bert.maxPositions()) {
+                throw new IllegalArgumentException("maxSequenceLength " + config.maxSequenceLength()
+                        + " exceeds the model's " + bert.maxPositions() + " position embeddings");
+            }
+            Head head = Heads.load(config.head(), backend, bert.hidden());
+            if (head != null) {
+                opened.add(head);
+            }
+            int pooledDim = head == null ? bert.hidden() : head.outDim();
+            Head adapter = config.adapter() == null ? null : Heads.load(config.adapter(), backend, pooledDim);
+            return new TextEncoder(config, backend, bert, weights, head, adapter);
+        } catch (IOException | RuntimeException e) {
+            for (AutoCloseable c : opened) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static BertWeights load(WeightSource source, BertConfig bert, Backend backend) {
+        return BertWeights.load(source, bert, backend);
+    }
+
+    /**
+     * Embeds a batch: {@code inputIds} int32 {@code [b, s]} row-major, padded with 0; {@code lengths} int32
+     * {@code [b]}, each in {@code [1, s]}; {@code s <= maxSequenceLength()}. Returns {@code b * dimension()}
+     * floats, row-major.
+     */
+    public synchronized float[] encode(Tensor inputIds, Tensor lengths) {
+        return backend.download(encodeInWorkspace(inputIds, lengths));
+    }
+
+    /** As {@link #encode}, into a new {@code [b, dimension()]} float32 tensor owned by the caller. */
+    public synchronized Tensor encodeToTensor(Tensor inputIds, Tensor lengths) {
+        Tensor result = encodeInWorkspace(inputIds, lengths);
+        Tensor out = backend.allocate(DType.FLOAT32, result.shape());
+        out.copyFrom(result);
+        return out;
+    }
+
+    private Tensor encodeInWorkspace(Tensor inputIds, Tensor lengths) {
+        ShapeChecks.dtype("encode", "inputIds", inputIds, DType.INT32);
+        if (inputIds.rank() != 2) {
+            throw new IllegalArgumentException("encode: inputIds must be int32 [batch, seq] (found " + inputIds + ")");
+        }
+        int b = inputIds.dim(0);
+        int s = inputIds.dim(1);
+        if (s > maxSequenceLength) {
+            throw new IllegalArgumentException("encode: sequence length " + s + " exceeds maxSequenceLength "
+                    + maxSequenceLength + " of " + config.modelName());
+        }
+        int[] len = ShapeChecks.lengths("encode", lengths, b, s);
+        int seq = 0;
+        for (int l : len) {
+            seq = Math.max(seq, l);
+        }
+        // copy ids into backend memory, trimmed to the longest row (padding columns never matter)
+        int[] all = inputIds.toIntArray();
+        int[] trimmed = new int[b * seq];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(all, r * s, trimmed, r * seq, seq);
+        }
+        Tensor ids = ws.get("ids", DType.INT32, b, seq);
+        ids.copyFrom(trimmed);
+        Tensor lens = ws.get("lengths", DType.INT32, b);
+        lens.copyFrom(len);
+
+        int d = bert.hidden();
+        Tensor pooled;
+        if (pooler.needsEveryLayer()) {
+            pooled = ws.get("pooled", b, d);
+            Tensor scratch = ws.get("pooled.layer", b, d);
+            pooler.begin(backend, pooled);
+            encoder.forward(ids, lens, (layer, hidden) -> pooler.acceptLayer(backend, layer, hidden, lens, pooled, scratch));
+        } else {
+            Tensor hidden = encoder.forward(ids, lens, null);
+            if (head != null && config.headPerToken()) {
+                Tensor tokens = ws.get("head.tokens", b * seq, head.outDim());
+                head.apply(backend, hidden.reshape(b * seq, d), tokens, ws);
+                hidden = tokens.reshape(b, seq, head.outDim());
+            }
+            pooled = ws.get("pooled", b, hidden.dim(2));
+            pooler.poolFinal(backend, hidden, lens, pooled);
+        }
+        Tensor x = pooled;
+        if (head != null && !config.headPerToken()) {
+            Tensor projected = ws.get("projected", b, head.outDim());
+            head.apply(backend, x, projected, ws);
+            x = projected;
+        }
+        if (adapter != null) {
+            Tensor adapted = ws.get("adapted", b, adapter.outDim());
+            adapter.apply(backend, x, adapted, ws);
+            x = adapted;
+        }
+        if (config.normalize()) {
+            backend.l2Normalize(x, x);
+        }
+        return x;
+    }
+
+    /** The longest sequence {@link #encode} accepts. */
+    public int maxSequenceLength() {
+        return maxSequenceLength;
+    }
+
+    /** Width of the returned embeddings (after the head, if any). */
+    public int dimension() {
+        return dimension;
+    }
+
+    public String modelName() {
+        return config.modelName();
+    }
+
+    public BertConfig bertConfig() {
+        return bert;
+    }
+
+    public String backendName() {
+        return backend.name();
+    }
+
+    @Override
+    public synchronized void close() {
+        ws.close();
+        encoder.close();
+        if (head != null) {
+            head.close();
+        }
+        if (adapter != null) {
+            adapter.close();
+        }
+        weights.close();
+        backend.close();
+    }
+}

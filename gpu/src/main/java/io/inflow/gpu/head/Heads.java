@@ -1,0 +1,44 @@
+package io.inflow.gpu.head;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.model.safetensors.SafetensorsWeights;
+import java.io.IOException;
+
+/**
+ * Builds a {@link Head} from a {@link HeadConfig}: opens the safetensors file, checks names and shapes
+ * against {@code inDim}, uploads the tensors. {@code NONE} gives null (no head).
+ *
+ * <p>{@code Head head = Heads.load(HeadConfig.of(HeadType.FFN, path), backend, 384);}
+ */
+public final class Heads {
+    private Heads() {
+    }
+
+    public static Head load(HeadConfig config, Backend backend, int inDim) throws IOException {
+        if (config.isNone()) {
+            return null;
+        }
+        try (SafetensorsWeights source = SafetensorsWeights.open(config.weights())) {
+            HeadWeights w = new HeadWeights(source, backend);
+            try {
+                return switch (config.type()) {
+                    case LINEAR -> new LinearHead(w, inDim, config.residual());
+                    case FFN -> new FfnHead(w, inDim, config.residual());
+                    case GLU -> new GluHead(w, inDim, config.gate(), config.residual());
+                    case LOW_RANK_ADAPTER -> new LowRankAdapter(w, inDim);
+                    case NONE -> throw new IllegalStateException("unreachable");
+                };
+            } catch (RuntimeException e) {
+                w.close();
+                throw e;
+            }
+        }
+    }
+
+    static boolean checkResidual(boolean residual, int in, int out, String head) {
+        if (residual && in != out) {
+            throw new IllegalArgumentException(head + " head: a residual needs in = out (in " + in + ", out " + out + ")");
+        }
+        return residual;
+    }
+}

@@ -1,0 +1,228 @@
+package io.inflow.gpu.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.GluGate;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import io.inflow.gpu.testing.Vectors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every fast CPU kernel against its reference twin on pinned edge sizes (not multiples of the vector
+ * width or the 6 x 32 tile) and seeded random data.
+ */
+class FastVsReferenceTest {
+    /** Fast vs reference: summation order differs (blocked FMA in float vs double loops). */
+    static final double ABS_TOL = 1e-4;
+    static final double REL_TOL = 1e-4;
+    static final int[] EDGE = {1, 2, 3, 5, 7, 15, 16, 17, 31, 33};
+    static final long SEED = 20240601L;
+
+    static Backend ref;
+    static Backend fast;
+
+    @BeforeAll
+    static void open() {
+        ref = new ReferenceCpuBackend(null);
+        fast = new FastCpuBackend(null, 2);
+    }
+
+    @AfterAll
+    static void close() {
+        ref.close();
+        fast.close();
+    }
+
+    private static float[] random(Random r, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextGaussian() * scale);
+        }
+        return a;
+    }
+
+    /** Runs {@code op} on both backends with the same inputs and compares the output tensor. */
+    private static void same(String what, float[][] inputs, int[][] shapes, int[] outShape,
+                             KernelCall op) {
+        float[][] results = new float[2][];
+        Backend[] backends = {ref, fast};
+        for (int i = 0; i < 2; i++) {
+            List<Tensor> ts = new ArrayList<>();
+            try {
+                for (int j = 0; j < inputs.length; j++) {
+                    ts.add(backends[i].upload(inputs[j], shapes[j]));
+                }
+                Tensor out = backends[i].allocate(DType.FLOAT32, outShape);
+                ts.add(out);
+                op.run(backends[i], ts);
+                results[i] = out.toFloatArray();
+            } finally {
+                ts.forEach(Tensor::close);
+            }
+        }
+        int bad = Vectors.firstMismatch(results[1], results[0], ABS_TOL, REL_TOL);
+        assertThat(bad).as("%s: first mismatch at %d (fast %s vs reference %s), seed %d", what, bad,
+                bad >= 0 ? results[1][bad] : 0, bad >= 0 ? results[0][bad] : 0, SEED).isEqualTo(-1);
+    }
+
+    @FunctionalInterface
+    interface KernelCall {
+        void run(Backend b, List<Tensor> t);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 5, 7, 15, 16, 17, 31, 33})
+    void matmulTransposedAndPlainOnEdgeSizes(int size) {
+        Random r = new Random(SEED + size);
+        for (int n : EDGE) {
+            int m = size;
+            int k = EDGE[(size + n) % EDGE.length];
+            float[] a = random(r, m * k, 1f);
+            float[] bt = random(r, n * k, 1f);
+            same("matmul^T " + m + "x" + n + "x" + k, new float[][] {a, bt}, new int[][] {{m, k}, {n, k}},
+                    new int[] {m, n}, (b, t) -> b.matmul(t.get(0), t.get(1), true, t.get(2)));
+            same("matmul " + m + "x" + n + "x" + k, new float[][] {a, bt}, new int[][] {{m, k}, {k, n}},
+                    new int[] {m, n}, (b, t) -> b.matmul(t.get(0), t.get(1), false, t.get(2)));
+        }
+    }
+
+    @Test
+    void linearWithBiasOnEncoderShapes() {
+        Random r = new Random(SEED);
+        int[][] mnk = {{1, 384, 384}, {37, 1536, 384}, {200, 384, 1536}, {7, 33, 17}};
+        for (int[] s : mnk) {
+            same("linear " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f), random(r, s[1], 1f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}, {s[1]}}, new int[] {s[0], s[1]},
+                    (b, t) -> b.linear(t.get(0), t.get(1), t.get(2), t.get(3)));
+        }
+    }
+
+    @Test
+    void layerNormWithAndWithoutResidual() {
+        Random r = new Random(SEED);
+        for (int cols : new int[] {1, 3, 16, 17, 33, 384}) {
+            int rows = 19;
+            float[] x = random(r, rows * cols, 3f);
+            float[] res = random(r, rows * cols, 1f);
+            float[] g = random(r, cols, 1f);
+            float[] be = random(r, cols, 1f);
+            same("layerNorm+res " + cols, new float[][] {x, res, g, be},
+                    new int[][] {{rows, cols}, {rows, cols}, {cols}, {cols}}, new int[] {rows, cols},
+                    (b, t) -> b.layerNorm(t.get(0), t.get(1), t.get(2), t.get(3), 1e-12f, t.get(4)));
+            same("layerNorm " + cols, new float[][] {x, g, be}, new int[][] {{rows, cols}, {cols}, {cols}},
+                    new int[] {rows, cols}, (b, t) -> b.layerNorm(t.get(0), null, t.get(1), t.get(2), 1e-5f, t.get(3)));
+        }
+    }
+
+    @Test
+    void activationsOverTheWholeRange() {
+        Random r = new Random(SEED);
+        for (int n : EDGE) {
+            float[] x = random(r, n * 37, 4f);
+            x[0] = 0f;
+            x[x.length - 1] = -12f;
+            int[] shape = {n, 37};
+            same("gelu " + n, new float[][] {x}, new int[][] {shape}, shape, (b, t) -> b.gelu(t.get(0), t.get(1)));
+            same("quickGelu " + n, new float[][] {x}, new int[][] {shape}, shape,
+                    (b, t) -> b.quickGelu(t.get(0), t.get(1)));
+            for (GluGate gate : GluGate.values()) {
+                float[] xx = random(r, n * 2 * n, 3f);
+                same("glu " + gate + " " + n, new float[][] {xx}, new int[][] {{n, 2 * n}}, new int[] {n, n},
+                        (b, t) -> b.glu(t.get(0), gate, t.get(1)));
+            }
+        }
+    }
+
+    @Test
+    void inPlaceGeluMatchesReference() {
+        float[] x = random(new Random(SEED), 1000, 3f);
+        try (Tensor a = fast.upload(x, 1000)) {
+            fast.gelu(a, a);
+            float[] expected = new float[1000];
+            io.inflow.gpu.backend.cpu.reference.ActivationsReference.gelu(x, expected);
+            assertThat(Vectors.firstMismatch(a.toFloatArray(), expected, ABS_TOL, REL_TOL)).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void attentionWithPaddingMasks() {
+        Random r = new Random(SEED);
+        int[][] cases = {{1, 1, 1, 1}, {1, 5, 2, 3}, {3, 17, 4, 8}, {2, 33, 12, 32}, {4, 16, 3, 5}, {2, 31, 2, 64}};
+        for (int[] c : cases) {
+            int batch = c[0];
+            int seq = c[1];
+            int heads = c[2];
+            int d = heads * c[3];
+            int[] lengths = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                lengths[b] = b == 0 ? seq : (b == 1 ? 1 : 1 + r.nextInt(seq));   // full, all padding but one, random
+            }
+            int n = batch * seq * d;
+            float[] q = random(r, n, 1f);
+            float[] k = random(r, n, 1f);
+            float[] v = random(r, n, 1f);
+            int[] shape = {batch, seq, d};
+            same("attention " + java.util.Arrays.toString(c), new float[][] {q, k, v},
+                    new int[][] {shape, shape, shape}, shape, (b, t) -> {
+                        try (Tensor len = b.upload(lengths, batch)) {
+                            b.attention(t.get(0), t.get(1), t.get(2), len, heads, t.get(3));
+                        }
+                    });
+        }
+    }
+
+    @Test
+    void embeddingGatherMatches() {
+        Random r = new Random(SEED);
+        int vocab = 50;
+        int dim = 17;
+        int batch = 3;
+        int seq = 7;
+        int[] ids = new int[batch * seq];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(vocab);
+        }
+        float[] word = random(r, vocab * dim, 1f);
+        float[] pos = random(r, 10 * dim, 1f);
+        float[] type = random(r, 2 * dim, 1f);
+        same("embed", new float[][] {word, pos, type}, new int[][] {{vocab, dim}, {10, dim}, {2, dim}},
+                new int[] {batch, seq, dim}, (b, t) -> {
+                    try (Tensor idt = b.upload(ids, batch, seq)) {
+                        b.embed(idt, null, t.get(0), t.get(1), t.get(2), t.get(3));
+                    }
+                });
+    }
+
+    @Test
+    void poolingMatches() {
+        Random r = new Random(SEED);
+        int batch = 4;
+        int seq = 9;
+        int dim = 33;
+        float[] h = random(r, batch * seq * dim, 1f);
+        int[] lengths = {9, 1, 5, 3};
+        List<Consumer<Object>> none = List.of();
+        assertThat(none).isEmpty();
+        same("meanPool", new float[][] {h}, new int[][] {{batch, seq, dim}}, new int[] {batch, dim}, (b, t) -> {
+            try (Tensor len = b.upload(lengths, batch)) {
+                b.meanPool(t.get(0), len, t.get(1));
+            }
+        });
+        same("lastTokenPool", new float[][] {h}, new int[][] {{batch, seq, dim}}, new int[] {batch, dim}, (b, t) -> {
+            try (Tensor len = b.upload(lengths, batch)) {
+                b.lastTokenPool(t.get(0), len, t.get(1));
+            }
+        });
+    }
+}

@@ -1,0 +1,104 @@
+package io.inflow.gpu.bench;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.GluGate;
+import io.inflow.gpu.encoder.BertEncoder;
+import io.inflow.gpu.encoder.BertWeights;
+import io.inflow.gpu.model.BertConfig;
+import io.inflow.gpu.model.onnx.OnnxBertWeights;
+import io.inflow.gpu.model.onnx.OnnxModel;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Where a MiniLM forward pass spends its time, per backend kernel (a timing decorator around the fast CPU
+ * backend). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq).
+ */
+public final class KernelProfile implements Backend {
+    private final Backend inner;
+    private final Map<String, long[]> nanos = new TreeMap<>();
+
+    private KernelProfile(Backend inner) {
+        this.inner = inner;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32;
+        int seq = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        OnnxBertWeights src = new OnnxBertWeights(OnnxModel.fromClasspath("all-minilm-l6-v2.onnx"), "minilm");
+        BertConfig c = src.inferConfig();
+        int[] ids = new int[batch * seq];
+        int[] len = new int[batch];
+        java.util.Arrays.fill(len, seq);
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1996 + r.nextInt(28000);
+        }
+        try (KernelProfile p = new KernelProfile(Backends.create(BackendKind.CPU, threads));
+             BertWeights w = BertWeights.load(src, c, p.inner);
+             BertEncoder enc = new BertEncoder(p, c, w);
+             Tensor idt = p.upload(ids, batch, seq);
+             Tensor lent = p.upload(len, batch)) {
+            for (int i = 0; i < 3; i++) {
+                enc.forward(idt, lent, null);
+            }
+            p.nanos.clear();
+            int iters = 5;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iters; i++) {
+                enc.forward(idt, lent, null);
+            }
+            double total = (System.nanoTime() - t0) / 1e6 / iters;
+            System.out.printf("batch %d seq %d threads %d: %.1f ms per forward%n", batch, seq, threads, total);
+            p.nanos.forEach((k, v) -> System.out.printf("  %-12s %8.2f ms  (%4.1f%%, %d calls)%n", k, v[0] / 1e6 / iters,
+                    100.0 * v[0] / 1e6 / iters / total, v[1] / iters));
+        }
+    }
+
+    private <T> T timed(String op, Supplier<T> body) {
+        long t = System.nanoTime();
+        T result = body.get();
+        long[] acc = nanos.computeIfAbsent(op, k -> new long[2]);
+        acc[0] += System.nanoTime() - t;
+        acc[1]++;
+        return result;
+    }
+
+    private void timed(String op, Runnable body) {
+        timed(op, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    @Override public BackendKind kind() { return inner.kind(); }
+    @Override public String name() { return "profile(" + inner.name() + ")"; }
+    @Override public Tensor allocate(DType dtype, int... shape) { return inner.allocate(dtype, shape); }
+    @Override public Tensor upload(float[] data, int... shape) { return inner.upload(data, shape); }
+    @Override public Tensor upload(int[] data, int... shape) { return inner.upload(data, shape); }
+    @Override public float[] download(Tensor t) { return inner.download(t); }
+    @Override public void matmul(Tensor a, Tensor b, boolean tb, Tensor out) { timed("matmul", () -> inner.matmul(a, b, tb, out)); }
+    @Override public void addBias(Tensor x, Tensor bias) { timed("addBias", () -> inner.addBias(x, bias)); }
+    @Override public void linear(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linear", () -> inner.linear(x, w, b, out)); }
+    @Override public void add(Tensor a, Tensor b, Tensor out) { timed("add", () -> inner.add(a, b, out)); }
+    @Override public void fill(Tensor x, float v) { timed("fill", () -> inner.fill(x, v)); }
+    @Override public void scaleAdd(Tensor acc, Tensor x, float a) { timed("scaleAdd", () -> inner.scaleAdd(acc, x, a)); }
+    @Override public void layerNorm(Tensor x, Tensor r, Tensor g, Tensor b, float e, Tensor o) { timed("layerNorm", () -> inner.layerNorm(x, r, g, b, e, o)); }
+    @Override public void gelu(Tensor x, Tensor out) { timed("gelu", () -> inner.gelu(x, out)); }
+    @Override public void quickGelu(Tensor x, Tensor out) { timed("quickGelu", () -> inner.quickGelu(x, out)); }
+    @Override public void glu(Tensor x, GluGate g, Tensor out) { timed("glu", () -> inner.glu(x, g, out)); }
+    @Override public void l2Normalize(Tensor x, Tensor out) { timed("l2Normalize", () -> inner.l2Normalize(x, out)); }
+    @Override public void embed(Tensor i, Tensor t, Tensor w, Tensor p, Tensor ty, Tensor o) { timed("embed", () -> inner.embed(i, t, w, p, ty, o)); }
+    @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor l, int h, Tensor o) { timed("attention", () -> inner.attention(q, k, v, l, h, o)); }
+    @Override public void meanPool(Tensor h, Tensor l, Tensor o) { timed("meanPool", () -> inner.meanPool(h, l, o)); }
+    @Override public void firstTokenPool(Tensor h, Tensor o) { timed("firstTokenPool", () -> inner.firstTokenPool(h, o)); }
+    @Override public void lastTokenPool(Tensor h, Tensor l, Tensor o) { timed("lastTokenPool", () -> inner.lastTokenPool(h, l, o)); }
+    @Override public void close() { inner.close(); }
+}
