@@ -7,7 +7,6 @@ import io.inflow.connectors.kafka.RawRecord;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.operators.embed.TextEmbedOperatorFactory;
-import io.inflow.operators.embed.TokenizationOnlyCompute;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.SourcedText;
@@ -77,7 +76,7 @@ public final class TextPipeline {
                 .name("decode + validate").uid(UID_DECODE);
         DataStream<DeadLetterRecord> deadLetters = decoded.getSideOutput(DeadLetters.TAG);
 
-        TextBatchCompute compute = new TokenizationOnlyCompute(s.model());
+        TextBatchCompute compute = s.compute();
         DataStream<EnrichedEvent> enriched = tap.apply(decoded)
                 .transform("tokenize + batch + compute", TypeInformation.of(EnrichedEvent.class),
                         new TextEmbedOperatorFactory(s.batching(), s.model(), s.maxTokens(), compute, s.encoding()))

@@ -145,6 +145,11 @@ public final class TokenBatch implements AutoCloseable {
         return ids.getDataBuffer();
     }
 
+    /** The token-count buffer ({@code int32 [rowCount]}), for zero-copy hand-over to a tensor. */
+    public ArrowBuf tokenCountBuffer() {
+        return tokenCount.getDataBuffer();
+    }
+
     /** Native address of the {@code int32 [rowCount]} token counts. */
     public long tokenCountAddress() {
         return tokenCount.getDataBuffer().memoryAddress();

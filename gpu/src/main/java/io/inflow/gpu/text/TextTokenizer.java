@@ -17,7 +17,7 @@ import java.util.Objects;
  * native memory: close them.
  *
  * <pre>{@code
- * try (TextTokenizer tok = TextTokenizer.load(TokenizerSpec.ALL_MINILM_L6_V2, 256)) {
+ * try (TextTokenizer tok = TextTokenizer.load(TextModel.ALL_MINILM_L6_V2, 256)) {
  *     Tokenized t = tok.encode("A man is eating food.");   // [CLS] a man is eating food . [SEP]
  * }
  * }</pre>
@@ -28,10 +28,10 @@ public final class TextTokenizer implements AutoCloseable {
     public static final int MAX_SUPPORTED_TOKENS = 512;
 
     private final HuggingFaceTokenizer tokenizer;
-    private final TokenizerSpec spec;
+    private final TextModel spec;
     private final int maxTokens;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, TokenizerSpec spec, int maxTokens) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, TextModel spec, int maxTokens) {
         this.tokenizer = tokenizer;
         this.spec = spec;
         this.maxTokens = maxTokens;
@@ -43,7 +43,7 @@ public final class TextTokenizer implements AutoCloseable {
      * @param maxTokens sequence limit including special tokens, 2..{@value #MAX_SUPPORTED_TOKENS}
      * @throws IllegalArgumentException when maxTokens is out of range or the resource is missing
      */
-    public static TextTokenizer load(TokenizerSpec spec, int maxTokens) {
+    public static TextTokenizer load(TextModel spec, int maxTokens) {
         Objects.requireNonNull(spec, "spec");
         if (maxTokens < 2 || maxTokens > MAX_SUPPORTED_TOKENS) {
             throw new IllegalArgumentException("maxTokens must be between 2 and " + MAX_SUPPORTED_TOKENS
@@ -86,7 +86,7 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /** What was loaded. */
-    public TokenizerSpec spec() {
+    public TextModel spec() {
         return spec;
     }
 

@@ -13,7 +13,7 @@ class TextTokenizerTest {
 
     @BeforeAll
     static void load() {
-        minilm = TextTokenizer.load(TokenizerSpec.ALL_MINILM_L6_V2, 16);
+        minilm = TextTokenizer.load(TextModel.ALL_MINILM_L6_V2, 16);
     }
 
     @AfterAll
@@ -48,8 +48,8 @@ class TextTokenizerTest {
 
     @Test
     void rejectsLimitsOutsideTheModelRange() {
-        assertThatThrownBy(() -> TextTokenizer.load(TokenizerSpec.ALL_MINILM_L6_V2, 1024))
+        assertThatThrownBy(() -> TextTokenizer.load(TextModel.ALL_MINILM_L6_V2, 1024))
                 .hasMessageContaining("between 2 and 512 (requested 1024)");
-        assertThatThrownBy(() -> TokenizerSpec.byName("gpt-9")).hasMessageContaining("known: all-minilm-l6-v2");
+        assertThatThrownBy(() -> TextModel.byName("gpt-9")).hasMessageContaining("known: all-minilm-l6-v2");
     }
 }

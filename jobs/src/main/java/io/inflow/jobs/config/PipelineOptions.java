@@ -1,5 +1,8 @@
 package io.inflow.jobs.config;
 
+import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.head.HeadType;
+import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.operators.embed.EmbeddingEncoding;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -41,6 +44,52 @@ public final class PipelineOptions {
             .key("inflow.checkpoint.default-interval").durationType().defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval used when execution.checkpointing.interval is not set."
                     + " Exactly-once output becomes visible to read_committed consumers at each checkpoint.");
+
+    /** What the compute step of the text pipeline does. */
+    public enum TextCompute {
+        /** Run the transformer encoder: enriched events carry embeddings. */
+        EMBED,
+        /** Tokenize only: enriched events carry token counts (cheap; for plumbing tests and token accounting). */
+        TOKENS
+    }
+
+    public static final ConfigOption<TextCompute> TEXT_COMPUTE = ConfigOptions.key("inflow.text.compute")
+            .enumType(TextCompute.class).defaultValue(TextCompute.EMBED)
+            .withDescription("EMBED runs the encoder on each batch; TOKENS stops after tokenization.");
+
+    public static final ConfigOption<PoolingMode> TEXT_POOLING = ConfigOptions.key("inflow.text.pooling")
+            .enumType(PoolingMode.class).noDefaultValue()
+            .withDescription("MEAN, CLS, LAST_TOKEN or MULTI_LAYER_MEAN; default: the model's own (MEAN for"
+                    + " all-minilm-l6-v2, CLS for bge-small-en-v15).");
+
+    public static final ConfigOption<Boolean> TEXT_NORMALIZE = ConfigOptions.key("inflow.text.normalize")
+            .booleanType().defaultValue(true)
+            .withDescription("L2-normalise embeddings (cosine similarity becomes a dot product).");
+
+    public static final ConfigOption<HeadType> TEXT_HEAD = ConfigOptions.key("inflow.text.head.type")
+            .enumType(HeadType.class).defaultValue(HeadType.NONE)
+            .withDescription("Projection head after pooling: NONE, LINEAR, FFN or GLU (weights from"
+                    + " inflow.text.head.weights; shapes in gpu/README.md).");
+
+    public static final ConfigOption<String> TEXT_HEAD_WEIGHTS = ConfigOptions.key("inflow.text.head.weights")
+            .stringType().noDefaultValue()
+            .withDescription("Safetensors file of the projection head.");
+
+    public static final ConfigOption<Boolean> TEXT_HEAD_PER_TOKEN = ConfigOptions.key("inflow.text.head.per-token")
+            .booleanType().defaultValue(false)
+            .withDescription("Apply the head to every token before pooling (ColBERT style) instead of after.");
+
+    public static final ConfigOption<String> TEXT_ADAPTER_WEIGHTS = ConfigOptions.key("inflow.text.adapter.weights")
+            .stringType().noDefaultValue()
+            .withDescription("Safetensors file of a low-rank residual adapter e + U(V^T e) on the pooled embedding.");
+
+    public static final ConfigOption<BackendKind> COMPUTE_BACKEND = ConfigOptions.key("inflow.compute.backend")
+            .enumType(BackendKind.class).defaultValue(BackendKind.AUTO)
+            .withDescription("AUTO (CUDA when a device is present, else CPU), CPU or CUDA.");
+
+    public static final ConfigOption<Integer> COMPUTE_THREADS = ConfigOptions.key("inflow.compute.threads")
+            .intType().defaultValue(Runtime.getRuntime().availableProcessors())
+            .withDescription("CPU kernel threads of the encoder, shared by all slots of a task manager.");
 
     private PipelineOptions() {
     }

@@ -3,10 +3,15 @@ package io.inflow.jobs.config;
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.KafkaSettings;
 import io.inflow.gpu.text.TextTokenizer;
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.BatchingOptions;
+import io.inflow.gpu.head.HeadType;
 import io.inflow.operators.embed.EmbeddingEncoding;
+import io.inflow.operators.embed.EncoderCompute;
+import io.inflow.operators.embed.EncoderSpec;
+import io.inflow.operators.embed.TextBatchCompute;
+import io.inflow.operators.embed.TokenizationOnlyCompute;
 import io.inflow.schemas.Limits;
 
 import org.apache.flink.configuration.ReadableConfig;
@@ -19,15 +24,15 @@ import java.time.Duration;
  *
  * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
  */
-public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TokenizerSpec model, int maxTokens,
-        EmbeddingEncoding encoding, Limits limits) {
+public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TextModel model, int maxTokens,
+        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute) {
 
     public static PipelineSettings from(ReadableConfig config) {
         KafkaSettings kafka = KafkaOptions.settings(config);
         BatchingConfig batching = BatchingOptions.fromConfiguration(config);
-        TokenizerSpec model;
+        TextModel model;
         try {
-            model = TokenizerSpec.byName(config.get(PipelineOptions.TEXT_MODEL));
+            model = TextModel.byName(config.get(PipelineOptions.TEXT_MODEL));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MODEL.key() + "': " + e.getMessage(), e);
         }
@@ -52,7 +57,36 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tok
                     + PipelineOptions.MAX_TEXT_BYTES.key() + "': " + e.getMessage(), e);
         }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits);
+                limits, compute(config, model, longest));
+    }
+
+    private static TextBatchCompute compute(ReadableConfig config, TextModel model, int longestBucket) {
+        if (config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
+            return new TokenizationOnlyCompute(model);
+        }
+        HeadType head = config.get(PipelineOptions.TEXT_HEAD);
+        String headWeights = config.getOptional(PipelineOptions.TEXT_HEAD_WEIGHTS).orElse(null);
+        if (head != HeadType.NONE && headWeights == null) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_HEAD.key() + "' is " + head + " but '"
+                    + PipelineOptions.TEXT_HEAD_WEIGHTS.key() + "' is not set: give the head's safetensors file");
+        }
+        int threads = config.get(PipelineOptions.COMPUTE_THREADS);
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("'" + PipelineOptions.COMPUTE_THREADS.key()
+                    + "' must be between 1 and 1024 (was " + threads + ")");
+        }
+        EncoderSpec spec = new EncoderSpec(model,
+                config.getOptional(PipelineOptions.TEXT_POOLING).orElse(model.defaultPooling()),
+                config.get(PipelineOptions.TEXT_NORMALIZE), head, headWeights,
+                config.get(PipelineOptions.TEXT_HEAD_PER_TOKEN),
+                config.getOptional(PipelineOptions.TEXT_ADAPTER_WEIGHTS).orElse(null),
+                config.get(PipelineOptions.COMPUTE_BACKEND), threads, longestBucket);
+        try {
+            spec.toConfig(); // the encoder's own build-time checks, on the client
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("encoder settings (inflow.text.*): " + e.getMessage(), e);
+        }
+        return new EncoderCompute(spec);
     }
 
     /** The checkpoint interval to use when the configuration sets none. */

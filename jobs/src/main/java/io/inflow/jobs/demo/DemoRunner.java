@@ -27,7 +27,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -144,7 +147,11 @@ public final class DemoRunner {
     private void printResults(OutputAudit audit, int expected) {
         say("");
         say("== enriched (%d), first 5 ==", audit.enriched().size());
-        audit.enriched().stream().limit(5).forEach(e -> say("  %s", abbreviate(json(e), 220)));
+        audit.enriched().stream().limit(5).forEach(e -> say("  %-13s %s-%d@%-4d tokens=%-3d truncated=%-5s %s",
+                e.id(), e.source().topic(), e.source().partition(), e.source().offset(), e.tokenCount(),
+                e.truncated(), embeddingPreview(e)));
+        audit.enriched().stream().findFirst().ifPresent(e -> say("  one of them as JSON: %s",
+                abbreviate(json(e), 400)));
         long truncated = audit.enriched().stream().filter(EnrichedEvent::truncated).count();
         say("  ... %d of them truncated to the token limit", truncated);
         say("");
@@ -161,17 +168,28 @@ public final class DemoRunner {
 
     private void printMetrics(String url) {
         say("");
-        say("== metrics at %s (inflow_*) ==", url);
+        say("== metrics at %s (inflow_*, summed over subtasks; histograms: median of the latest batches) ==", url);
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            r.body().lines()
-                    .filter(l -> !l.startsWith("#") && l.contains("_inflow_"))
-                    .filter(l -> l.contains("records_in_total") || l.contains("records_out_total")
-                            || (l.contains("dead_letters_total") && !l.endsWith(" 0.0"))
-                            || l.contains("batches_total") || l.contains("quantile=\"0.5\""))
-                    .map(l -> l.replaceAll("\\{.*?(reason=\"[a-z_]+\").*?}", "{$1}").replaceAll("\\{.*?}", ""))
-                    .forEach(l -> say("  %s", l));
+            Map<String, Double> totals = new TreeMap<>();
+            Map<String, List<String>> medians = new TreeMap<>();
+            for (String line : r.body().lines().filter(l -> !l.startsWith("#") && l.contains("_inflow_")).toList()) {
+                PromSample p = PromSample.parse(line);
+                String name = p.name().substring(p.name().indexOf("_inflow_") + 1);
+                if (name.endsWith("_total")) {
+                    String reason = p.labels().get("reason");
+                    totals.merge(reason == null ? name : name + "{reason=" + reason + "}", p.value(), Double::sum);
+                } else if ("0.5".equals(p.labels().get("quantile"))) {
+                    medians.computeIfAbsent(name, k -> new ArrayList<>()).add(String.format("%.1f", p.value()));
+                }
+            }
+            totals.forEach((k, v) -> {
+                if (v > 0) {
+                    say("  %-58s %8.0f", k, v);
+                }
+            });
+            medians.forEach((k, v) -> say("  %-58s %8s  (per subtask)", k, String.join(" / ", v)));
         } catch (Exception e) {
             say("  (could not read metrics: %s)", e.toString());
         }
@@ -179,6 +197,15 @@ public final class DemoRunner {
 
     private static String json(EnrichedEvent e) {
         return new String(RecordCodec.encode(e), StandardCharsets.UTF_8);
+    }
+
+    private static String embeddingPreview(EnrichedEvent e) {
+        if (e.embedding() == null) {
+            return "model=" + e.model().name() + " (" + e.model().version() + ", no embedding)";
+        }
+        float[] v = e.embedding();
+        return String.format("embedding[%d]=[%.4f, %.4f, %.4f, ...] model=%s", v.length, v[0], v[1], v[2],
+                e.model().name());
     }
 
     private static String abbreviate(String s, int max) {

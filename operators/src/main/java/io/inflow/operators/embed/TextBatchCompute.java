@@ -15,7 +15,7 @@ import java.io.Serializable;
  * are caught before a record reaches a batch.
  *
  * <pre>{@code
- * TextBatchCompute compute = new TokenizationOnlyCompute(TokenizerSpec.ALL_MINILM_L6_V2);
+ * TextBatchCompute compute = new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2);
  * compute.open();
  * BatchOutput out = compute.compute(batch);
  * }</pre>

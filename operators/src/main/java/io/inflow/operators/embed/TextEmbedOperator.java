@@ -3,7 +3,7 @@ package io.inflow.operators.embed;
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.gpu.text.Tokenized;
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.LengthBuckets;
 import io.inflow.operators.batch.OpenBatch;
@@ -54,8 +54,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Create it through {@link TextEmbedOperatorFactory}:
  * <pre>{@code
  * DataStream<EnrichedEvent> out = texts.transform("embed", TypeInformation.of(EnrichedEvent.class),
- *         new TextEmbedOperatorFactory(BatchingConfig.defaults(), TokenizerSpec.ALL_MINILM_L6_V2, 256,
- *                 new TokenizationOnlyCompute(TokenizerSpec.ALL_MINILM_L6_V2), EmbeddingEncoding.FLOAT32));
+ *         new TextEmbedOperatorFactory(BatchingConfig.defaults(), TextModel.ALL_MINILM_L6_V2, 256,
+ *                 new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2), EmbeddingEncoding.FLOAT32));
  * }</pre>
  */
 public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEvent>
@@ -65,7 +65,7 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     private static final Logger LOG = LoggerFactory.getLogger(TextEmbedOperator.class);
 
     private final BatchingConfig config;
-    private final TokenizerSpec tokenizerSpec;
+    private final TextModel tokenizerSpec;
     private final int maxTokens;
     private final TextBatchCompute compute;
     private final EmbeddingEncoding encoding;
@@ -83,7 +83,7 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     private transient long timerAt;
 
     TextEmbedOperator(StreamOperatorParameters<EnrichedEvent> parameters, BatchingConfig config,
-            TokenizerSpec tokenizerSpec, int maxTokens, TextBatchCompute compute, EmbeddingEncoding encoding) {
+            TextModel tokenizerSpec, int maxTokens, TextBatchCompute compute, EmbeddingEncoding encoding) {
         super(parameters);
         this.config = config;
         this.tokenizerSpec = tokenizerSpec;

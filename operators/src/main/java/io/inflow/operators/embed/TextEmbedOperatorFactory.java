@@ -1,6 +1,6 @@
 package io.inflow.operators.embed;
 
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.SourcedText;
@@ -19,7 +19,7 @@ import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
  *
  * <pre>{@code
  * texts.transform("embed", TypeInformation.of(EnrichedEvent.class),
- *         new TextEmbedOperatorFactory(batching, TokenizerSpec.ALL_MINILM_L6_V2, 256, compute, EmbeddingEncoding.OMIT));
+ *         new TextEmbedOperatorFactory(batching, TextModel.ALL_MINILM_L6_V2, 256, compute, EmbeddingEncoding.OMIT));
  * }</pre>
  */
 public final class TextEmbedOperatorFactory extends AbstractStreamOperatorFactory<EnrichedEvent>
@@ -28,12 +28,12 @@ public final class TextEmbedOperatorFactory extends AbstractStreamOperatorFactor
     private static final long serialVersionUID = 1L;
 
     private final BatchingConfig config;
-    private final TokenizerSpec tokenizer;
+    private final TextModel tokenizer;
     private final int maxTokens;
     private final TextBatchCompute compute;
     private final EmbeddingEncoding encoding;
 
-    public TextEmbedOperatorFactory(BatchingConfig config, TokenizerSpec tokenizer, int maxTokens,
+    public TextEmbedOperatorFactory(BatchingConfig config, TextModel tokenizer, int maxTokens,
             TextBatchCompute compute, EmbeddingEncoding encoding) {
         this.config = config;
         this.tokenizer = tokenizer;

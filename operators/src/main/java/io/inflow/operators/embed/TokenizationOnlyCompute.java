@@ -1,7 +1,7 @@
 package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.schemas.ModelRef;
 
 /**
@@ -9,7 +9,7 @@ import io.inflow.schemas.ModelRef;
  * the batching operator with the model's tokenizer); this step checks the batch and emits no embedding, so enriched
  * events carry the token count and truncation flag only. The encoder replaces it without changing the operator.
  *
- * <p>{@code new TokenizationOnlyCompute(TokenizerSpec.ALL_MINILM_L6_V2)}
+ * <p>{@code new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2)}
  */
 public final class TokenizationOnlyCompute implements TextBatchCompute {
 
@@ -19,7 +19,7 @@ public final class TokenizationOnlyCompute implements TextBatchCompute {
 
     private final String modelName;
 
-    public TokenizationOnlyCompute(TokenizerSpec tokenizer) {
+    public TokenizationOnlyCompute(TextModel tokenizer) {
         this.modelName = tokenizer.modelName();
     }
 

@@ -1,7 +1,7 @@
 package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.ModelRef;
@@ -54,7 +54,7 @@ class TextEmbedOperatorTest {
             throws Exception {
         BatchingConfig cfg = new BatchingConfig(maxRecords, 4096, Duration.ofMillis(MAX_WAIT_MS), buckets, 2);
         harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg,
-                TokenizerSpec.ALL_MINILM_L6_V2, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32));
+                TextModel.ALL_MINILM_L6_V2, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32));
         harness.open();
     }
 

@@ -1,0 +1,53 @@
+package io.inflow.operators.embed;
+
+import io.inflow.gpu.batch.TokenBatch;
+import io.inflow.gpu.encoder.TextEncoder;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import io.inflow.schemas.ModelRef;
+
+/**
+ * Embeds a batch with the transformer encoder: the batch's {@code int32 [rows, seqLen]} token ids and its token
+ * counts are handed to the encoder as tensor views of the Arrow buffers (no copy), and one pooled (optionally
+ * projected and normalised) embedding per row comes back.
+ *
+ * <p>{@code new EncoderCompute(EncoderSpec.defaults(TextModel.ALL_MINILM_L6_V2, 2, 256))}
+ */
+public final class EncoderCompute implements TextBatchCompute {
+
+    private static final long serialVersionUID = 1L;
+
+    private final EncoderSpec spec;
+    private transient TextEncoder encoder;
+
+    public EncoderCompute(EncoderSpec spec) {
+        this.spec = spec;
+    }
+
+    @Override
+    public void open() throws Exception {
+        encoder = SharedTextEncoders.acquire(spec);
+    }
+
+    @Override
+    public ModelRef model() {
+        return new ModelRef(spec.model().modelName(), spec.version());
+    }
+
+    @Override
+    public BatchOutput compute(TokenBatch batch) {
+        int rows = batch.rowCount();
+        Tensor ids = Tensor.wrap(batch.inputIdsBuffer(), DType.INT32, rows, batch.seqLen());
+        Tensor lengths = Tensor.wrap(batch.tokenCountBuffer(), DType.INT32, rows);
+        float[] embeddings = encoder.encode(ids, lengths);
+        return BatchOutput.embeddings(rows, encoder.dimension(), embeddings);
+    }
+
+    @Override
+    public void close() {
+        if (encoder != null) {
+            encoder = null;
+            SharedTextEncoders.release(spec);
+        }
+    }
+}
