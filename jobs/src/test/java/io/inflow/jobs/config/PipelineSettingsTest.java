@@ -1,0 +1,133 @@
+package io.inflow.jobs.config;
+
+import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.operators.embed.EmbeddingEncoding;
+import io.inflow.schemas.Limits;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The whole pipeline configuration is validated at start, each error naming the key to change. */
+class PipelineSettingsTest {
+
+    private static Configuration valid() {
+        Configuration c = new Configuration();
+        c.setString("inflow.kafka.bootstrap-servers", "localhost:9092");
+        return c;
+    }
+
+    @Test
+    void validConfigurationYieldsTheDefaults() {
+        PipelineSettings s = PipelineSettings.from(valid());
+
+        assertThat(s.model()).isEqualTo(TokenizerSpec.ALL_MINILM_L6_V2);
+        assertThat(s.model().modelName()).isEqualTo("all-minilm-l6-v2");
+        assertThat(s.maxTokens()).isEqualTo(256);
+        assertThat(s.encoding()).isEqualTo(EmbeddingEncoding.FLOAT32);
+        assertThat(s.limits().maxRecordBytes()).isEqualTo(1 << 20);
+        assertThat(s.limits().maxTextBytes()).isEqualTo(64 << 10);
+        assertThat(s.limits()).isEqualTo(Limits.defaults());
+        assertThat(s.kafka().bootstrapServers()).isEqualTo("localhost:9092");
+        assertThat(s.batching().buckets()).endsWith(256);
+    }
+
+    @Test
+    void nonDefaultValuesAreRead() {
+        Configuration c = valid();
+        c.setString("inflow.text.model", "bge-small-en-v15");
+        c.setString("inflow.text.max-tokens", "128");
+        c.setString("inflow.embedding.encoding", "FLOAT16_BASE64");
+        c.setString("inflow.schemas.max-record-bytes", "2097152");
+        c.setString("inflow.schemas.max-text-bytes", "1024");
+        c.setString("inflow.batch.length-buckets", "32;64;128");
+
+        PipelineSettings s = PipelineSettings.from(c);
+
+        assertThat(s.model()).isEqualTo(TokenizerSpec.BGE_SMALL_EN_V15);
+        assertThat(s.maxTokens()).isEqualTo(128);
+        assertThat(s.encoding()).isEqualTo(EmbeddingEncoding.FLOAT16_BASE64);
+        assertThat(s.limits().maxRecordBytes()).isEqualTo(2 << 20);
+        assertThat(s.limits().maxTextBytes()).isEqualTo(1024);
+        assertThat(s.batching().buckets()).containsExactly(32, 64, 128);
+    }
+
+    @Test
+    void unknownModelNamesTheKeyAndListsTheKnownModels() {
+        Configuration c = valid();
+        c.setString("inflow.text.model", "gpt-17");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.text.model")
+                .hasMessageContaining("gpt-17")
+                .hasMessageContaining("all-minilm-l6-v2")
+                .hasMessageContaining("bge-small-en-v15");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {600, 513, 1, 0})
+    void maxTokensOutsideTheTokenizerRangeNamesTheKey(int maxTokens) {
+        Configuration c = valid();
+        c.setString("inflow.text.max-tokens", Integer.toString(maxTokens));
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.text.max-tokens")
+                .hasMessageContaining("between 2 and 512")
+                .hasMessageContaining("was " + maxTokens);
+    }
+
+    @Test
+    void maxTokensAtTheTokenizerLimitIsAcceptedWithALongEnoughBucket() {
+        Configuration c = valid();
+        c.setString("inflow.text.max-tokens", "512");
+        c.setString("inflow.batch.length-buckets", "64;512");
+
+        assertThat(PipelineSettings.from(c).maxTokens()).isEqualTo(512);
+    }
+
+    @Test
+    void maxTokensAboveTheLongestBucketNamesBothKeys() {
+        Configuration c = valid();
+        c.setString("inflow.text.max-tokens", "300");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.text.max-tokens")
+                .hasMessageContaining("inflow.batch.length-buckets")
+                .hasMessageContaining("300")
+                .hasMessageContaining("256");
+    }
+
+    @Test
+    void shrinkingTheBucketsBelowTheDefaultTokenLimitFails() {
+        Configuration c = valid();
+        c.setString("inflow.batch.length-buckets", "16;32;64");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .hasMessageContaining("inflow.text.max-tokens")
+                .hasMessageContaining("inflow.batch.length-buckets");
+    }
+
+    @Test
+    void negativeMaxTextBytesNamesTheKey() {
+        Configuration c = valid();
+        c.setString("inflow.schemas.max-text-bytes", "-1");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.schemas.max-text-bytes")
+                .hasMessageContaining("-1");
+    }
+
+    @Test
+    void kafkaErrorsSurfaceToo() {
+        assertThatThrownBy(() -> PipelineSettings.from(new Configuration()))
+                .hasMessageContaining("inflow.kafka.bootstrap-servers");
+    }
+}
