@@ -30,6 +30,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * N records in, N records out: the bundled sample (1,200 texts, 12 malformed records) plus an oversize record, a
@@ -43,6 +44,10 @@ class NothingLostTest {
 
     /** Generous for a loaded 2-core CI machine; the run itself takes about 10 s. */
     private static final Duration OUTPUT_WAIT = Duration.ofMinutes(4);
+    /** float32 sums of 384 squares: the norm of an L2-normalised vector is 1 within a few ulps. */
+    private static final double UNIT_NORM_TOLERANCE = 1e-5;
+    /** The issue's tolerance for the known MiniLM value (the JSON float round trip is exact). */
+    private static final double CLASSIC_PAIR_TOLERANCE = 5e-4;
 
     private PipelineUnderTest pipeline;
     private OutputAudit audit;
@@ -72,6 +77,12 @@ class NothingLostTest {
         expectedKinds.merge(ErrorKind.EMPTY_RECORD, 1, Integer::sum);
         produced.add(new byte[][] {null, PipelineUnderTest.utf8(
                 "{\"type\":\"text\",\"version\":1,\"id\":\"keyless\",\"text\":\"Kafka keys are optional.\"}")});
+        // the classic pair whose MiniLM cosine is known (sentence-transformers: 0.7553)
+        produced.add(new byte[][] {PipelineUnderTest.utf8("pair-a"), PipelineUnderTest.utf8(
+                "{\"type\":\"text\",\"version\":1,\"id\":\"pair-a\",\"text\":\"A man is eating food.\"}")});
+        produced.add(new byte[][] {PipelineUnderTest.utf8("pair-b"), PipelineUnderTest.utf8(
+                "{\"type\":\"text\",\"version\":1,\"id\":\"pair-b\",\"text\":\"A man is eating a piece of"
+                        + " bread.\"}")});
         int bad = expectedKinds.values().stream().mapToInt(Integer::intValue).sum();
         expectedGood = produced.size() - bad;
 
@@ -139,6 +150,32 @@ class NothingLostTest {
         assertThat(audit.enriched().stream().filter(EnrichedEvent::truncated).count())
                 .as("the sample's long e-mails exceed 256 tokens").isPositive();
         assertThat(audit.enriched().stream().map(EnrichedEvent::id).distinct().count()).isEqualTo(expectedGood);
+    }
+
+    @Test
+    void enrichedEventsCarryNormalisedMiniLmEmbeddings() {
+        for (EnrichedEvent e : audit.enriched()) {
+            assertThat(e.embeddingDim()).isEqualTo(384);
+            assertThat(e.embedding()).hasSize(384);
+            double norm = 0;
+            for (float v : e.embedding()) {
+                norm += v * v;
+            }
+            assertThat(Math.sqrt(norm)).as("L2 norm of %s", e.id()).isCloseTo(1.0, within(UNIT_NORM_TOLERANCE));
+            assertThat(e.model().version()).isEqualTo("langchain4j-1.20.0-beta30/mean/l2");
+        }
+        float[] a = byId("pair-a").embedding();
+        float[] b = byId("pair-b").embedding();
+        double dot = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+        }
+        assertThat(dot).as("cosine of the classic pair through the whole pipeline")
+                .isCloseTo(0.7553, within(CLASSIC_PAIR_TOLERANCE));
+    }
+
+    private EnrichedEvent byId(String id) {
+        return audit.enriched().stream().filter(e -> e.id().equals(id)).findFirst().orElseThrow();
     }
 
     @Test

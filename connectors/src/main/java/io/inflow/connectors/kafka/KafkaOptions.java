@@ -34,12 +34,11 @@ public final class KafkaOptions {
             .defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
             .withDescription("Where a job without a checkpoint starts reading.");
 
-    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions
-            .key("inflow.kafka.delivery-guarantee").enumType(DeliveryGuarantee.class)
-            .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
-            .withDescription("EXACTLY_ONCE (transactional sinks, needs checkpointing; consumers read with"
-                    + " isolation.level=read_committed) or AT_LEAST_ONCE (lower latency, duplicates after a"
-                    + " failure).");
+    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions
+            .key("inflow.kafka.delivery-guarantee").stringType().defaultValue("exactly-once")
+            .withDescription("exactly-once (transactional sinks, needs checkpointing; consumers read with"
+                    + " isolation.level=read_committed) or at-least-once (lower latency, duplicates after a"
+                    + " failure). EXACTLY_ONCE / AT_LEAST_ONCE are accepted too.");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions
             .key("inflow.kafka.transactional-id-prefix").stringType().defaultValue("inflow")
@@ -91,10 +90,7 @@ public final class KafkaOptions {
         String bootstrap = config.getOptional(BOOTSTRAP_SERVERS).orElseThrow(() -> new IllegalArgumentException(
                 "'" + BOOTSTRAP_SERVERS.key() + "' is not set: give the Kafka bootstrap servers, e.g. -D"
                         + BOOTSTRAP_SERVERS.key() + "=localhost:9092"));
-        if (bootstrap.isBlank() || !bootstrap.contains(":")) {
-            throw new IllegalArgumentException("'" + BOOTSTRAP_SERVERS.key() + "' must be host:port[,host:port]"
-                    + " (was '" + bootstrap + "')");
-        }
+        checkBootstrapServers(bootstrap);
         Duration timeout = config.get(TRANSACTION_TIMEOUT);
         if (timeout.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0 || timeout.toMillis() < 1_000) {
             throw new IllegalArgumentException("'" + TRANSACTION_TIMEOUT.key() + "' must be between 1 s and "
@@ -110,8 +106,43 @@ public final class KafkaOptions {
             }
         });
         return new KafkaSettings(bootstrap, config.get(GROUP_ID), config.get(STARTING_OFFSETS),
-                config.get(DELIVERY_GUARANTEE), config.get(TRANSACTIONAL_ID_PREFIX), timeout, extra,
+                deliveryGuarantee(config.get(DELIVERY_GUARANTEE)), config.get(TRANSACTIONAL_ID_PREFIX), timeout, extra,
                 new KafkaSettings.Topics(config.get(TOPIC_TEXT), config.get(TOPIC_IMAGE), config.get(TOPIC_CORPUS),
                         config.get(TOPIC_ENRICHED), config.get(TOPIC_DLQ), config.get(TOPIC_TOPICS)));
+    }
+
+    /** Every comma-separated entry must be host:port with a port in 1..65535. */
+    private static void checkBootstrapServers(String bootstrap) {
+        if (bootstrap.isBlank()) {
+            throw new IllegalArgumentException("'" + BOOTSTRAP_SERVERS.key() + "' is empty: give host:port[,host:port]");
+        }
+        for (String entry : bootstrap.split(",")) {
+            String e = entry.strip();
+            int colon = e.lastIndexOf(':');
+            boolean ok = colon > 0 && colon < e.length() - 1;
+            if (ok) {
+                try {
+                    int port = Integer.parseInt(e.substring(colon + 1));
+                    ok = port >= 1 && port <= 65_535;
+                } catch (NumberFormatException nfe) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("'" + BOOTSTRAP_SERVERS.key() + "' must be host:port[,host:port]"
+                        + " with ports 1..65535; entry '" + e + "' of '" + bootstrap + "' is not");
+            }
+        }
+    }
+
+    /** Parses exactly-once / at-least-once in Flink's or in enum spelling. */
+    static DeliveryGuarantee deliveryGuarantee(String value) {
+        String v = value.strip().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return switch (v) {
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException("'" + DELIVERY_GUARANTEE.key() + "' must be exactly-once"
+                    + " or at-least-once (was '" + value + "')");
+        };
     }
 }

@@ -3,7 +3,6 @@ package io.inflow.connectors.kafka;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -42,8 +41,6 @@ class KafkaOptionsTest {
                 .hasMessageContaining("host:port");
     }
 
-    @Disabled("bug: the check is bootstrap.contains(\":\"), so a list where only some entries have a port passes"
-            + " start-up and fails later in the Kafka client (ConfigException: Invalid url in bootstrap.servers)")
     @ParameterizedTest
     @ValueSource(strings = {"broker1:9092,broker2", "broker1:", ":9092"})
     void everyBootstrapEntryNeedsHostAndPort(String servers) {
@@ -119,10 +116,6 @@ class KafkaOptionsTest {
         assertThat(s.topics()).isEqualTo(new KafkaSettings.Topics("t", "i", "c", "e", "d", "tt"));
     }
 
-    @Disabled("bug: the option description and 'inflow help' (Main.java) tell users to set"
-            + " -Dinflow.kafka.delivery-guarantee=AT_LEAST_ONCE, but Flink parses enums by toString() and"
-            + " DeliveryGuarantee's is 'at-least-once', so the documented value fails at start with"
-            + " 'Could not parse value'")
     @Test
     void deliveryGuaranteeAcceptsTheSpellingTheHelpTextGives() {
         Configuration c = withBootstrap("localhost:9092");

@@ -74,13 +74,23 @@ public record CommandLine(String command, Set<String> flags, List<String> values
         return flags.contains(flag);
     }
 
+    /** Drops a comment: {@code #} at the start of a line or after whitespace, as Flink's config reader does. */
+    private static String stripComment(String line) {
+        for (int i = 0; i < line.length(); i++) {
+            if (line.charAt(i) == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
+    }
+
     /** Reads {@code key: value} lines (Flink's flat config format); {@code #} starts a comment. */
     static Configuration readConfigFile(Path file) {
         Configuration c = new Configuration();
         try {
             for (String line : Files.readAllLines(file)) {
-                String l = line.strip();
-                if (l.isEmpty() || l.startsWith("#")) {
+                String l = stripComment(line).strip();
+                if (l.isEmpty()) {
                     continue;
                 }
                 int colon = l.indexOf(':');

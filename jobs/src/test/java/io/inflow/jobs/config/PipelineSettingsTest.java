@@ -1,6 +1,6 @@
 package io.inflow.jobs.config;
 
-import io.inflow.gpu.text.TokenizerSpec;
+import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.embed.EmbeddingEncoding;
 import io.inflow.schemas.Limits;
 
@@ -25,7 +25,7 @@ class PipelineSettingsTest {
     void validConfigurationYieldsTheDefaults() {
         PipelineSettings s = PipelineSettings.from(valid());
 
-        assertThat(s.model()).isEqualTo(TokenizerSpec.ALL_MINILM_L6_V2);
+        assertThat(s.model()).isEqualTo(TextModel.ALL_MINILM_L6_V2);
         assertThat(s.model().modelName()).isEqualTo("all-minilm-l6-v2");
         assertThat(s.maxTokens()).isEqualTo(256);
         assertThat(s.encoding()).isEqualTo(EmbeddingEncoding.FLOAT32);
@@ -48,7 +48,7 @@ class PipelineSettingsTest {
 
         PipelineSettings s = PipelineSettings.from(c);
 
-        assertThat(s.model()).isEqualTo(TokenizerSpec.BGE_SMALL_EN_V15);
+        assertThat(s.model()).isEqualTo(TextModel.BGE_SMALL_EN_V15);
         assertThat(s.maxTokens()).isEqualTo(128);
         assertThat(s.encoding()).isEqualTo(EmbeddingEncoding.FLOAT16_BASE64);
         assertThat(s.limits().maxRecordBytes()).isEqualTo(2 << 20);
