@@ -6,8 +6,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Entry point for a Flink cluster: {@code flink run -c io.inflow.jobs.TextPipelineJob inflow-jobs-<v>-flink.jar
- * -Dinflow.kafka.bootstrap-servers=kafka:9092}. Settings come from the cluster's Flink configuration, overridden by
+ * Entry point for a Flink cluster: {@code flink run -c io.inflow.jobs.TextPipelineJob inflow-jobs-<v>.jar
+ * -Dinflow.kafka.bootstrap-servers=kafka:9092} (the jar's dependencies on the cluster's classpath, see
+ * jobs/README.md). Settings come from the cluster's Flink configuration, overridden by
  * {@code -Dkey=value} / {@code --config FILE} arguments. Started with plain {@code java}, it runs on a local
  * MiniCluster instead.
  */

@@ -38,8 +38,8 @@ public final class Main {
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
             e.g. -Dinflow.batch.max-records=32 -Dinflow.kafka.delivery-guarantee=at-least-once.
-            The keys are listed in README.md. To submit to a Flink cluster instead:
-              flink run -c io.inflow.jobs.TextPipelineJob jobs/target/inflow-jobs-*-flink.jar -D...
+            The keys are listed in README.md. To run on a Flink cluster instead, see jobs/README.md
+            (flink run -c io.inflow.jobs.TextPipelineJob ...).
             """;
 
     private Main() {

@@ -4,6 +4,7 @@ import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.Float16;
 import io.inflow.schemas.ModelRef;
 import io.inflow.schemas.SourceRef;
 import io.inflow.schemas.SourcedText;
@@ -52,9 +53,14 @@ class TextEmbedOperatorTest {
 
     private void open(int maxRecords, int maxTokens, int[] buckets, int maxTokensPerText, TextBatchCompute compute)
             throws Exception {
+        open(maxRecords, buckets, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32);
+    }
+
+    private void open(int maxRecords, int[] buckets, int maxTokensPerText, TextBatchCompute compute,
+            EmbeddingEncoding encoding) throws Exception {
         BatchingConfig cfg = new BatchingConfig(maxRecords, 4096, Duration.ofMillis(MAX_WAIT_MS), buckets, 2);
         harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg,
-                TextModel.ALL_MINILM_L6_V2, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32));
+                TextModel.ALL_MINILM_L6_V2, maxTokensPerText, compute, encoding));
         harness.open();
     }
 
@@ -171,6 +177,29 @@ class TextEmbedOperatorTest {
         EnrichedEvent e = outputs().get(0);
         assertThat(e.embeddingDim()).isEqualTo(2);
         assertThat(e.embedding()).containsExactly(101f, 3f);  // [CLS] id, token count of "[CLS] a [SEP]"
+    }
+
+    @Test
+    void encodesEmbeddingsAsBase64HalfFloatsWhenAsked() throws Exception {
+        open(64, new int[] {16}, 16, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.FLOAT16_BASE64);
+        harness.processElement(text("a", "a", 1));
+        harness.endInput();
+        EnrichedEvent e = outputs().get(0);
+        assertThat(e.embedding()).isNull();
+        assertThat(e.embeddingDim()).isEqualTo(2);
+        // 101 and 3 are exact in float16
+        assertThat(Float16.decodeBase64(e.embeddingF16Base64())).containsExactly(101f, 3f);
+    }
+
+    @Test
+    void omitsEmbeddingsWhenAsked() throws Exception {
+        open(64, new int[] {16}, 16, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.OMIT);
+        harness.processElement(text("a", "a", 1));
+        harness.endInput();
+        EnrichedEvent e = outputs().get(0);
+        assertThat(e.embedding()).isNull();
+        assertThat(e.embeddingF16Base64()).isNull();
+        assertThat(e.tokenCount()).isEqualTo(3);
     }
 
     @Test
