@@ -14,8 +14,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,8 +64,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         boolean temp = dataDir == null;
         try {
             Path dir = temp ? Files.createTempDirectory("inflow-kafka-") : Files.createDirectories(dataDir);
-            int brokerPort = freePort();
-            int controllerPort = freePort();
+            int brokerPort = Ports.freeLoopbackPort();
+            int controllerPort = Ports.freeLoopbackPort();
             Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort);
             Path propsFile = dir.resolve("server.properties");
             try (Writer w = Files.newBufferedWriter(propsFile)) {
@@ -147,14 +145,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for Kafka", e);
-        }
-    }
-
-    /** A free TCP port on loopback (the broker binds it right after). */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
         }
     }
 

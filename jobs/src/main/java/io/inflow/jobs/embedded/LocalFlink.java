@@ -4,10 +4,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /**
  * A local Flink cluster (MiniCluster, started by the environment on execute) with the Prometheus reporter and the
@@ -38,10 +34,10 @@ public final class LocalFlink {
     public static LocalFlink withFreePorts(Configuration base) {
         Configuration conf = new Configuration(base);
         int metrics = conf.getOptional(org.apache.flink.configuration.ConfigOptions.key("metrics.reporter.prom.port")
-                .stringType().noDefaultValue()).map(Integer::parseInt).orElseGet(LocalFlink::freePort);
+                .stringType().noDefaultValue()).map(Integer::parseInt).orElseGet(Ports::freeLoopbackPort);
         conf.setString("metrics.reporter.prom.factory.class", PROMETHEUS_FACTORY);
         conf.setString("metrics.reporter.prom.port", Integer.toString(metrics));
-        int rest = conf.getOptional(RestOptions.PORT).orElseGet(LocalFlink::freePort);
+        int rest = conf.getOptional(RestOptions.PORT).orElseGet(Ports::freeLoopbackPort);
         conf.set(RestOptions.PORT, rest);
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
@@ -67,13 +63,5 @@ public final class LocalFlink {
 
     public int metricsPort() {
         return metricsPort;
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free local port", e);
-        }
     }
 }
