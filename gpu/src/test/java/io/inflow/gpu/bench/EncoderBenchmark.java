@@ -20,7 +20,8 @@ import org.apache.arrow.memory.RootAllocator;
  * [SEP]), for each batch x sequence shape. Each shape is first verified (cosine of mean-pooled outputs to
  * ORT >= 0.9999 per row), then warmed up, then timed in {@value #ROUNDS} interleaved rounds per engine
  * (at least {@code minSeconds} in total each), reporting each engine's best round.
- * Prints sentences/s, tokens/s, the ratio ours/ORT and our GFLOP/s (dense FLOPs of the model).
+ * Prints sentences/s, tokens/s, the ratio ours/ORT and our GFLOP/s (dense FLOPs of the model) next to the
+ * cores' nominal FP32 peak ({@link CpuPeak}).
  *
  * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.args="threads=2 batches=1,8,32,128 seqs=16,128,256"}
  */
@@ -55,9 +56,11 @@ public final class EncoderBenchmark {
             BertConfig c = ours.bertConfig();
             System.out.printf("MiniLM-L6 fp32, %d threads, ours=%s vs ONNX Runtime 1.29 CPU; %d cores visible, Java %s%n",
                     threads, ours.backendName(), Runtime.getRuntime().availableProcessors(), Runtime.version());
+            CpuPeak peak = CpuPeak.of(threads);
+            System.out.println(peak.describe());
             warmUp(ours, ort, allocator);
-            System.out.printf("%6s %5s | %12s %12s | %12s %12s | %6s | %8s%n", "batch", "seq", "ours sent/s",
-                    "ours tok/s", "ORT sent/s", "ORT tok/s", "ratio", "GFLOP/s");
+            System.out.printf("%6s %5s | %12s %12s | %12s %12s | %6s | %8s %7s%n", "batch", "seq", "ours sent/s",
+                    "ours tok/s", "ORT sent/s", "ORT tok/s", "ratio", "GFLOP/s", "% peak");
             for (int seq : seqs) {
                 for (int batch : batches) {
                     TokenBatch tb = randomBatch(batch, seq, new Random(seq * 1000L + batch));
@@ -74,9 +77,10 @@ public final class EncoderBenchmark {
                             ortSec = Math.min(ortSec, time(() -> ort.lastHiddenState(tb), minSeconds / ROUNDS));
                         }
                         double flops = flopsPerBatch(c, batch, seq);
-                        System.out.printf("%6d %5d | %12.1f %12.0f | %12.1f %12.0f | %6.2f | %8.1f%n", batch, seq,
-                                batch / oursSec, batch * seq / oursSec, batch / ortSec, batch * seq / ortSec,
-                                ortSec / oursSec, flops / oursSec / 1e9);
+                        double gflops = flops / oursSec / 1e9;
+                        System.out.printf("%6d %5d | %12.1f %12.0f | %12.1f %12.0f | %6.2f | %8.1f %6.1f%%%n", batch,
+                                seq, batch / oursSec, batch * seq / oursSec, batch / ortSec, batch * seq / ortSec,
+                                ortSec / oursSec, gflops, 100 * gflops / peak.gflops());
                     }
                 }
             }
