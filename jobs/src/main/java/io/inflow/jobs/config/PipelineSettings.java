@@ -25,7 +25,7 @@ import java.time.Duration;
  * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
  */
 public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TextModel model, int maxTokens,
-        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute) {
+        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads) {
 
     public static PipelineSettings from(ReadableConfig config) {
         KafkaSettings kafka = KafkaOptions.settings(config);
@@ -57,7 +57,16 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + PipelineOptions.MAX_TEXT_BYTES.key() + "': " + e.getMessage(), e);
         }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits, compute(config, model, longest));
+                limits, compute(config, model, longest), tokenizerThreads(config));
+    }
+
+    private static int tokenizerThreads(ReadableConfig config) {
+        int n = config.get(PipelineOptions.TOKENIZER_THREADS);
+        if (n < 1 || n > 64) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TOKENIZER_THREADS.key()
+                    + "' must be between 1 and 64 (was " + n + ")");
+        }
+        return n;
     }
 
     private static TextBatchCompute compute(ReadableConfig config, TextModel model, int longestBucket) {

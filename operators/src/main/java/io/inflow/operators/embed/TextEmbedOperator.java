@@ -1,16 +1,13 @@
 package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
-import io.inflow.gpu.text.TextTokenizer;
-import io.inflow.gpu.text.Tokenized;
-import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.LengthBuckets;
 import io.inflow.operators.batch.OpenBatch;
 import io.inflow.operators.metrics.BatchMetrics;
+import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.ModelRef;
-import io.inflow.schemas.SourcedText;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -31,14 +28,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Tokenizes texts into Arrow micro-batches grouped by token-length bucket, computes each batch off the task thread
- * and emits one {@link EnrichedEvent} per input.
+ * Packs tokenized texts into Arrow micro-batches grouped by token-length bucket, computes each batch off the task
+ * thread and emits one {@link EnrichedEvent} per input.
  *
- * <p>How a record travels:
+ * <p>How a record travels (tokenization happened before, off the task thread, in
+ * {@link io.inflow.operators.tokenize.AsyncTokenizeFunction}):
  * <ol>
- *   <li>{@code processElement} (task thread) tokenizes the text with the model's tokenizer (truncating to the limit
- *       and flagging it), picks the smallest length bucket that holds it and appends it to that bucket's open
- *       {@link TokenBatch}. A batch is handed to compute when it reaches {@code maxRecords} rows or
+ *   <li>{@code processElement} (task thread) picks the smallest length bucket that holds the token ids and copies
+ *       them into that bucket's open {@link TokenBatch}. A batch is handed to compute when it reaches {@code maxRecords} rows or
  *       {@code maxTokens} padded tokens, when its first row has waited {@code maxWait} (processing-time timer),
  *       before a checkpoint barrier and at end of input.</li>
  *   <li>Compute runs on the operator's own compute thread. At most {@code maxInFlight} batches are out at once;
@@ -53,26 +50,23 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Create it through {@link TextEmbedOperatorFactory}:
  * <pre>{@code
- * DataStream<EnrichedEvent> out = texts.transform("embed", TypeInformation.of(EnrichedEvent.class),
- *         new TextEmbedOperatorFactory(BatchingConfig.defaults(), TextModel.ALL_MINILM_L6_V2, 256,
+ * DataStream<EnrichedEvent> out = tokenized.transform("embed", TypeInformation.of(EnrichedEvent.class),
+ *         new TextEmbedOperatorFactory(BatchingConfig.defaults(),
  *                 new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2), EmbeddingEncoding.FLOAT32));
  * }</pre>
  */
 public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEvent>
-        implements OneInputStreamOperator<SourcedText, EnrichedEvent>, BoundedOneInput {
+        implements OneInputStreamOperator<TokenizedText, EnrichedEvent>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TextEmbedOperator.class);
 
     private final BatchingConfig config;
-    private final TextModel tokenizerSpec;
-    private final int maxTokens;
     private final TextBatchCompute compute;
     private final EmbeddingEncoding encoding;
     private final transient MailboxExecutor mailbox;
 
     private transient BufferAllocator allocator;
-    private transient TextTokenizer tokenizer;
     private transient LengthBuckets buckets;
     private transient OpenBatch[] open;
     private transient ArrayDeque<OpenBatch>[] pool;
@@ -83,11 +77,9 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     private transient long timerAt;
 
     TextEmbedOperator(StreamOperatorParameters<EnrichedEvent> parameters, BatchingConfig config,
-            TextModel tokenizerSpec, int maxTokens, TextBatchCompute compute, EmbeddingEncoding encoding) {
+            TextBatchCompute compute, EmbeddingEncoding encoding) {
         super(parameters);
         this.config = config;
-        this.tokenizerSpec = tokenizerSpec;
-        this.maxTokens = maxTokens;
         this.compute = compute;
         this.encoding = encoding;
         this.mailbox = parameters.getMailboxExecutor();
@@ -98,13 +90,7 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     public void open() throws Exception {
         super.open();
         buckets = new LengthBuckets(config.buckets());
-        if (maxTokens > buckets.longest()) {
-            throw new IllegalArgumentException("inflow.text.max-tokens (" + maxTokens + ") exceeds the longest of"
-                    + " inflow.batch.length-buckets (" + buckets.longest() + "): raise the last bucket or lower"
-                    + " the token limit");
-        }
         allocator = new RootAllocator();
-        tokenizer = TextTokenizer.load(tokenizerSpec, maxTokens);
         open = new OpenBatch[buckets.count()];
         pool = new ArrayDeque[buckets.count()];
         for (int i = 0; i < pool.length; i++) {
@@ -120,23 +106,21 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         }).get();
         model = compute.model();
         timerAt = Long.MAX_VALUE;
-        LOG.info("{} opened: tokenizer {} (max {} tokens), model {}, {}", getOperatorName(),
-                tokenizerSpec.modelName(), maxTokens, model, config);
+        LOG.info("{} opened: model {}, {}", getOperatorName(), model, config);
     }
 
     @Override
-    public void processElement(StreamRecord<SourcedText> element) throws Exception {
-        SourcedText input = element.getValue();
-        Tokenized t = tokenizer.encode(input.event().text());
-        int bucket = buckets.indexFor(t.length());
+    public void processElement(StreamRecord<TokenizedText> element) throws Exception {
+        TokenizedText t = element.getValue();
+        int bucket = buckets.indexFor(t.ids().length);
         OpenBatch batch = open[bucket];
         if (batch == null) {
             batch = takeBatch(bucket);
             open[bucket] = batch;
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        batch.add(input, element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE, t.ids(), t.truncated(),
-                now);
+        batch.add(t.input(), element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE, t.ids(),
+                t.truncated(), now);
         metrics.recordsIn.inc();
         if (t.truncated()) {
             metrics.truncated.inc();
@@ -287,9 +271,6 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
                     LOG.warn("compute thread of {} did not stop within 30 s", getOperatorName());
                 }
                 compute.close();
-            }
-            if (tokenizer != null) {
-                tokenizer.close();
             }
             if (open != null) {
                 for (OpenBatch b : open) {

@@ -1,9 +1,8 @@
 package io.inflow.operators.embed;
 
-import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
+import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.EnrichedEvent;
-import io.inflow.schemas.SourcedText;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
@@ -18,26 +17,21 @@ import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
  * and to yield under back pressure).
  *
  * <pre>{@code
- * texts.transform("embed", TypeInformation.of(EnrichedEvent.class),
- *         new TextEmbedOperatorFactory(batching, TextModel.ALL_MINILM_L6_V2, 256, compute, EmbeddingEncoding.OMIT));
+ * tokenized.transform("embed", TypeInformation.of(EnrichedEvent.class),
+ *         new TextEmbedOperatorFactory(batching, compute, EmbeddingEncoding.OMIT));
  * }</pre>
  */
 public final class TextEmbedOperatorFactory extends AbstractStreamOperatorFactory<EnrichedEvent>
-        implements OneInputStreamOperatorFactory<SourcedText, EnrichedEvent>, YieldingOperatorFactory<EnrichedEvent> {
+        implements OneInputStreamOperatorFactory<TokenizedText, EnrichedEvent>, YieldingOperatorFactory<EnrichedEvent> {
 
     private static final long serialVersionUID = 1L;
 
     private final BatchingConfig config;
-    private final TextModel tokenizer;
-    private final int maxTokens;
     private final TextBatchCompute compute;
     private final EmbeddingEncoding encoding;
 
-    public TextEmbedOperatorFactory(BatchingConfig config, TextModel tokenizer, int maxTokens,
-            TextBatchCompute compute, EmbeddingEncoding encoding) {
+    public TextEmbedOperatorFactory(BatchingConfig config, TextBatchCompute compute, EmbeddingEncoding encoding) {
         this.config = config;
-        this.tokenizer = tokenizer;
-        this.maxTokens = maxTokens;
         this.compute = compute;
         this.encoding = encoding;
         this.chainingStrategy = ChainingStrategy.ALWAYS;
@@ -47,7 +41,7 @@ public final class TextEmbedOperatorFactory extends AbstractStreamOperatorFactor
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<EnrichedEvent>> T createStreamOperator(
             StreamOperatorParameters<EnrichedEvent> parameters) {
-        return (T) new TextEmbedOperator(parameters, config, tokenizer, maxTokens, compute, encoding);
+        return (T) new TextEmbedOperator(parameters, config, compute, encoding);
     }
 
     @Override

@@ -2,6 +2,9 @@ package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.text.TextModel;
+import io.inflow.gpu.text.TextTokenizer;
+import io.inflow.gpu.text.Tokenized;
+import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
@@ -14,7 +17,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,7 +42,7 @@ class TextEmbedOperatorTest {
     private static final Duration MAILBOX_WAIT = Duration.ofSeconds(20);
     private static final long MAX_WAIT_MS = 50;
 
-    private OneInputStreamOperatorTestHarness<SourcedText, EnrichedEvent> harness;
+    private OneInputStreamOperatorTestHarness<TokenizedText, EnrichedEvent> harness;
 
     @BeforeEach
     void resetShapes() {
@@ -51,26 +56,39 @@ class TextEmbedOperatorTest {
         }
     }
 
-    private void open(int maxRecords, int maxTokens, int[] buckets, int maxTokensPerText, TextBatchCompute compute)
-            throws Exception {
-        open(maxRecords, buckets, maxTokensPerText, compute, EmbeddingEncoding.FLOAT32);
+    private static TextTokenizer tokenizer;
+
+    @BeforeAll
+    static void loadTokenizer() {
+        tokenizer = TextTokenizer.load(TextModel.ALL_MINILM_L6_V2, 64);
     }
 
-    private void open(int maxRecords, int[] buckets, int maxTokensPerText, TextBatchCompute compute,
-            EmbeddingEncoding encoding) throws Exception {
+    @AfterAll
+    static void closeTokenizer() {
+        tokenizer.close();
+    }
+
+    private void open(int maxRecords, int[] buckets, TextBatchCompute compute) throws Exception {
+        open(maxRecords, buckets, compute, EmbeddingEncoding.FLOAT32);
+    }
+
+    private void open(int maxRecords, int[] buckets, TextBatchCompute compute, EmbeddingEncoding encoding)
+            throws Exception {
         BatchingConfig cfg = new BatchingConfig(maxRecords, 4096, Duration.ofMillis(MAX_WAIT_MS), buckets, 2);
-        harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg,
-                TextModel.ALL_MINILM_L6_V2, maxTokensPerText, compute, encoding));
+        harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg, compute, encoding));
         harness.open();
     }
 
     private void openDefault(int maxRecords) throws Exception {
-        open(maxRecords, 4096, new int[] {16, 32, 64}, 64, new RecordingCompute());
+        open(maxRecords, new int[] {16, 32, 64}, new RecordingCompute());
     }
 
-    private static StreamRecord<SourcedText> text(String id, String text, long offset) {
-        return new StreamRecord<>(new SourcedText(new TextEvent(id, text, "en", null, Map.of("k", id)),
-                new SourceRef("events.text", 0, offset, 1000 + offset)), 1000 + offset);
+    /** A text tokenized as the tokenize step would, with its Kafka coordinates. */
+    private static StreamRecord<TokenizedText> text(String id, String text, long offset) {
+        Tokenized t = tokenizer.encode(text);
+        SourcedText input = new SourcedText(new TextEvent(id, text, "en", null, Map.of("k", id)),
+                new SourceRef("events.text", 0, offset, 1000 + offset));
+        return new StreamRecord<>(new TokenizedText(input, t.ids(), t.truncated()), 1000 + offset);
     }
 
     private List<EnrichedEvent> outputs() {
@@ -159,19 +177,23 @@ class TextEmbedOperatorTest {
     }
 
     @Test
-    void truncatesToTheTokenLimitAndFlagsIt() throws Exception {
-        open(64, 4096, new int[] {8, 16}, 16, new RecordingCompute());
-        harness.processElement(text("t", "one two three four five six seven eight nine ten eleven twelve thirteen"
-                + " fourteen fifteen sixteen seventeen eighteen", 1));
+    void carriesTheTruncationFlagThrough() throws Exception {
+        open(64, new int[] {8, 64}, new RecordingCompute());
+        int[] ids = new int[64];
+        ids[0] = 101;
+        ids[63] = 102;
+        SourcedText input = new SourcedText(new TextEvent("t", "long", "en", null, Map.of()),
+                new SourceRef("events.text", 0, 1, 1));
+        harness.processElement(new StreamRecord<>(new TokenizedText(input, ids, true), 1));
         harness.endInput();
         EnrichedEvent e = outputs().get(0);
         assertThat(e.truncated()).isTrue();
-        assertThat(e.tokenCount()).isEqualTo(16);
+        assertThat(e.tokenCount()).isEqualTo(64);
     }
 
     @Test
     void attachesEmbeddingsFromCompute() throws Exception {
-        open(64, 4096, new int[] {16}, 16, new FirstTokenEmbeddingCompute());
+        open(64, new int[] {16}, new FirstTokenEmbeddingCompute());
         harness.processElement(text("a", "a", 1));
         harness.endInput();
         EnrichedEvent e = outputs().get(0);
@@ -181,7 +203,7 @@ class TextEmbedOperatorTest {
 
     @Test
     void encodesEmbeddingsAsBase64HalfFloatsWhenAsked() throws Exception {
-        open(64, new int[] {16}, 16, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.FLOAT16_BASE64);
+        open(64, new int[] {16}, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.FLOAT16_BASE64);
         harness.processElement(text("a", "a", 1));
         harness.endInput();
         EnrichedEvent e = outputs().get(0);
@@ -193,7 +215,7 @@ class TextEmbedOperatorTest {
 
     @Test
     void omitsEmbeddingsWhenAsked() throws Exception {
-        open(64, new int[] {16}, 16, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.OMIT);
+        open(64, new int[] {16}, new FirstTokenEmbeddingCompute(), EmbeddingEncoding.OMIT);
         harness.processElement(text("a", "a", 1));
         harness.endInput();
         EnrichedEvent e = outputs().get(0);
@@ -204,7 +226,7 @@ class TextEmbedOperatorTest {
 
     @Test
     void computeFailureFailsTheTaskWithTheBatchShape() throws Exception {
-        open(1, 4096, new int[] {16}, 16, new FailingCompute());
+        open(1, new int[] {16}, new FailingCompute());
         harness.processElement(text("a", "boom", 1));
         assertThatThrownBy(() -> awaitOutputs(1))
                 .hasMessageContaining("compute failed on a batch of 1 rows x 16 tokens")
@@ -212,10 +234,10 @@ class TextEmbedOperatorTest {
     }
 
     @Test
-    void rejectsATokenLimitBeyondTheLongestBucket() {
-        assertThatThrownBy(() -> open(64, 4096, new int[] {16, 32}, 64, new RecordingCompute()))
-                .hasMessageContaining("inflow.text.max-tokens (64) exceeds the longest");
-        harness = null;
+    void aTextLongerThanTheLongestBucketFailsWithWhatToChange() throws Exception {
+        open(64, new int[] {8}, new RecordingCompute());
+        assertThatThrownBy(() -> harness.processElement(text("x", "a sentence with more than eight tokens in it",
+                1))).hasMessageContaining("do not fit the longest length bucket 8");
     }
 
     /** Records each batch's shape ("rows x seqLen"); emits no embedding. */
