@@ -38,7 +38,7 @@ import java.util.function.UnaryOperator;
 final class PipelineUnderTest implements AutoCloseable {
 
     static final int PARTITIONS = 2;
-    /** Runs in this JVM: each gets its own job name, so the process-wide inflow_* series of one never mix in another. */
+    /** Runs in this JVM: each gets its own job name, so the process-wide inflow_* series of runs never mix. */
     private static final AtomicInteger RUNS = new AtomicInteger();
 
     final EmbeddedKafkaBroker kafka;

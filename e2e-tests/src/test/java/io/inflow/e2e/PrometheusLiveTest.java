@@ -255,6 +255,8 @@ class PrometheusLiveTest {
                 "batches in flight", "sum(inflow_batches_in_flight{" + j + "})",
                 "batch size p50", "histogram_quantile(0.5, sum by (le) (rate(inflow_batch_size_records_bucket{"
                         + j + "}[4s])))"));
+        panels.put("checkpoints", Map.of(
+                "last checkpoint duration (ms)", "max(flink_jobmanager_job_lastCheckpointDuration >= 0)"));
         panels.put("deadletters", Map.of(
                 "by reason", "sum by (reason) (inflow_dead_letters_total{" + j + "}) > 0"));
         for (var panel : panels.entrySet()) {
