@@ -1,6 +1,7 @@
 package io.inflow.e2e;
 
 import io.inflow.jobs.demo.OutputAudit;
+import io.inflow.jobs.demo.PromSample;
 import io.inflow.jobs.demo.SampleData;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
@@ -179,23 +180,42 @@ class NothingLostTest {
     }
 
     @Test
-    void prometheusEndpointServesThePipelineMetrics() throws Exception {
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(pipeline.flink.metricsUrl()))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Map<String, Double> sums = sumByNameAndReason(body);
-        String p = "flink_taskmanager_job_task_operator_inflow_";
-        assertThat(sums.get(p + "records_in_total")).isEqualTo((double) expectedGood);
-        assertThat(sums.get(p + "records_out_total")).isEqualTo((double) expectedGood);
-        assertThat(sums.get(p + "decoded_total")).isEqualTo((double) expectedGood);
-        assertThat(sums.get(p + "reason_dead_letters_total{reason=oversize_record}")).isEqualTo(1.0);
-        assertThat(sums.get(p + "reason_dead_letters_total{reason=malformed_json}")).isEqualTo(4.0);
-        assertThat(sums.get(p + "reason_dead_letters_total")).isEqualTo(
-                (double) (produced.size() - expectedGood));
-        assertThat(sums.get(p + "batches_total")).isPositive();
-        for (String histogram : List.of("batch_size_records", "batch_tokens", "batch_wait_ms", "compute_time_ms")) {
-            assertThat(body).as(histogram).containsPattern(p + histogram + "\\{[^}]*quantile=\"0.5\"");
+    void prometheusEndpointsServeThePipelineMetrics() throws Exception {
+        String body = get(pipeline.flink.metricsUrl());
+        Map<String, Double> sums = sumByNameOperatorAndReason(body, pipeline.jobName);
+        int bad = produced.size() - expectedGood;
+        assertThat(sums.get("inflow_records_in_total{operator=decode}")).isEqualTo((double) produced.size());
+        assertThat(sums.get("inflow_records_out_total{operator=decode}")).isEqualTo((double) expectedGood);
+        assertThat(sums.get("inflow_records_in_total{operator=embed}")).isEqualTo((double) expectedGood);
+        assertThat(sums.get("inflow_records_out_total{operator=embed}")).isEqualTo((double) expectedGood);
+        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=oversize_record}")).isEqualTo(1.0);
+        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=malformed_json}")).isEqualTo(4.0);
+        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=unknown_type}")).isEqualTo(1.0);
+        assertThat(sums.get("inflow_dead_letters_total{operator=decode}")).isEqualTo((double) bad);
+        assertThat(sums.get("inflow_batch_size_records_count{operator=embed}")).as("batches").isPositive();
+        assertThat(sums.get("inflow_batch_size_records_sum{operator=embed}")).isEqualTo((double) expectedGood);
+        assertThat(sums.get("inflow_truncated_records_total{operator=embed}"))
+                .isEqualTo((double) audit.enriched().stream().filter(EnrichedEvent::truncated).count());
+        for (String histogram : List.of("inflow_batch_size_records", "inflow_batch_tokens",
+                "inflow_batch_wait_seconds", "inflow_compute_seconds")) {
+            assertThat(body).as(histogram).containsPattern(histogram + "_bucket\\{[^}]*le=\"\\+Inf\"");
         }
-        assertThat(body).contains(p + "batches_in_flight", p + "batch_padding_ratio");
+        assertThat(body).containsPattern("inflow_compute_seconds_count\\{backend=\"cpu-fast\",job=\""
+                + pipeline.jobName + "\",modality=\"text\",model=\"all-minilm-l6-v2\",operator=\"embed\"}");
+        assertThat(body).containsPattern("inflow_batches_in_flight\\{[^}]*operator=\"embed\"");
+        assertThat(body).containsPattern("inflow_model_info\\{backend=\"cpu-fast\",job=\"" + pipeline.jobName
+                + "\",model=\"all-minilm-l6-v2\",operator=\"embed\",version=\"langchain4j-1.20.0-beta30/mean/l2\"} 1");
+
+        String flink = get(pipeline.flink.flinkMetricsUrl());
+        assertThat(flink).as("Flink's reporter keeps Flink's own metrics: Kafka lag, checkpoints, restarts")
+                .contains("flink_taskmanager_job_task_operator_pendingRecords{",
+                        "flink_jobmanager_job_lastCheckpointDuration{", "flink_jobmanager_job_numRestarts{")
+                .doesNotContain("_inflow_");
+    }
+
+    private static String get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test
@@ -214,20 +234,21 @@ class NothingLostTest {
         }
     }
 
-    /** Sums samples per metric name (all subtasks), and per name + reason label for labelled series. */
-    private static Map<String, Double> sumByNameAndReason(String exposition) {
+    /**
+     * Sums this job's samples per {@code name{operator=...}} and per {@code name{operator=...,reason=...}} for
+     * labelled dead letters.
+     */
+    private static Map<String, Double> sumByNameOperatorAndReason(String exposition, String job) {
         Map<String, Double> sums = new HashMap<>();
-        for (String line : exposition.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
-                .collect(Collectors.toList())) {
-            int brace = line.indexOf('{');
-            int space = line.lastIndexOf(' ');
-            String name = brace > 0 ? line.substring(0, brace) : line.substring(0, space);
-            double value = Double.parseDouble(line.substring(space + 1));
-            sums.merge(name, value, Double::sum);
-            int r = line.indexOf("reason=\"");
-            if (r > 0) {
-                String reason = line.substring(r + 8, line.indexOf('"', r + 8));
-                sums.merge(name + "{reason=" + reason + "}", value, Double::sum);
+        for (String line : exposition.lines().filter(l -> l.startsWith("inflow_")).collect(Collectors.toList())) {
+            PromSample p = PromSample.parse(line);
+            if (!job.equals(p.labels().get("job"))) {
+                continue;
+            }
+            String op = "{operator=" + p.labels().get("operator");
+            sums.merge(p.name() + op + "}", p.value(), Double::sum);
+            if (p.labels().containsKey("reason")) {
+                sums.merge(p.name() + op + ",reason=" + p.labels().get("reason") + "}", p.value(), Double::sum);
             }
         }
         return sums;

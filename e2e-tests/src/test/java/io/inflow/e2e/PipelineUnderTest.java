@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,17 +38,23 @@ import java.util.function.UnaryOperator;
 final class PipelineUnderTest implements AutoCloseable {
 
     static final int PARTITIONS = 2;
+    /** Runs in this JVM: each gets its own job name, so the process-wide inflow_* series of runs never mix. */
+    private static final AtomicInteger RUNS = new AtomicInteger();
 
     final EmbeddedKafkaBroker kafka;
     final KafkaSettings settings;
     final LocalFlink flink;
     final JobClient job;
+    /** The Flink job name: the {@code job} label of the inflow_* metrics. */
+    final String jobName;
 
-    private PipelineUnderTest(EmbeddedKafkaBroker kafka, KafkaSettings settings, LocalFlink flink, JobClient job) {
+    private PipelineUnderTest(EmbeddedKafkaBroker kafka, KafkaSettings settings, LocalFlink flink, JobClient job,
+            String jobName) {
         this.kafka = kafka;
         this.settings = settings;
         this.flink = flink;
         this.job = job;
+        this.jobName = jobName;
     }
 
     static PipelineUnderTest start(Configuration extra, UnaryOperator<DataStream<SourcedText>> tap)
@@ -64,8 +71,9 @@ final class PipelineUnderTest implements AutoCloseable {
             LocalFlink flink = LocalFlink.withFreePorts(conf);
             StreamExecutionEnvironment env = flink.environment();
             TextPipeline.build(env, flink.configuration(), tap);
-            JobClient job = env.executeAsync("inflow-e2e");
-            return new PipelineUnderTest(kafka, settings, flink, job);
+            String jobName = "inflow-e2e-" + RUNS.incrementAndGet();
+            JobClient job = env.executeAsync(jobName);
+            return new PipelineUnderTest(kafka, settings, flink, job, jobName);
         } catch (Exception | Error e) {
             kafka.close();
             throw e;

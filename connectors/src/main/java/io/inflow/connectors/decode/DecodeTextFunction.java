@@ -8,10 +8,16 @@ import io.inflow.schemas.RecordRejectedException;
 import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
 
+import io.inflow.metrics.InflowMetrics;
+import io.inflow.metrics.MetricsEndpoint;
+import io.inflow.metrics.MetricsOptions;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.util.Collector;
 
 import java.util.EnumMap;
@@ -22,8 +28,9 @@ import java.util.Map;
  * invalid UTF-8, missing or invalid fields, oversize payloads, unknown types or versions) goes to
  * {@link DeadLetters#TAG} with its original bytes and the reason. Never throws on content.
  *
- * <p>Metrics (operator group, sub-group {@code inflow}): {@code dead_letters_total} with a {@code reason} label per
- * {@link ErrorKind}, {@code decoded_total}.
+ * <p>Metrics ({@link InflowMetrics}, labels {@code job}, {@code operator="decode"}, {@code modality="text"}):
+ * {@code inflow_records_in_total} (every record read), {@code inflow_records_out_total} (valid events) and
+ * {@code inflow_dead_letters_total{reason}} with one series per {@link ErrorKind}, present from the start at 0.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<SourcedText> texts = raw.process(new DecodeTextFunction(Limits.defaults()));
@@ -33,13 +40,17 @@ import java.util.Map;
 public final class DecodeTextFunction extends ProcessFunction<RawRecord, SourcedText> {
 
     private static final long serialVersionUID = 1L;
-    /** Stage name written into dead-letter records. */
+    /** Stage name written into dead-letter records; also the {@code operator} label of its metrics. */
     public static final String STAGE = "decode";
+    /** The {@code modality} label of its metrics. */
+    public static final String MODALITY = "text";
 
     private final Limits limits;
     private transient InputDecoder decoder;
-    private transient Map<ErrorKind, Counter> deadLetters;
-    private transient Counter decoded;
+    private transient Map<ErrorKind, CounterDataPoint> deadLetters;
+    private transient CounterDataPoint recordsIn;
+    private transient CounterDataPoint decoded;
+    private transient MetricsEndpoint.Lease endpoint;
 
     public DecodeTextFunction(Limits limits) {
         this.limits = limits;
@@ -48,16 +59,38 @@ public final class DecodeTextFunction extends ProcessFunction<RawRecord, Sourced
     @Override
     public void open(OpenContext openContext) {
         decoder = new InputDecoder(limits);
-        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("inflow");
+        RuntimeContext ctx = getRuntimeContext();
+        String job = ctx.getJobInfo().getJobName();
         deadLetters = new EnumMap<>(ErrorKind.class);
         for (ErrorKind kind : ErrorKind.values()) {
-            deadLetters.put(kind, group.addGroup("reason", kind.wireName()).counter("dead_letters_total"));
+            deadLetters.put(kind, InflowMetrics.DEAD_LETTERS.labelValues(job, STAGE, MODALITY, kind.wireName()));
         }
-        decoded = group.counter("decoded_total");
+        // no model at this stage: the empty label value is the same as no label in PromQL
+        recordsIn = InflowMetrics.RECORDS_IN.labelValues(job, STAGE, MODALITY, "");
+        decoded = InflowMetrics.RECORDS_OUT.labelValues(job, STAGE, MODALITY, "");
+        endpoint = MetricsEndpoint.acquire(MetricsOptions.settings(taskManagerConfig(ctx), jobConfig(ctx)));
+    }
+
+    private static ReadableConfig taskManagerConfig(RuntimeContext ctx) {
+        return ctx instanceof StreamingRuntimeContext s ? s.getTaskManagerRuntimeInfo().getConfiguration() : null;
+    }
+
+    private static ReadableConfig jobConfig(RuntimeContext ctx) {
+        return ctx instanceof StreamingRuntimeContext s ? s.getJobConfiguration() : null;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (endpoint != null) {
+            endpoint.close();
+            endpoint = null;
+        }
+        super.close();
     }
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<SourcedText> out) {
+        recordsIn.inc();
         TextEvent event;
         try {
             event = decoder.decodeText(raw.value());

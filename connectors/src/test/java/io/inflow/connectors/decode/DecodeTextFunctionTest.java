@@ -1,25 +1,17 @@
 package io.inflow.connectors.decode;
 
 import io.inflow.connectors.kafka.RawRecord;
+import io.inflow.metrics.InflowMetrics;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.Limits;
 import io.inflow.schemas.SourceRef;
 import io.inflow.schemas.SourcedText;
 
-import org.apache.flink.api.common.JobID;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.clusterframework.types.ResourceID;
-import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
-import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
-import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -34,10 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -216,58 +208,43 @@ class DecodeTextFunctionTest {
 
     // ---- metrics ---------------------------------------------------------------------------------------------
 
-    /** Counters the function registered, by {@code reason} label (or "" for unlabelled ones) and name. */
-    private static final class RecordedCounters {
-        final Map<String, Counter> byKey = new ConcurrentHashMap<>();
-
-        void record(org.apache.flink.metrics.Metric metric, String name, AbstractMetricGroup<?> group) {
-            if (metric instanceof Counter c && (name.equals("dead_letters_total") || name.equals("decoded_total"))) {
-                String reason = group.getAllVariables().getOrDefault("<reason>", "");
-                byKey.put(name + "/" + reason, c);
-            }
-        }
-
-        long count(String name, String reason) {
-            Counter c = byKey.get(name + "/" + reason);
-            assertThat(c).as("counter %s{reason=%s} is registered", name, reason).isNotNull();
-            return c.getCount();
-        }
+    /** Sum of a counter's series (over all jobs) whose {@code label} has {@code value}. */
+    private static double sum(Counter counter, String label, String value) {
+        return counter.collect().getDataPoints().stream()
+                .filter(d -> value.equals(d.getLabels().get(label)))
+                .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
     }
 
     @Test
     void deadLetterCountersAreLabelledByReason() throws Exception {
-        RecordedCounters counters = new RecordedCounters();
-        TestingMetricRegistry registry = TestingMetricRegistry.builder()
-                .setRegisterConsumer(counters::record).build();
-        TaskMetricGroup task = TaskManagerMetricGroup.createTaskManagerMetricGroup(registry, "localhost",
-                        ResourceID.generate())
-                .addJob(new JobID(), "decode-test")
-                .addTask(ExecutionAttemptID.randomId(), "decode");
-        MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(task).build();
-        var h = new OneInputStreamOperatorTestHarness<>(
-                new ProcessOperator<>(new DecodeTextFunction(Limits.defaults())), env);
-        try {
-            h.open();
-            h.processElement(raw(0, null, utf8("{broken")), TIMESTAMP);
-            h.processElement(raw(1, null, utf8("[1,2]")), TIMESTAMP);
-            h.processElement(raw(2, null, null), TIMESTAMP);
-            h.processElement(raw(3, null, utf8(textEvent("ok", "fine"))), TIMESTAMP);
-
-            for (ErrorKind kind : ErrorKind.values()) {
-                long expected = switch (kind) {
-                    case MALFORMED_JSON -> 2;
-                    case EMPTY_RECORD -> 1;
-                    default -> 0;
-                };
-                assertThat(counters.count("dead_letters_total", kind.wireName())).as(kind.wireName())
-                        .isEqualTo(expected);
-            }
-            assertThat(counters.count("decoded_total", "")).isEqualTo(1);
-        } finally {
-            h.close();
-            env.close();
-            task.close();
+        Map<ErrorKind, Double> before = new EnumMap<>(ErrorKind.class);
+        for (ErrorKind kind : ErrorKind.values()) {
+            before.put(kind, sum(InflowMetrics.DEAD_LETTERS, InflowMetrics.REASON, kind.wireName()));
         }
+        double inBefore = sum(InflowMetrics.RECORDS_IN, InflowMetrics.OPERATOR, DecodeTextFunction.STAGE);
+        double outBefore = sum(InflowMetrics.RECORDS_OUT, InflowMetrics.OPERATOR, DecodeTextFunction.STAGE);
+
+        harness.processElement(raw(0, null, utf8("{broken")), TIMESTAMP);
+        harness.processElement(raw(1, null, utf8("[1,2]")), TIMESTAMP);
+        harness.processElement(raw(2, null, null), TIMESTAMP);
+        harness.processElement(raw(3, null, utf8(textEvent("ok", "fine"))), TIMESTAMP);
+
+        for (ErrorKind kind : ErrorKind.values()) {
+            long expected = switch (kind) {
+                case MALFORMED_JSON -> 2;
+                case EMPTY_RECORD -> 1;
+                default -> 0;
+            };
+            assertThat(InflowMetrics.DEAD_LETTERS.collect().getDataPoints())
+                    .as("a series per reason exists from the start: %s", kind.wireName())
+                    .anyMatch(d -> kind.wireName().equals(d.getLabels().get(InflowMetrics.REASON)));
+            assertThat(sum(InflowMetrics.DEAD_LETTERS, InflowMetrics.REASON, kind.wireName()) - before.get(kind))
+                    .as(kind.wireName()).isEqualTo(expected);
+        }
+        assertThat(sum(InflowMetrics.RECORDS_IN, InflowMetrics.OPERATOR, DecodeTextFunction.STAGE) - inBefore)
+                .isEqualTo(4);
+        assertThat(sum(InflowMetrics.RECORDS_OUT, InflowMetrics.OPERATOR, DecodeTextFunction.STAGE) - outBefore)
+                .isEqualTo(1);
     }
 
     // ---- downstream failures ---------------------------------------------------------------------------------

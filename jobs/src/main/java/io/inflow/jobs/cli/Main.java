@@ -85,7 +85,8 @@ public final class Main {
                 StreamExecutionEnvironment env = flink.environment();
                 TextPipeline.build(env, flink.configuration());
                 out.println("running " + TextPipelineJob.JOB_NAME + " against " + settings.kafka().bootstrapServers()
-                        + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + "; Ctrl-C stops");
+                        + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + " (Flink's: "
+                        + flink.flinkMetricsUrl() + "); Ctrl-C stops");
                 env.execute(TextPipelineJob.JOB_NAME);
                 return 0;
             }

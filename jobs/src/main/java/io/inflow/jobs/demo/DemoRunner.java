@@ -27,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -97,7 +96,7 @@ public final class DemoRunner {
                     settings.kafka().deliveryGuarantee());
             JobClient job = env.executeAsync("inflow-text-demo");
             say("  job %s running; Flink web UI %s", job.getJobID(), flink.webUiUrl());
-            say("  metrics (Prometheus) %s", flink.metricsUrl());
+            say("  metrics (Prometheus): Inflow %s, Flink %s", flink.metricsUrl(), flink.flinkMetricsUrl());
 
             SampleData sample = SampleData.load();
             List<SampleData.Record> records = sample.mixed();
@@ -168,28 +167,34 @@ public final class DemoRunner {
 
     private void printMetrics(String url) {
         say("");
-        say("== metrics at %s (inflow_*, summed over subtasks; histograms: median of the latest batches) ==", url);
+        say("== metrics at %s (summed over series; histograms: batches and mean) ==", url);
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
             Map<String, Double> totals = new TreeMap<>();
-            Map<String, List<String>> medians = new TreeMap<>();
-            for (String line : r.body().lines().filter(l -> !l.startsWith("#") && l.contains("_inflow_")).toList()) {
+            Map<String, double[]> histograms = new TreeMap<>();
+            for (String line : r.body().lines().filter(l -> l.startsWith("inflow_")).toList()) {
                 PromSample p = PromSample.parse(line);
-                String name = p.name().substring(p.name().indexOf("_inflow_") + 1);
+                String name = p.name();
                 if (name.endsWith("_total")) {
-                    String reason = p.labels().get("reason");
-                    totals.merge(reason == null ? name : name + "{reason=" + reason + "}", p.value(), Double::sum);
-                } else if ("0.5".equals(p.labels().get("quantile"))) {
-                    medians.computeIfAbsent(name, k -> new ArrayList<>()).add(String.format("%.1f", p.value()));
+                    String key = name + "{operator=" + p.labels().get("operator")
+                            + (p.labels().containsKey("reason") ? ",reason=" + p.labels().get("reason") : "") + "}";
+                    totals.merge(key, p.value(), Double::sum);
+                } else if (name.endsWith("_sum") || name.endsWith("_count")) {
+                    String base = name.substring(0, name.lastIndexOf('_'));
+                    histograms.computeIfAbsent(base, k -> new double[2])[name.endsWith("_sum") ? 0 : 1] += p.value();
+                } else if (name.equals("inflow_model_info")) {
+                    say("  %s{model=%s,version=%s,backend=%s}", name, p.labels().get("model"),
+                            p.labels().get("version"), p.labels().get("backend"));
                 }
             }
             totals.forEach((k, v) -> {
                 if (v > 0) {
-                    say("  %-58s %8.0f", k, v);
+                    say("  %-62s %8.0f", k, v);
                 }
             });
-            medians.forEach((k, v) -> say("  %-58s %8s  (per subtask)", k, String.join(" / ", v)));
+            histograms.forEach((k, v) -> say("  %-62s %8.0f batches, mean %.4g", k, v[1],
+                    v[1] == 0 ? 0 : v[0] / v[1]));
         } catch (Exception e) {
             say("  (could not read metrics: %s)", e.toString());
         }

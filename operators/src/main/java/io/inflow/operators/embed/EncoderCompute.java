@@ -34,6 +34,12 @@ public final class EncoderCompute implements TextBatchCompute {
         return new ModelRef(spec.model().modelName(), spec.version());
     }
 
+    /** The encoder backend's name without its details: {@code cpu-fast(2 threads)} is {@code cpu-fast}. */
+    @Override
+    public String backend() {
+        return encoder.backendName().replaceFirst("\\(.*\\)$", "");
+    }
+
     @Override
     public BatchOutput compute(TokenBatch batch) {
         int rows = batch.rowCount();

@@ -28,6 +28,14 @@ public interface TextBatchCompute extends Serializable {
     /** The model stamped on every enriched event. */
     ModelRef model();
 
+    /**
+     * The backend that computes, as the {@code backend} label of the metrics ({@code cpu-fast}, {@code cuda}, ...);
+     * valid after {@link #open()}.
+     */
+    default String backend() {
+        return "cpu";
+    }
+
     /** Computes one batch. The batch is only valid during the call: copy what the output needs. */
     BatchOutput compute(TokenBatch batch) throws Exception;
 

@@ -4,6 +4,8 @@ import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.LengthBuckets;
 import io.inflow.operators.batch.OpenBatch;
+import io.inflow.metrics.MetricsEndpoint;
+import io.inflow.metrics.MetricsOptions;
 import io.inflow.operators.metrics.BatchMetrics;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.EnrichedEvent;
@@ -60,6 +62,10 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TextEmbedOperator.class);
+    /** The {@code operator} label of its metrics. */
+    public static final String METRICS_OPERATOR = "embed";
+    /** The {@code modality} label of its metrics. */
+    public static final String MODALITY = "text";
 
     private final BatchingConfig config;
     private final TextBatchCompute compute;
@@ -72,6 +78,7 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     private transient ArrayDeque<OpenBatch>[] pool;
     private transient ExecutorService computeThread;
     private transient BatchMetrics metrics;
+    private transient MetricsEndpoint.Lease endpoint;
     private transient ModelRef model;
     private transient int inFlight;
     private transient long timerAt;
@@ -96,7 +103,6 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         for (int i = 0; i < pool.length; i++) {
             pool[i] = new ArrayDeque<>();
         }
-        metrics = new BatchMetrics(getMetricGroup(), () -> inFlight);
         String name = getOperatorName() + "-compute-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         computeThread = Executors.newSingleThreadExecutor(new ExecutorThreadFactory(name));
         // open on the compute thread: models may bind thread-affine resources (a CUDA context)
@@ -105,6 +111,11 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
             return null;
         }).get();
         model = compute.model();
+        metrics = new BatchMetrics(getRuntimeContext().getJobInfo().getJobName(), METRICS_OPERATOR, MODALITY,
+                model.name(), model.version(), compute.backend());
+        endpoint = MetricsEndpoint.acquire(MetricsOptions.settings(
+                getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration(),
+                getContainingTask().getJobConfiguration()));
         timerAt = Long.MAX_VALUE;
         LOG.info("{} opened: model {}, {}", getOperatorName(), model, config);
     }
@@ -195,17 +206,17 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
             } catch (Throwable t) {
                 String shape = batch.size() + " rows x " + tokens.seqLen() + " tokens";
                 mailbox.execute(() -> {
-                    recycle(batch);
+                    recycle(batch, -1);
                     throw new IOException("compute failed on a batch of " + shape + " (model " + model + ")", t);
                 }, "compute failure");
                 return;
             }
-            long micros = (System.nanoTime() - start) / 1_000;
-            mailbox.execute(() -> emit(batch, output, micros), "emit batch");
+            long nanos = System.nanoTime() - start;
+            mailbox.execute(() -> emit(batch, output, nanos), "emit batch");
         });
     }
 
-    private void emit(OpenBatch batch, BatchOutput result, long computeMicros) {
+    private void emit(OpenBatch batch, BatchOutput result, long computeNanos) {
         TokenBatch tokens = batch.tokens();
         if (result.rows() != batch.size()) {
             throw new IllegalStateException("compute returned " + result.rows() + " rows for a batch of "
@@ -224,12 +235,12 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
             }
         }
         metrics.recordsOut.inc(batch.size());
-        metrics.computeTimeMs.update(computeMicros / 1_000);
-        recycle(batch);
+        recycle(batch, computeNanos);
     }
 
-    /** Returns a batch that left compute to its bucket's pool. */
-    private void recycle(OpenBatch batch) {
+    /** Returns a batch that left compute ({@code computeNanos} < 0: it failed) to its bucket's pool. */
+    private void recycle(OpenBatch batch, long computeNanos) {
+        metrics.batchDone(computeNanos);
         batch.clear();
         pool[batch.bucket()].push(batch);
         inFlight--;
@@ -265,6 +276,12 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
     @Override
     public void close() throws Exception {
         try {
+            if (metrics != null) {
+                metrics.close();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
             if (computeThread != null) {
                 computeThread.shutdownNow();
                 if (!computeThread.awaitTermination(30, TimeUnit.SECONDS)) {

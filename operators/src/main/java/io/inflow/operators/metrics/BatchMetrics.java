@@ -1,67 +1,83 @@
 package io.inflow.operators.metrics;
 
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import io.inflow.metrics.InflowMetrics;
 
-import java.util.function.IntSupplier;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 
 /**
- * The batching operator's metrics, registered under the operator's group in a sub-group {@code inflow}. With
- * Flink's Prometheus reporter they appear as {@code flink_taskmanager_job_task_operator_inflow_<name>}.
+ * The batching operator's metrics: its series of {@link InflowMetrics}, bound to its labels once at open.
  *
  * <table>
- *   <caption>metrics</caption>
- *   <tr><td>records_in_total</td><td>records packed into batches</td></tr>
- *   <tr><td>records_out_total</td><td>enriched records emitted</td></tr>
- *   <tr><td>truncated_records_total</td><td>texts cut to the tokenizer's limit</td></tr>
- *   <tr><td>batches_total</td><td>batches computed</td></tr>
- *   <tr><td>batch_size_records</td><td>histogram of rows per batch</td></tr>
- *   <tr><td>batch_tokens</td><td>histogram of real (unpadded) tokens per batch</td></tr>
- *   <tr><td>batch_padding_ratio</td><td>gauge: padded / real tokens of the last batch (1.0 = no padding)</td></tr>
- *   <tr><td>batch_wait_ms</td><td>histogram: first row's arrival to the batch's hand-over to compute</td></tr>
- *   <tr><td>compute_time_ms</td><td>histogram: compute time per batch</td></tr>
- *   <tr><td>batches_in_flight</td><td>gauge: batches handed to compute and not yet emitted (queue depth)</td></tr>
+ *   <caption>metrics (labels job, operator, modality, model; compute and queue also backend)</caption>
+ *   <tr><td>inflow_records_in_total</td><td>records packed into batches</td></tr>
+ *   <tr><td>inflow_records_out_total</td><td>enriched records emitted</td></tr>
+ *   <tr><td>inflow_truncated_records_total</td><td>texts cut to the tokenizer's limit</td></tr>
+ *   <tr><td>inflow_batch_size_records</td><td>histogram of rows per batch ({@code _count}: batches)</td></tr>
+ *   <tr><td>inflow_batch_tokens</td><td>histogram of real (unpadded) tokens per batch</td></tr>
+ *   <tr><td>inflow_batch_padded_tokens_total</td><td>token slots computed, padding included</td></tr>
+ *   <tr><td>inflow_batch_wait_seconds</td><td>histogram: first row's arrival to the hand-over to compute</td></tr>
+ *   <tr><td>inflow_compute_seconds</td><td>histogram: compute time per batch</td></tr>
+ *   <tr><td>inflow_batches_in_flight</td><td>gauge: batches handed to compute and not yet emitted</td></tr>
+ *   <tr><td>inflow_model_info</td><td>1 while the operator runs; labels model, version, backend</td></tr>
  * </table>
  *
- * <p>{@code BatchMetrics m = new BatchMetrics(getMetricGroup(), () -> inFlight);}
+ * <p>{@code BatchMetrics m = new BatchMetrics(jobName, "embed", "text", model, version, backend);}
  */
-public final class BatchMetrics {
+public final class BatchMetrics implements AutoCloseable {
 
-    /** Samples kept by each histogram (a sliding window over the latest batches). */
-    public static final int HISTOGRAM_WINDOW = 1024;
+    public final CounterDataPoint recordsIn;
+    public final CounterDataPoint recordsOut;
+    public final CounterDataPoint truncated;
+    private final CounterDataPoint paddedTokens;
+    private final DistributionDataPoint batchSize;
+    private final DistributionDataPoint batchTokens;
+    private final DistributionDataPoint batchWait;
+    private final DistributionDataPoint compute;
+    private final GaugeDataPoint inFlight;
+    private final String[] modelInfo;
+    private int inFlightHere;
 
-    public final Counter recordsIn;
-    public final Counter recordsOut;
-    public final Counter truncated;
-    public final Counter batches;
-    public final Histogram batchSize;
-    public final Histogram batchTokens;
-    public final Histogram batchWaitMs;
-    public final Histogram computeTimeMs;
-    private volatile double paddingRatio = 1.0;
-
-    public BatchMetrics(MetricGroup operatorGroup, IntSupplier inFlight) {
-        MetricGroup g = operatorGroup.addGroup("inflow");
-        recordsIn = g.counter("records_in_total");
-        recordsOut = g.counter("records_out_total");
-        truncated = g.counter("truncated_records_total");
-        batches = g.counter("batches_total");
-        batchSize = g.histogram("batch_size_records", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        batchTokens = g.histogram("batch_tokens", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        batchWaitMs = g.histogram("batch_wait_ms", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        computeTimeMs = g.histogram("compute_time_ms", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        g.gauge("batch_padding_ratio", () -> paddingRatio);
-        g.gauge("batches_in_flight", inFlight::getAsInt);
+    public BatchMetrics(String job, String operator, String modality, String model, String version,
+            String backend) {
+        recordsIn = InflowMetrics.RECORDS_IN.labelValues(job, operator, modality, model);
+        recordsOut = InflowMetrics.RECORDS_OUT.labelValues(job, operator, modality, model);
+        truncated = InflowMetrics.TRUNCATED.labelValues(job, operator, modality, model);
+        paddedTokens = InflowMetrics.PADDED_TOKENS.labelValues(job, operator, modality, model);
+        batchSize = InflowMetrics.BATCH_SIZE.labelValues(job, operator, modality, model);
+        batchTokens = InflowMetrics.BATCH_TOKENS.labelValues(job, operator, modality, model);
+        batchWait = InflowMetrics.BATCH_WAIT.labelValues(job, operator, modality, model);
+        compute = InflowMetrics.COMPUTE.labelValues(job, operator, modality, model, backend);
+        inFlight = InflowMetrics.BATCHES_IN_FLIGHT.labelValues(job, operator, modality, model, backend);
+        modelInfo = new String[] {job, operator, model, version, backend};
+        InflowMetrics.modelStarted(modelInfo);
     }
 
-    /** Records a batch handed to compute. */
+    /** Records a batch handed to compute (task thread). */
     public void batchFlushed(int rows, long realTokens, long paddedTokens, long waitMs) {
-        batches.inc();
-        batchSize.update(rows);
-        batchTokens.update(realTokens);
-        batchWaitMs.update(waitMs);
-        paddingRatio = realTokens == 0 ? 1.0 : (double) paddedTokens / realTokens;
+        batchSize.observe(rows);
+        batchTokens.observe(realTokens);
+        this.paddedTokens.inc(paddedTokens);
+        batchWait.observe(waitMs / 1e3);
+        inFlightHere++;
+        inFlight.inc();
+    }
+
+    /** Records a batch that left compute, emitted or failed (task thread). */
+    public void batchDone(long computeNanos) {
+        if (computeNanos >= 0) {
+            compute.observe(computeNanos / 1e9);
+        }
+        inFlightHere--;
+        inFlight.dec();
+    }
+
+    /** Takes this operator's batches out of the shared in-flight gauge and its model out of the model info. */
+    @Override
+    public void close() {
+        inFlight.inc(-inFlightHere);
+        inFlightHere = 0;
+        InflowMetrics.modelStopped(modelInfo);
     }
 }
