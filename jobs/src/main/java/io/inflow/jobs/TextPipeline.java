@@ -1,9 +1,9 @@
 package io.inflow.jobs;
 
-import io.inflow.connectors.decode.DeadLetters;
-import io.inflow.connectors.decode.DecodeTextFunction;
+import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.decode.DecodeTextFunction;
 import io.inflow.connectors.kafka.InflowKafka;
-import io.inflow.connectors.kafka.RawRecord;
+import io.inflow.schemas.RawRecord;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.operators.embed.TextEmbedOperatorFactory;

@@ -1,5 +1,6 @@
 package io.inflow.connectors.kafka;
 
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.RecordCodec;

@@ -1,7 +1,7 @@
 package io.inflow.jobs.embedded;
 
-import io.inflow.metrics.MetricsEndpoint;
-import io.inflow.metrics.MetricsOptions;
+import io.inflow.operators.metrics.MetricsEndpoint;
+import io.inflow.operators.metrics.MetricsOptions;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
@@ -12,7 +12,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * A local Flink cluster (MiniCluster, started by the environment on execute) with its two metrics endpoints and the
  * web UI on loopback ports, as a user would run it on a laptop: Flink's Prometheus reporter (Flink's own metrics:
  * Kafka lag, checkpoints, restarts) and Inflow's endpoint ({@code inflow_*} operator metrics, served once the job's
- * operators run; see {@code io.inflow.metrics.InflowMetrics}).
+ * operators run; see {@code io.inflow.operators.metrics.InflowMetrics}).
  *
  * <pre>{@code
  * LocalFlink flink = LocalFlink.withFreePorts(conf);

@@ -4,8 +4,8 @@ import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.LengthBuckets;
 import io.inflow.operators.batch.OpenBatch;
-import io.inflow.metrics.MetricsEndpoint;
-import io.inflow.metrics.MetricsOptions;
+import io.inflow.operators.metrics.MetricsEndpoint;
+import io.inflow.operators.metrics.MetricsOptions;
 import io.inflow.operators.metrics.BatchMetrics;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.EnrichedEvent;
@@ -187,12 +187,22 @@ public final class TextEmbedOperator extends AbstractStreamOperator<EnrichedEven
         }
     }
 
-    /** Hands the bucket's open batch to the compute thread. */
-    private void flush(int bucket) {
+    /**
+     * Hands the bucket's open batch to the compute thread, first waiting (yielding to the mailbox, where finished
+     * batches are emitted) until fewer than {@code maxInFlight} batches are computing: a checkpoint or a timer that
+     * flushes several buckets at once stays within the bound.
+     */
+    private void flush(int bucket) throws InterruptedException {
         OpenBatch batch = open[bucket];
         open[bucket] = null;
         if (batch == null || batch.isEmpty()) {
+            if (batch != null) {
+                pool[bucket].push(batch);
+            }
             return;
+        }
+        while (inFlight >= config.maxInFlight()) {
+            mailbox.yield();
         }
         TokenBatch tokens = batch.tokens();
         long now = getProcessingTimeService().getCurrentProcessingTime();

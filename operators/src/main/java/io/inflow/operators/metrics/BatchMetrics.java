@@ -1,6 +1,6 @@
 package io.inflow.operators.metrics;
 
-import io.inflow.metrics.InflowMetrics;
+import io.inflow.operators.metrics.InflowMetrics;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;

@@ -1,4 +1,4 @@
-package io.inflow.metrics;
+package io.inflow.operators.metrics;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.inflow.metrics;
+package io.inflow.operators.metrics;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;

@@ -1,6 +1,6 @@
-package io.inflow.connectors.decode;
+package io.inflow.operators.decode;
 
-import io.inflow.connectors.kafka.RawRecord;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 

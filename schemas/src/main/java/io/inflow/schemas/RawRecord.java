@@ -1,6 +1,4 @@
-package io.inflow.connectors.kafka;
-
-import io.inflow.schemas.SourceRef;
+package io.inflow.schemas;
 
 import java.io.Serializable;
 

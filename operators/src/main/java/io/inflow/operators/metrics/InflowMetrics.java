@@ -1,4 +1,4 @@
-package io.inflow.metrics;
+package io.inflow.operators.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;

@@ -1,7 +1,7 @@
-package io.inflow.connectors.decode;
+package io.inflow.operators.decode;
 
-import io.inflow.connectors.kafka.RawRecord;
-import io.inflow.metrics.InflowMetrics;
+import io.inflow.schemas.RawRecord;
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.Limits;

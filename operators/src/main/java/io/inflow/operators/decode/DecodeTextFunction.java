@@ -1,6 +1,6 @@
-package io.inflow.connectors.decode;
+package io.inflow.operators.decode;
 
-import io.inflow.connectors.kafka.RawRecord;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.InputDecoder;
 import io.inflow.schemas.Limits;
@@ -8,9 +8,9 @@ import io.inflow.schemas.RecordRejectedException;
 import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
 
-import io.inflow.metrics.InflowMetrics;
-import io.inflow.metrics.MetricsEndpoint;
-import io.inflow.metrics.MetricsOptions;
+import io.inflow.operators.metrics.InflowMetrics;
+import io.inflow.operators.metrics.MetricsEndpoint;
+import io.inflow.operators.metrics.MetricsOptions;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.apache.flink.api.common.functions.OpenContext;

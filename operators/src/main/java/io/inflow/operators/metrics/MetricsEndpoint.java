@@ -1,4 +1,4 @@
-package io.inflow.metrics;
+package io.inflow.operators.metrics;
 
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import org.slf4j.Logger;
