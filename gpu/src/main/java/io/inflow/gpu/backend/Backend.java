@@ -45,6 +45,19 @@ public interface Backend extends AutoCloseable {
     /** Copies a float32 tensor (backend memory) into a new host array. */
     float[] download(Tensor t);
 
+    /**
+     * Overwrites {@code dst} (backend memory, int32) with {@code src}, whose length must equal its element count.
+     * The CPU backends write in place; the CUDA backend copies host to device.
+     */
+    default void write(Tensor dst, int[] src) {
+        dst.copyFrom(src);
+    }
+
+    /** Copies {@code src} into {@code dst} (both backend memory, same dtype and element count). */
+    default void copy(Tensor src, Tensor dst) {
+        dst.copyFrom(src);
+    }
+
     // ---- linear algebra -----------------------------------------------------------------------------
 
     /**

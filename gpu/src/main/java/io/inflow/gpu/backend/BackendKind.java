@@ -1,8 +1,9 @@
 package io.inflow.gpu.backend;
 
 /**
- * Which compute backend runs the kernels. {@code AUTO} picks CUDA when a device is present and falls back
- * to the CPU; until the CUDA backend lands (a later issue) it always resolves to {@code CPU}.
+ * Which compute backend runs the kernels. {@code AUTO} picks CUDA when a usable device is present (driver found,
+ * compute capability 8.0+) and falls back to the CPU; {@code CUDA} fails at start when none is; {@code CPU} never
+ * touches the GPU. Deployments set it with {@code inflow.compute.backend}.
  *
  * <p>{@code Backend b = Backends.create(BackendKind.AUTO, 2);}
  */

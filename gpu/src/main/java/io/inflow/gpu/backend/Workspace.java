@@ -31,6 +31,7 @@ public final class Workspace implements AutoCloseable {
         Tensor buf = buffers.get(name);
         if (buf == null || buf.dtype() != dtype || buf.elementCount() < needed) {
             if (buf != null) {
+                buffers.remove(name);   // a failed allocation below must not leave a closed buffer in the map
                 buf.close();
             }
             buf = backend.allocate(dtype, Math.toIntExact(Math.max(needed, 1)));

@@ -89,6 +89,11 @@ public final class BertEncoder implements AutoCloseable {
         return x;
     }
 
+    /** Frees the activation buffers now (they are re-created, sized to the next batch, on the next forward). */
+    public void releaseWorkspace() {
+        ws.close();
+    }
+
     /** Frees the workspace; the weights belong to the caller. */
     @Override
     public void close() {

@@ -2,6 +2,7 @@ package io.inflow.gpu.encoder;
 
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.OutOfDeviceMemoryException;
 import io.inflow.gpu.backend.ShapeChecks;
 import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.head.Head;
@@ -17,6 +18,8 @@ import io.inflow.gpu.tensor.Tensor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Text embedding, the entry point the pipeline calls: token ids in, pooled (optionally projected and
@@ -34,6 +37,8 @@ import java.util.List;
  * }</pre>
  */
 public final class TextEncoder implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TextEncoder.class);
+
     private final TextEncoderConfig config;
     private final Backend backend;
     private final BertConfig bert;
@@ -45,6 +50,7 @@ public final class TextEncoder implements AutoCloseable {
     private final Workspace ws;
     private final int maxSequenceLength;
     private final int dimension;
+    private long batchSplits;
 
     private TextEncoder(TextEncoderConfig config, Backend backend, BertConfig bert, BertWeights weights, Head head,
                         Head adapter) {
@@ -63,7 +69,11 @@ public final class TextEncoder implements AutoCloseable {
 
     /** Loads the model, heads and backend the config names; fails at load on a missing or mis-shaped tensor. */
     public static TextEncoder create(TextEncoderConfig config) throws IOException {
-        Backend backend = Backends.create(config.backend(), config.threads(), config.allocator());
+        return create(config, Backends.create(config.backend(), config.threads(), config.allocator()));
+    }
+
+    /** As {@link #create(TextEncoderConfig)} on a given backend (its kind overrides the config's); takes ownership. */
+    static TextEncoder create(TextEncoderConfig config, Backend backend) throws IOException {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             BertConfig bert;
@@ -112,17 +122,65 @@ public final class TextEncoder implements AutoCloseable {
      * Embeds a batch: {@code inputIds} int32 {@code [b, s]} row-major, padded with 0; {@code lengths} int32
      * {@code [b]}, each in {@code [1, s]}; {@code s <= maxSequenceLength()}. Returns {@code b * dimension()}
      * floats, row-major.
+     *
+     * <p>A batch that does not fit the backend's memory pool ({@link OutOfDeviceMemoryException}) is split in
+     * halves, each encoded (and split again if needed) and the results concatenated: slower, never fatal. Only a
+     * single row that does not fit fails. Rows are independent, so the result equals the unsplit one up to rounding
+     * (each half is trimmed to its own longest row).
      */
     public synchronized float[] encode(Tensor inputIds, Tensor lengths) {
-        return backend.download(encodeInWorkspace(inputIds, lengths));
+        try {
+            return backend.download(encodeInWorkspace(inputIds, lengths));
+        } catch (OutOfDeviceMemoryException e) {
+            int b = inputIds.dim(0);
+            if (b <= 1) {
+                throw e;
+            }
+            int half = b / 2;
+            batchSplits++;
+            LOG.warn("batch of {} rows does not fit the backend's memory ({}); encoding it as {} + {} rows", b,
+                    e.getMessage(), half, b - half);
+            releaseWorkspaces();
+            float[] first = encode(rows(inputIds, 0, half), rows(lengths, 0, half));
+            float[] second = encode(rows(inputIds, half, b - half), rows(lengths, half, b - half));
+            float[] all = new float[first.length + second.length];
+            System.arraycopy(first, 0, all, 0, first.length);
+            System.arraycopy(second, 0, all, first.length, second.length);
+            return all;
+        }
     }
 
     /** As {@link #encode}, into a new {@code [b, dimension()]} float32 tensor owned by the caller. */
     public synchronized Tensor encodeToTensor(Tensor inputIds, Tensor lengths) {
-        Tensor result = encodeInWorkspace(inputIds, lengths);
+        Tensor result;
+        try {
+            result = encodeInWorkspace(inputIds, lengths);
+        } catch (OutOfDeviceMemoryException e) {
+            float[] split = encode(inputIds, lengths);   // splits as needed
+            return backend.upload(split, inputIds.dim(0), dimension);
+        }
         Tensor out = backend.allocate(DType.FLOAT32, result.shape());
-        out.copyFrom(result);
+        backend.copy(result, out);
         return out;
+    }
+
+    /** How many times a batch was split because it did not fit the backend's memory (since creation). */
+    public synchronized long batchSplits() {
+        return batchSplits;
+    }
+
+    /** Rows {@code [from, from + count)} of a host tensor whose first dimension is the batch, as a view. */
+    private static Tensor rows(Tensor t, int from, int count) {
+        int[] shape = t.shape();
+        long rowElements = t.elementCount() / shape[0];
+        shape[0] = count;
+        return t.view(from * rowElements, shape);
+    }
+
+    /** Frees every activation buffer so the halves of a split batch start from an empty pool. */
+    private void releaseWorkspaces() {
+        ws.close();
+        encoder.releaseWorkspace();
     }
 
     private Tensor encodeInWorkspace(Tensor inputIds, Tensor lengths) {
@@ -148,9 +206,9 @@ public final class TextEncoder implements AutoCloseable {
             System.arraycopy(all, r * s, trimmed, r * seq, seq);
         }
         Tensor ids = ws.get("ids", DType.INT32, b, seq);
-        ids.copyFrom(trimmed);
+        backend.write(ids, trimmed);
         Tensor lens = ws.get("lengths", DType.INT32, b);
-        lens.copyFrom(len);
+        backend.write(lens, len);
 
         int d = bert.hidden();
         Tensor pooled;

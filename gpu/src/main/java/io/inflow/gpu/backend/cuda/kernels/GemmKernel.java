@@ -1,0 +1,54 @@
+package io.inflow.gpu.backend.cuda.kernels;
+
+import io.inflow.gpu.backend.cuda.GemmPrecision;
+import io.inflow.gpu.backend.cuda.KernelArgs;
+import io.inflow.gpu.backend.cuda.KernelLauncher;
+import io.inflow.gpu.tensor.Tensor;
+
+/**
+ * Launcher of {@code gemm.cu}: {@code gemm_bf16_f32} / {@code gemm_f16_f32}, tensor-core matrix multiply with a
+ * fused bias / bias + GELU epilogue: {@code c[m, n] = epilogue(a[m, k] · op(b))}. CPU twin: {@code MatmulReference}.
+ * Argument checks are the caller's ({@code CudaBackend}); this maps shapes to the grid and the C signature
+ * {@code (A, B, C, bias, M, N, K, trans_b, epilogue)}.
+ *
+ * <p>{@code GemmKernel.launch(launcher, GemmPrecision.BF16, x, w, true, bias, GemmKernel.Epilogue.BIAS, y, m, n, k);}
+ */
+public final class GemmKernel {
+    public static final String MODULE = "gemm";
+    static final int TILE_M = 64;
+    static final int TILE_N = 64;
+    static final int THREADS = 128;
+
+    /** What happens to each output element before it is stored (the kernel's {@code epilogue} argument). */
+    public enum Epilogue {
+        NONE(0), BIAS(1), BIAS_GELU(2);
+
+        final int code;
+
+        Epilogue(int code) {
+            this.code = code;
+        }
+    }
+
+    private GemmKernel() {
+    }
+
+    /** {@code b} is {@code [n, k]} when {@code transposeB} (Linear weight), else {@code [k, n]}; bias {@code [n]} or null. */
+    public static void launch(KernelLauncher launcher, GemmPrecision precision, Tensor a, Tensor b, boolean transposeB,
+                              Tensor bias, Epilogue epilogue, Tensor c, int m, int n, int k) {
+        if (epilogue != Epilogue.NONE && bias == null) {
+            throw new IllegalArgumentException("gemm: epilogue " + epilogue + " needs a bias");
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int gridY = KernelLauncher.ceilDiv(m, TILE_M);
+        if (gridY > 65535) {
+            throw new IllegalArgumentException("gemm supports m up to " + 65535L * TILE_M + " rows (requested " + m + ")");
+        }
+        String shapes = "M=" + m + " N=" + n + " K=" + k + (transposeB ? " B^T" : "") + " " + epilogue;
+        launcher.launch(MODULE, precision.kernel(), KernelLauncher.ceilDiv(n, TILE_N), gridY, 1, THREADS, 0, shapes,
+                KernelArgs.of().ptr(a).ptr(b).ptr(c).ptr(bias).i32(m).i32(n).i32(k).i32(transposeB ? 1 : 0)
+                        .i32(epilogue.code));
+    }
+}

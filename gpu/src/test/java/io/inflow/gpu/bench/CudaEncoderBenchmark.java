@@ -1,0 +1,187 @@
+package io.inflow.gpu.bench;
+
+import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaAvailability;
+import io.inflow.gpu.backend.cuda.CudaBackend;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
+import io.inflow.gpu.encoder.TextEncoder;
+import io.inflow.gpu.encoder.TextEncoderConfig;
+import io.inflow.gpu.model.BertConfig;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import io.inflow.gpu.testing.Vectors;
+import java.util.Random;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+/**
+ * GPU benchmark (not a unit test): MiniLM-L6 through the CUDA backend at batch x sequence (default 256 x 128),
+ * verified against the fast CPU encoder first (cosine >= 0.999 per row), then warmed up and timed. Prints
+ * sequences/s, TFLOP/s and the share of the H100's dense BF16 peak (989 TFLOP/s), the GEMM alone per encoder shape
+ * (TFLOP/s), and the ratio to the CPU twin measured in the same run. Skips with the reason where no device exists.
+ *
+ * <p>FLOPs counted per batch: {@code 2 * matmulParams * tokens} (Q, K, V, output, and the two feed-forward
+ * matrices of every layer) plus attention {@code 4 * b * s^2 * d} per layer (scores and weighted sum).
+ *
+ * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.CudaEncoderBenchmark
+ * -Dbench.args="batch=256 seq=128 seconds=5 cpuBatch=32 threads=2"}
+ */
+public final class CudaEncoderBenchmark {
+    static final double H100_BF16_DENSE_TFLOPS = 989.0;
+    static final double MIN_COSINE = 0.999;
+
+    private CudaEncoderBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int batch = 256;
+        int seq = 128;
+        double seconds = 5;
+        int cpuBatch = 32;
+        int threads = 2;
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            switch (kv[0]) {
+                case "batch" -> batch = Integer.parseInt(kv[1]);
+                case "seq" -> seq = Integer.parseInt(kv[1]);
+                case "seconds" -> seconds = Double.parseDouble(kv[1]);
+                case "cpuBatch" -> cpuBatch = Integer.parseInt(kv[1]);
+                case "threads" -> threads = Integer.parseInt(kv[1]);
+                default -> throw new IllegalArgumentException("unknown argument " + a
+                        + " (batch=, seq=, seconds=, cpuBatch=, threads=)");
+            }
+        }
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        if (!probe.available()) {
+            System.out.println("skipped: no CUDA device: " + probe.reason());
+            return;
+        }
+        run(batch, seq, seconds, cpuBatch, threads);
+    }
+
+    static void run(int batch, int seq, double seconds, int cpuBatch, int threads) throws Exception {
+        try (BufferAllocator allocator = new RootAllocator();
+             TextEncoder gpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
+                     .backend(BackendKind.CUDA).build());
+             TextEncoder cpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
+                     .backend(BackendKind.CPU).threads(threads).build())) {
+            BertConfig c = gpu.bertConfig();
+            System.out.println("device: " + gpu.backendName() + "; cpu twin: " + cpu.backendName());
+            int[] ids = randomIds(batch, seq, c.vocabSize(), new Random(42));
+            int[] lengths = new int[batch];
+            java.util.Arrays.fill(lengths, seq);
+
+            // verify before timing: the first cpuBatch rows against the CPU encoder
+            int check = Math.min(cpuBatch, batch);
+            float[] want = encode(cpu, allocator, java.util.Arrays.copyOf(ids, check * seq), java.util.Arrays.copyOf(lengths, check), check, seq);
+            float[] got = encode(gpu, allocator, ids, lengths, batch, seq);
+            int d = gpu.dimension();
+            for (int r = 0; r < check; r++) {
+                double cos = Vectors.cosine(got, r * d, want, r * d, d);
+                if (cos < MIN_COSINE) {
+                    throw new AssertionError("row " + r + ": cosine " + cos + " < " + MIN_COSINE + ": not timing a wrong result");
+                }
+            }
+
+            double gpuSeconds = time(() -> encode(gpu, allocator, ids, lengths, batch, seq), seconds);
+            double cpuSeconds = time(() -> encode(cpu, allocator, java.util.Arrays.copyOf(ids, check * seq),
+                    java.util.Arrays.copyOf(lengths, check), check, seq), Math.min(seconds, 10));
+            double gpuRate = batch / gpuSeconds;
+            double cpuRate = check / cpuSeconds;
+            double flops = encoderFlops(c, batch, seq);
+            double tflops = flops / gpuSeconds / 1e12;
+            System.out.printf("MiniLM-L6 %d x %d: %.0f sequences/s, %.1f TFLOP/s = %.2f%% of the H100 BF16 dense peak"
+                    + " (%.0f); CPU twin (%d x %d): %.1f sequences/s; GPU / CPU = %.1fx%n", batch, seq, gpuRate, tflops,
+                    100 * tflops / H100_BF16_DENSE_TFLOPS, H100_BF16_DENSE_TFLOPS, check, seq, cpuRate, gpuRate / cpuRate);
+        }
+        gemmShapes(batch * seq, seconds);
+    }
+
+    /** GEMM alone on the encoder's shapes (tokens x out x in), through the backend's linear (bias epilogue). */
+    static void gemmShapes(int tokens, double seconds) {
+        int[][] shapes = {{tokens, 384, 384}, {tokens, 1536, 384}, {tokens, 384, 1536}};
+        try (CudaBackend b = CudaBackend.create(CudaBackendConfig.builder().poolBytes(4L << 30).build())) {
+            Random rnd = new Random(1);
+            for (int[] s : shapes) {
+                int m = s[0];
+                int n = s[1];
+                int k = s[2];
+                float[] x = new float[m * k];
+                float[] w = new float[n * k];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rnd.nextFloat() - 0.5f;
+                }
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = rnd.nextFloat() - 0.5f;
+                }
+                try (Tensor tx = b.upload(x, m, k); Tensor tw = b.upload(w, n, k); Tensor bias = b.upload(new float[n], n);
+                     Tensor y = b.allocate(DType.FLOAT32, m, n)) {
+                    b.linear(tx, tw, bias, y);
+                    float[] out = b.download(y);
+                    // verify row 0 against a double-precision dot product (BF16 inputs: within 2^-7 of sum |a b|)
+                    for (int j = 0; j < n; j++) {
+                        double ref = 0;
+                        double mag = 0;
+                        for (int p = 0; p < k; p++) {
+                            ref += (double) x[p] * w[j * k + p];
+                            mag += Math.abs((double) x[p] * w[j * k + p]);
+                        }
+                        if (Math.abs(out[j] - ref) > 0x1p-7 * 1.01 * mag + k * 0x1p-22 * mag) {
+                            throw new AssertionError("gemm " + m + "x" + n + "x" + k + " wrong at column " + j);
+                        }
+                    }
+                    double sec = time(() -> {
+                        b.linear(tx, tw, bias, y);
+                        b.synchronize();
+                    }, Math.min(seconds, 2));
+                    System.out.printf("gemm %d x %d x %d (bf16 in, fp32 acc, bias epilogue): %.1f TFLOP/s = %.2f%% of peak%n",
+                            m, n, k, 2.0 * m * n * k / sec / 1e12, 100 * 2.0 * m * n * k / sec / 1e12 / H100_BF16_DENSE_TFLOPS);
+                }
+            }
+        }
+    }
+
+    static double encoderFlops(BertConfig c, int batch, int seq) {
+        double d = c.hidden();
+        double matmulParams = c.layers() * (4 * d * d + 2 * d * c.intermediate());
+        double tokens = (double) batch * seq;
+        double attention = c.layers() * 4.0 * batch * (double) seq * seq * d;
+        return 2 * matmulParams * tokens + attention;
+    }
+
+    static int[] randomIds(int batch, int seq, int vocab, Random rnd) {
+        int[] ids = new int[batch * seq];
+        for (int r = 0; r < batch; r++) {
+            ids[r * seq] = 101;
+            for (int s = 1; s < seq - 1; s++) {
+                ids[r * seq + s] = 1000 + rnd.nextInt(vocab - 1000);
+            }
+            ids[r * seq + seq - 1] = 102;
+        }
+        return ids;
+    }
+
+    static float[] encode(TextEncoder enc, BufferAllocator allocator, int[] ids, int[] lengths, int batch, int seq) {
+        try (ArrowBuf idBuf = allocator.buffer(4L * batch * seq); ArrowBuf lenBuf = allocator.buffer(4L * batch)) {
+            Tensor idt = Tensor.wrap(idBuf, DType.INT32, batch, seq);
+            Tensor lent = Tensor.wrap(lenBuf, DType.INT32, batch);
+            idt.copyFrom(ids);
+            lent.copyFrom(lengths);
+            return enc.encode(idt, lent);
+        }
+    }
+
+    /** Seconds per call: 2 warm-up calls, then as many calls as fit in {@code budget} seconds (at least 3). */
+    static double time(Runnable call, double budget) {
+        call.run();
+        call.run();
+        int n = 0;
+        long start = System.nanoTime();
+        do {
+            call.run();
+            n++;
+        } while (n < 3 || (System.nanoTime() - start) / 1e9 < budget);
+        return (System.nanoTime() - start) / 1e9 / n;
+    }
+}
