@@ -90,8 +90,9 @@ public final class PipelineOptions {
             .withDescription("Safetensors file of a low-rank residual adapter e + U(V^T e) on the pooled embedding.");
 
     public static final ConfigOption<BackendKind> COMPUTE_BACKEND = ConfigOptions.key("inflow.compute.backend")
-            .enumType(BackendKind.class).defaultValue(BackendKind.AUTO)
-            .withDescription("AUTO (CUDA when a device is present, else CPU), CPU or CUDA.");
+            .enumType(BackendKind.class).defaultValue(BackendKind.CPU)
+            .withDescription("CPU, CUDA or AUTO (CUDA when a device is present, else CPU). The default stays CPU"
+                    + " until the CUDA kernels have passed the contract suite on a GPU (gpu/CUDA-STATUS.md).");
 
     public static final ConfigOption<Integer> COMPUTE_THREADS = ConfigOptions.key("inflow.compute.threads")
             .intType().defaultValue(Runtime.getRuntime().availableProcessors())

@@ -32,10 +32,10 @@ public record EncoderSpec(TextModel model, PoolingMode pooling, boolean normaliz
         boolean headPerToken, String adapterWeights, BackendKind backend, int threads, int maxSequenceLength)
         implements Serializable {
 
-    /** The model's own pooling, L2-normalised, no head, automatic backend. */
+    /** The model's own pooling, L2-normalised, no head, CPU backend (see {@code inflow.compute.backend}). */
     public static EncoderSpec defaults(TextModel model, int threads, int maxSequenceLength) {
         return new EncoderSpec(model, model.defaultPooling(), true, HeadType.NONE, null, false, null,
-                BackendKind.AUTO, threads, maxSequenceLength);
+                BackendKind.CPU, threads, maxSequenceLength);
     }
 
     /** The encoder configuration this spec stands for. */
