@@ -77,6 +77,16 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * A Linear layer followed by GELU (erf form, as {@link #gelu}): {@code out = gelu(x · weight^T + bias)}, the
+     * feed-forward up-projection of BERT. Backends that can apply the activation inside the GEMM (while the
+     * output tile is in registers) override this; the default is {@link #linear} then {@link #gelu} in place.
+     */
+    default void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear(x, weight, bias, out);
+        gelu(out, out);
+    }
+
     /** {@code out = a + b} element-wise (same shapes). */
     void add(Tensor a, Tensor b, Tensor out);
 

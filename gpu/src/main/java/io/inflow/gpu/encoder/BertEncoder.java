@@ -73,10 +73,10 @@ public final class BertEncoder implements AutoCloseable {
             backend.attention(q, k, v, lengths, config.heads(), ctx);
             backend.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), attn);
             backend.layerNorm(attn, x2, w.attentionNormGamma(), w.attentionNormBeta(), config.layerNormEps(), mid);
-            backend.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
             if (config.activation() == BertConfig.Activation.GELU) {
-                backend.gelu(ffn, ffn);
+                backend.linearGelu(mid, w.intermediate(), w.intermediateBias(), ffn);
             } else {
+                backend.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
                 backend.quickGelu(ffn, ffn);
             }
             backend.linear(ffn, w.output(), w.outputBias(), attn);

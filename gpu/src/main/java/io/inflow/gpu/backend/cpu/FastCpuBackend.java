@@ -56,13 +56,23 @@ public class FastCpuBackend extends ReferenceCpuBackend {
 
     @Override
     public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear("linear", x, weight, bias, false, out);
+    }
+
+    /** GELU applied to each output tile inside the SGEMM, while it is still in registers. */
+    @Override
+    public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear("linearGelu", x, weight, bias, true, out);
+    }
+
+    private void linear(String op, Tensor x, Tensor weight, Tensor bias, boolean gelu, Tensor out) {
         int[] mnk = checkMatmul(x, weight, true, out);
         float[] b = null;
         if (bias != null) {
-            ShapeChecks.shape("linear", "bias", host(bias), mnk[1]);
+            ShapeChecks.shape(op, "bias", host(bias), mnk[1]);
             b = bias.toFloatArray();
         }
-        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, out.address(), runner);
+        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, gelu, out.address(), runner);
     }
 
     private PackedMatrix packed(Tensor weight, int n, int k) {

@@ -109,6 +109,22 @@ class FastVsReferenceTest {
     }
 
     @Test
+    void linearGeluOnEncoderShapes() {
+        Random r = new Random(SEED);
+        int[][] mnk = {{1, 1536, 384}, {37, 1536, 384}, {7, 33, 17}, {5, 17, 3}};
+        for (int[] s : mnk) {
+            same("linearGelu " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f), random(r, s[1], 1f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}, {s[1]}}, new int[] {s[0], s[1]},
+                    (b, t) -> b.linearGelu(t.get(0), t.get(1), t.get(2), t.get(3)));
+            same("linearGelu no bias " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}}, new int[] {s[0], s[1]},
+                    (b, t) -> b.linearGelu(t.get(0), t.get(1), null, t.get(2)));
+        }
+    }
+
+    @Test
     void layerNormWithAndWithoutResidual() {
         Random r = new Random(SEED);
         for (int cols : new int[] {1, 3, 16, 17, 33, 384}) {

@@ -41,8 +41,8 @@ public final class Sgemm {
 
     /**
      * {@code C = A · B + bias}, then GELU (erf form, {@link VectorMath#gelu}) on every element when {@code gelu}:
-     * the epilogue runs on each micro-tile while it is still in registers, so the activation costs no extra
-     * pass over C.
+     * the epilogue runs on each row of a C block before it is copied out (still in L2), so the activation costs no
+     * extra pass over C.
      */
     public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, boolean gelu,
                                 long cAddress, ParallelRunner runner) {
@@ -91,12 +91,16 @@ public final class Sgemm {
             int bOff = panel * k * NR;
             int cCol = (panel - p0) * NR;
             for (int blk = 0; blk < blocks; blk++) {
-                kernel(a, blk * MR * k, k, b.data, bOff, bias, panel * NR, gelu, c, blk * MR * ldc + cCol, ldc);
+                kernel(a, blk * MR * k, k, b.data, bOff, bias, panel * NR, c, blk * MR * ldc + cCol, ldc);
             }
+
         }
         int j0 = p0 * NR;
         int width = Math.min(n, p1 * NR) - j0;
         for (int i = 0; i < rows; i++) {
+            if (gelu) {
+                FastActivations.gelu(c, i * ldc, width);
+            }
             NativeMemory.copyFromArray(c, i * ldc, cAddress + 4L * ((long) (r0 + i) * n + j0), width);
         }
     }
@@ -104,10 +108,10 @@ public final class Sgemm {
     /**
      * The 6 x 2L micro-kernel: 12 vector accumulators, one broadcast of A and two loads of B per FMA pair.
      * A is row-major with row stride {@code k} from {@code aOff}; the tile plus {@code bias[j0, j0 + NR)}
-     * (then GELU when asked) is stored at {@code c[cOff + i * ldc]}.
+     * is stored at {@code c[cOff + i * ldc]}.
      */
-    static void kernel(float[] a, int aOff, int k, float[] b, int bOff, float[] bias, int j0, boolean gelu,
-                       float[] c, int cOff, int ldc) {
+    static void kernel(float[] a, int aOff, int k, float[] b, int bOff, float[] bias, int j0, float[] c, int cOff,
+                       int ldc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -164,20 +168,6 @@ public final class Sgemm {
             c41 = c41.add(bias1);
             c50 = c50.add(bias0);
             c51 = c51.add(bias1);
-        }
-        if (gelu) {
-            c00 = VectorMath.gelu(c00);
-            c01 = VectorMath.gelu(c01);
-            c10 = VectorMath.gelu(c10);
-            c11 = VectorMath.gelu(c11);
-            c20 = VectorMath.gelu(c20);
-            c21 = VectorMath.gelu(c21);
-            c30 = VectorMath.gelu(c30);
-            c31 = VectorMath.gelu(c31);
-            c40 = VectorMath.gelu(c40);
-            c41 = VectorMath.gelu(c41);
-            c50 = VectorMath.gelu(c50);
-            c51 = VectorMath.gelu(c51);
         }
         c00.intoArray(c, cOff);
         c01.intoArray(c, cOff + L);
