@@ -101,6 +101,7 @@ public final class KernelProfile implements Backend {
     @Override public void l2Normalize(Tensor x, Tensor out) { timed("l2Normalize", () -> inner.l2Normalize(x, out)); }
     @Override public void embed(Tensor i, Tensor t, Tensor w, Tensor p, Tensor ty, Tensor o) { timed("embed", () -> inner.embed(i, t, w, p, ty, o)); }
     @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor l, int h, Tensor o) { timed("attention", () -> inner.attention(q, k, v, l, h, o)); }
+    @Override public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor l, int h, Tensor qkv, Tensor o) { timed("selfAttn", () -> inner.selfAttention(x, wq, bq, wk, bk, wv, bv, l, h, qkv, o)); }
     @Override public void meanPool(Tensor h, Tensor l, Tensor o) { timed("meanPool", () -> inner.meanPool(h, l, o)); }
     @Override public void firstTokenPool(Tensor h, Tensor o) { timed("firstTokenPool", () -> inner.firstTokenPool(h, o)); }
     @Override public void lastTokenPool(Tensor h, Tensor l, Tensor o) { timed("lastTokenPool", () -> inner.lastTokenPool(h, l, o)); }
