@@ -77,6 +77,16 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * A Linear layer followed by GELU (erf form, as {@link #gelu}): {@code out = gelu(x · weight^T + bias)}, the
+     * feed-forward up-projection of BERT. Backends that can apply the activation inside the GEMM (while the
+     * output tile is in registers) override this; the default is {@link #linear} then {@link #gelu} in place.
+     */
+    default void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear(x, weight, bias, out);
+        gelu(out, out);
+    }
+
     /** {@code out = a + b} element-wise (same shapes). */
     void add(Tensor a, Tensor b, Tensor out);
 
@@ -123,6 +133,34 @@ public interface Backend extends AutoCloseable {
      * are written as zeros. {@code out} must not alias q, k or v.
      */
     void attention(Tensor q, Tensor k, Tensor v, Tensor lengths, int heads, Tensor out);
+
+    /**
+     * Self-attention with its input projections, as in a BERT layer: {@code q = x · wq^T + bq} (likewise k, v;
+     * biases may be null), then {@link #attention}{@code (q, k, v, lengths, heads, out)}. {@code x} and {@code out}
+     * are {@code [b, s, d]}, the weights {@code [d, d]}; {@code qkv} is scratch of {@code 3 * b * s * d} floats
+     * whose contents are undefined afterwards (any shape). The default runs three {@link #linear}s into
+     * consecutive thirds of {@code qkv}; a backend may instead run one GEMM against the concatenated weights and
+     * read q, k and v from interleaved rows. {@code out} must not alias {@code x} or {@code qkv}.
+     */
+    default void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
+                               Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        int b = x.dim(0);
+        int s = x.dim(1);
+        int d = x.dim(2);
+        long td = (long) b * s * d;
+        if (qkv.elementCount() != 3 * td) {
+            throw new IllegalArgumentException("selfAttention: qkv scratch has " + qkv.elementCount()
+                    + " elements, needs 3 x " + b + " x " + s + " x " + d + " = " + 3 * td);
+        }
+        Tensor q = qkv.view(0, b, s, d);
+        Tensor k = qkv.view(td, b, s, d);
+        Tensor v = qkv.view(2 * td, b, s, d);
+        Tensor x2 = x.reshape(b * s, d);
+        linear(x2, wq, bq, q.reshape(b * s, d));
+        linear(x2, wk, bk, k.reshape(b * s, d));
+        linear(x2, wv, bv, v.reshape(b * s, d));
+        attention(q, k, v, lengths, heads, out);
+    }
 
     // ---- pooling ------------------------------------------------------------------------------------
 

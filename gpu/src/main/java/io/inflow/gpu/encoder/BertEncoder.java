@@ -58,25 +58,21 @@ public final class BertEncoder implements AutoCloseable {
         backend.embed(ids, null, weights.wordEmbeddings(), weights.positionEmbeddings(), weights.typeEmbeddings(), x);
         backend.layerNorm(x, null, weights.embeddingNormGamma(), weights.embeddingNormBeta(), config.layerNormEps(), x);
         Tensor x2 = x.reshape(t, d);
-        Tensor q = ws.get("q", b, s, d);
-        Tensor k = ws.get("k", b, s, d);
-        Tensor v = ws.get("v", b, s, d);
+        Tensor qkv = ws.get("qkv", t, 3 * d);
         Tensor ctx = ws.get("ctx", b, s, d);
         Tensor attn = ws.get("attn", t, d);
         Tensor mid = ws.get("mid", t, d);
         Tensor ffn = ws.get("ffn", t, config.intermediate());
         int layerIndex = 0;
         for (BertLayerWeights w : weights.layers()) {
-            backend.linear(x2, w.query(), w.queryBias(), q.reshape(t, d));
-            backend.linear(x2, w.key(), w.keyBias(), k.reshape(t, d));
-            backend.linear(x2, w.value(), w.valueBias(), v.reshape(t, d));
-            backend.attention(q, k, v, lengths, config.heads(), ctx);
+            backend.selfAttention(x, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
+                    lengths, config.heads(), qkv, ctx);
             backend.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), attn);
             backend.layerNorm(attn, x2, w.attentionNormGamma(), w.attentionNormBeta(), config.layerNormEps(), mid);
-            backend.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
             if (config.activation() == BertConfig.Activation.GELU) {
-                backend.gelu(ffn, ffn);
+                backend.linearGelu(mid, w.intermediate(), w.intermediateBias(), ffn);
             } else {
+                backend.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
                 backend.quickGelu(ffn, ffn);
             }
             backend.linear(ffn, w.output(), w.outputBias(), attn);

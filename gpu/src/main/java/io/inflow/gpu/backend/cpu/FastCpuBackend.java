@@ -31,6 +31,11 @@ import org.apache.arrow.memory.BufferAllocator;
 public class FastCpuBackend extends ReferenceCpuBackend {
     private final ParallelRunner runner;
     private final Map<Tensor, PackedMatrix> packedWeights = new WeakHashMap<>();
+    private final Map<Tensor, FusedQkv> fusedQkv = new WeakHashMap<>();
+
+    /** Wq, Wk, Wv concatenated to {@code [3d, d]} and packed once, with their biases; keyed by Wq, checked against Wk and Wv. */
+    private record FusedQkv(Tensor wk, Tensor wv, Tensor bq, Tensor bk, Tensor bv, PackedMatrix weight, float[] bias) {
+    }
 
     /** A backend with {@code threads} kernel threads (the caller's thread counts as one). */
     public FastCpuBackend(BufferAllocator parent, int threads) {
@@ -56,13 +61,23 @@ public class FastCpuBackend extends ReferenceCpuBackend {
 
     @Override
     public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear("linear", x, weight, bias, false, out);
+    }
+
+    /** GELU applied to each output tile inside the SGEMM, while it is still in registers. */
+    @Override
+    public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        linear("linearGelu", x, weight, bias, true, out);
+    }
+
+    private void linear(String op, Tensor x, Tensor weight, Tensor bias, boolean gelu, Tensor out) {
         int[] mnk = checkMatmul(x, weight, true, out);
         float[] b = null;
         if (bias != null) {
-            ShapeChecks.shape("linear", "bias", host(bias), mnk[1]);
+            ShapeChecks.shape(op, "bias", host(bias), mnk[1]);
             b = bias.toFloatArray();
         }
-        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, out.address(), runner);
+        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, gelu, out.address(), runner);
     }
 
     private PackedMatrix packed(Tensor weight, int n, int k) {
@@ -107,6 +122,62 @@ public class FastCpuBackend extends ReferenceCpuBackend {
         int[] len = ShapeChecks.lengths("attention", lengths, bsd[0], bsd[1]);
         FastAttention.attention(q.address(), k.address(), v.address(), len, out.address(), bsd[0], bsd[1], heads,
                 bsd[2] / heads, runner);
+    }
+
+    /**
+     * One SGEMM against the concatenated {@code [3d, d]} weight into {@code qkv} as {@code [b * s, 3d]} rows
+     * {@code [q | k | v]}, then attention reading them with a row stride of {@code 3d}.
+     */
+    @Override
+    public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
+                              Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        int[] bsd = checkAttention(x, x, x, heads, out);
+        int d = bsd[2];
+        int t = bsd[0] * bsd[1];
+        if (host(qkv).elementCount() != 3L * t * d) {
+            throw new IllegalArgumentException("selfAttention: qkv scratch has " + qkv.elementCount()
+                    + " elements, needs 3 x " + t + " x " + d + " = " + 3L * t * d);
+        }
+        for (Tensor w : new Tensor[] {wq, wk, wv}) {
+            ShapeChecks.shape("selfAttention", "weight", host(w), d, d);
+        }
+        for (Tensor bias : new Tensor[] {bq, bk, bv}) {
+            if (bias != null) {
+                ShapeChecks.shape("selfAttention", "bias", host(bias), d);
+            }
+        }
+        int[] len = ShapeChecks.lengths("selfAttention", lengths, bsd[0], bsd[1]);
+        FusedQkv f = fused(wq, bq, wk, bk, wv, bv, d);
+        Sgemm.multiply(x.address(), t, d, f.weight(), f.bias(), qkv.address(), runner);
+        long a = qkv.address();
+        FastAttention.attention(a, a + 4L * d, a + 8L * d, 3 * d, len, out.address(), bsd[0], bsd[1], heads,
+                d / heads, runner);
+    }
+
+    private FusedQkv fused(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, int d) {
+        synchronized (fusedQkv) {
+            FusedQkv f = fusedQkv.get(wq);
+            if (f == null || f.wk() != wk || f.wv() != wv || f.bq() != bq || f.bk() != bk || f.bv() != bv
+                    || f.weight().n() != 3 * d || f.weight().k() != d) {
+                float[] w = new float[3 * d * d];
+                wq.copyTo(w, 0);
+                wk.copyTo(w, d * d);
+                wv.copyTo(w, 2 * d * d);
+                float[] bias = null;
+                if (bq != null || bk != null || bv != null) {
+                    bias = new float[3 * d];
+                    Tensor[] bs = {bq, bk, bv};
+                    for (int i = 0; i < 3; i++) {
+                        if (bs[i] != null) {
+                            bs[i].copyTo(bias, i * d);
+                        }
+                    }
+                }
+                f = new FusedQkv(wk, wv, bq, bk, bv, PackedMatrix.pack(w, 3 * d, d, true), bias);
+                fusedQkv.put(wq, f);
+            }
+            return f;
+        }
     }
 
     @Override
@@ -154,6 +225,9 @@ public class FastCpuBackend extends ReferenceCpuBackend {
         runner.close();
         synchronized (packedWeights) {
             packedWeights.clear();
+        }
+        synchronized (fusedQkv) {
+            fusedQkv.clear();
         }
         super.close();
     }

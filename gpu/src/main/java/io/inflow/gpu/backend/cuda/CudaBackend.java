@@ -301,11 +301,14 @@ public final class CudaBackend implements Backend {
                 bias == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, out, mnk[0], mnk[1], mnk[2]));
     }
 
-    /**
-     * {@code out = gelu(x · weight^T + bias)} in one kernel (the fused epilogue). Not part of {@link Backend}; the
-     * encoder's feed-forward layer can use it where the backend is known to be CUDA.
-     */
+    /** {@code out = gelu(x · weight^T + bias)} in one kernel (the fused epilogue); without a bias, linear then gelu. */
+    @Override
     public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        if (bias == null) {
+            linear(x, weight, null, out);
+            gelu(out, out);
+            return;
+        }
         int[] mnk = CudaChecks.matmul(x, weight, true, out);
         CudaChecks.shape("linearGelu", "bias", bias, mnk[1]);
         context.run(() -> GemmKernel.launch(launcher, config.gemmPrecision(), x, weight, true, bias,

@@ -109,6 +109,22 @@ class FastVsReferenceTest {
     }
 
     @Test
+    void linearGeluOnEncoderShapes() {
+        Random r = new Random(SEED);
+        int[][] mnk = {{1, 1536, 384}, {37, 1536, 384}, {7, 33, 17}, {5, 17, 3}};
+        for (int[] s : mnk) {
+            same("linearGelu " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f), random(r, s[1], 1f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}, {s[1]}}, new int[] {s[0], s[1]},
+                    (b, t) -> b.linearGelu(t.get(0), t.get(1), t.get(2), t.get(3)));
+            same("linearGelu no bias " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}}, new int[] {s[0], s[1]},
+                    (b, t) -> b.linearGelu(t.get(0), t.get(1), null, t.get(2)));
+        }
+    }
+
+    @Test
     void layerNormWithAndWithoutResidual() {
         Random r = new Random(SEED);
         for (int cols : new int[] {1, 3, 16, 17, 33, 384}) {
@@ -179,6 +195,40 @@ class FastVsReferenceTest {
                             b.attention(t.get(0), t.get(1), t.get(2), len, heads, t.get(3));
                         }
                     });
+        }
+    }
+
+    @Test
+    void selfAttentionWithFusedProjections() {
+        Random r = new Random(SEED);
+        int[][] cases = {{1, 1, 1, 1}, {3, 17, 4, 8}, {2, 33, 12, 32}, {4, 16, 3, 5}};
+        for (int[] c : cases) {
+            int batch = c[0];
+            int seq = c[1];
+            int heads = c[2];
+            int d = heads * c[3];
+            int[] lengths = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                lengths[b] = b == 0 ? seq : (b == 1 ? 1 : 1 + r.nextInt(seq));
+            }
+            int[] shape = {batch, seq, d};
+            int[] w = {d, d};
+            int[] bias = {d};
+            for (boolean withBias : new boolean[] {true, false}) {
+                // weights of 0.05 keep the logits moderate (as in trained models): with 0.3 they reach ~10 and
+                // fp32 rounding of the projections alone moves outputs by 2e-4 at d = 384
+                float[][] in = {random(r, batch * seq * d, 1f), random(r, d * d, 0.05f), random(r, d, 1f),
+                        random(r, d * d, 0.05f), random(r, d, 1f), random(r, d * d, 0.05f), random(r, d, 1f)};
+                same("selfAttention " + java.util.Arrays.toString(c) + (withBias ? "" : " no bias"), in,
+                        new int[][] {shape, w, bias, w, bias, w, bias}, shape, (b, t) -> {
+                            try (Tensor len = b.upload(lengths, batch);
+                                 Tensor qkv = b.allocate(DType.FLOAT32, batch * seq, 3 * d)) {
+                                b.selfAttention(t.get(0), t.get(1), withBias ? t.get(2) : null, t.get(3),
+                                        withBias ? t.get(4) : null, t.get(5), withBias ? t.get(6) : null, len, heads,
+                                        qkv, t.get(7));
+                            }
+                        });
+            }
         }
     }
 

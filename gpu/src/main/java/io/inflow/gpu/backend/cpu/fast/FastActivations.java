@@ -34,6 +34,11 @@ public final class FastActivations {
             int n = (int) Math.min(STRIPE, count - start);
             float[] buf = BUF.get();
             NativeMemory.copyToArray(in + 4 * start, buf, 0, n);
+            if (!quick) {
+                gelu(buf, 0, n);
+                NativeMemory.copyFromArray(buf, 0, out + 4 * start, n);
+                return;
+            }
             int i = 0;
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                 FloatVector x = FloatVector.fromArray(S, buf, i);
@@ -45,6 +50,17 @@ public final class FastActivations {
             }
             NativeMemory.copyFromArray(buf, 0, out + 4 * start, n);
         });
+    }
+
+    /** GELU in place on {@code buf[off, off + n)} (also the SGEMM's fused epilogue). */
+    static void gelu(float[] buf, int off, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            VectorMath.gelu(FloatVector.fromArray(S, buf, off + i)).intoArray(buf, off + i);
+        }
+        for (; i < n; i++) {
+            buf[off + i] = VectorMath.gelu(buf[off + i]);
+        }
     }
 
     /** Rows of {@code in[rows, 2h]} = {@code [a | b]}; {@code out[rows, h] = a * gate(b)}. */

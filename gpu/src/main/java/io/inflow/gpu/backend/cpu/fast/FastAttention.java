@@ -28,6 +28,15 @@ public final class FastAttention {
     /** Addresses of {@code [batch, seq, heads * headDim]} tensors. */
     public static void attention(long q, long k, long v, int[] lengths, long out, int batch, int seq, int heads,
                                  int headDim, ParallelRunner runner) {
+        attention(q, k, v, heads * headDim, lengths, out, batch, seq, heads, headDim, runner);
+    }
+
+    /**
+     * As above, with q, k and v rows {@code inStride} floats apart (e.g. {@code 3 * d} when they are the thirds
+     * of one {@code [batch * seq, 3d]} projection); {@code out} rows stay {@code heads * headDim} apart.
+     */
+    public static void attention(long q, long k, long v, int inStride, int[] lengths, long out, int batch, int seq,
+                                 int heads, int headDim, ParallelRunner runner) {
         int d = heads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         long work = 0;
@@ -37,19 +46,19 @@ public final class FastAttention {
         runner.parallelFor(batch * heads, work, task -> {
             int b = task / heads;
             int h = task % heads;
-            headAttention(q, k, v, lengths[b], out, b, h, seq, d, headDim, scale);
+            headAttention(q, k, v, inStride, lengths[b], out, b, h, seq, d, headDim, scale);
         });
     }
 
-    private static void headAttention(long q, long k, long v, int len, long out, int b, int h, int seq, int d,
-                                      int hd, float scale) {
+    private static void headAttention(long q, long k, long v, int ld, int len, long out, int b, int h, int seq,
+                                      int d, int hd, float scale) {
         int lp = (len + L - 1) / L * L;
         int hdp = (hd + L - 1) / L * L;
         float[] row = new float[hd];
         float[] kt = new float[hd * lp];
         float[] vv = new float[len * hdp];
         for (int j = 0; j < len; j++) {
-            long off = 4L * ((long) (b * seq + j) * d + (long) h * hd);
+            long off = 4L * ((long) (b * seq + j) * ld + (long) h * hd);
             NativeMemory.copyToArray(k + off, row, 0, hd);
             for (int c = 0; c < hd; c++) {
                 kt[c * lp + j] = row[c];
@@ -63,7 +72,7 @@ public final class FastAttention {
             int rows = Math.min(QB, len - i0);
             Arrays.fill(qb, 0f);
             for (int r = 0; r < rows; r++) {
-                long off = 4L * ((long) (b * seq + i0 + r) * d + (long) h * hd);
+                long off = 4L * ((long) (b * seq + i0 + r) * ld + (long) h * hd);
                 NativeMemory.copyToArray(q + off, qb, r * hd, hd);
             }
             for (int i = 0; i < rows * hd; i++) {

@@ -24,10 +24,15 @@ public final class PackedMatrix {
 
     /** Packs B at {@code address}: {@code [n, k]} row-major when {@code transposed} (Linear weight), else {@code [k, n]}. */
     public static PackedMatrix pack(long address, int n, int k, boolean transposed) {
-        int nr = Sgemm.NR;
-        int panels = (n + nr - 1) / nr;
         float[] src = new float[Math.multiplyExact(n, k)];
         NativeMemory.copyToArray(address, src, 0, src.length);
+        return pack(src, n, k, transposed);
+    }
+
+    /** Packs B held in {@code src}, laid out as for {@link #pack(long, int, int, boolean)}. */
+    public static PackedMatrix pack(float[] src, int n, int k, boolean transposed) {
+        int nr = Sgemm.NR;
+        int panels = (n + nr - 1) / nr;
         float[] data = new float[Math.multiplyExact(panels * nr, k)];
         for (int panel = 0; panel < panels; panel++) {
             int j0 = panel * nr;

@@ -1,6 +1,7 @@
 package io.inflow.gpu.backend.cpu.fast;
 
 import io.inflow.gpu.tensor.NativeMemory;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,7 +22,7 @@ public final class Sgemm {
     public static final int MR = 6;
     /** Columns per micro-tile: two vectors. */
     public static final int NR = 2 * L;
-    /** Rows of A packed together (a multiple of MR): the packed block stays in L2 while B panels stream by. */
+    /** Rows of A copied together (a multiple of MR): the block stays in L2 while B panels stream by. */
     public static final int MC = 16 * MR;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -35,6 +36,16 @@ public final class Sgemm {
      */
     public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, long cAddress,
                                 ParallelRunner runner) {
+        multiply(aAddress, m, k, b, bias, false, cAddress, runner);
+    }
+
+    /**
+     * {@code C = A · B + bias}, then GELU (erf form, {@link VectorMath#gelu}) on every element when {@code gelu}:
+     * the epilogue runs on each row of a C block before it is copied out (still in L2), so the activation costs no
+     * extra pass over C.
+     */
+    public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, boolean gelu,
+                                long cAddress, ParallelRunner runner) {
         if (b.k != k) {
             throw new IllegalArgumentException("sgemm: A has k = " + k + " but packed B has k = " + b.k);
         }
@@ -42,6 +53,10 @@ public final class Sgemm {
         if (m == 0 || n == 0) {
             return;
         }
+        if (bias != null && bias.length < n) {
+            throw new IllegalArgumentException("sgemm: bias has " + bias.length + " values, C has n = " + n);
+        }
+        float[] paddedBias = bias == null ? null : Arrays.copyOf(bias, b.panels * NR);
         int chunks = (m + MC - 1) / MC;
         int wanted = 2 * runner.threads();
         int groups = chunks >= wanted ? 1 : Math.min(b.panels, (wanted + chunks - 1) / chunks);
@@ -54,69 +69,49 @@ public final class Sgemm {
             int p0 = group * panelsPerGroup;
             int p1 = Math.min(b.panels, p0 + panelsPerGroup);
             if (p0 < p1) {
-                Scratch s = SCRATCH.get();
-                float[] ap = packA(aAddress, r0, rows, k, s);
-                computeBlock(ap, rows, k, b, p0, p1, bias, cAddress + 4L * r0 * n, n, s.tile);
+                computeBlock(aAddress, r0, rows, k, b, p0, p1, paddedBias, gelu, cAddress, n, SCRATCH.get());
             }
         });
     }
 
-    /** Packs {@code rows} rows of A starting at {@code r0} into MR-row slivers: {@code ap[(blk * k + p) * MR + i]}. */
-    private static float[] packA(long aAddress, int r0, int rows, int k, Scratch s) {
+    /**
+     * Rows {@code [r0, r0 + rows)} times panels {@code [p0, p1)}: A's rows are copied as they are (row-major,
+     * zero rows up to a multiple of MR; k is small enough for the six rows of a sliver to stay in L1), the
+     * micro-tiles land in a row-major C block that goes out with one copy per row.
+     */
+    private static void computeBlock(long aAddress, int r0, int rows, int k, PackedMatrix b, int p0, int p1,
+                                     float[] bias, boolean gelu, long cAddress, int n, Scratch s) {
         int blocks = (rows + MR - 1) / MR;
-        float[] staging = s.staging(rows * k);
-        NativeMemory.copyToArray(aAddress + 4L * r0 * k, staging, 0, rows * k);
-        float[] ap = s.packedA(blocks * MR * k);
-        for (int blk = 0; blk < blocks; blk++) {
-            int base = blk * k * MR;
-            for (int i = 0; i < MR; i++) {
-                int row = blk * MR + i;
-                if (row < rows) {
-                    int src = row * k;
-                    for (int p = 0; p < k; p++) {
-                        ap[base + p * MR + i] = staging[src + p];
-                    }
-                } else {
-                    for (int p = 0; p < k; p++) {
-                        ap[base + p * MR + i] = 0f;
-                    }
-                }
-            }
-        }
-        return ap;
-    }
-
-    private static void computeBlock(float[] ap, int rows, int k, PackedMatrix b, int p0, int p1, float[] bias,
-                                     long cRowAddress, int n, float[] tile) {
-        int blocks = (rows + MR - 1) / MR;
+        float[] a = s.a(blocks * MR * k);
+        NativeMemory.copyToArray(aAddress + 4L * r0 * k, a, 0, rows * k);
+        Arrays.fill(a, rows * k, blocks * MR * k, 0f);
+        int ldc = (p1 - p0) * NR;
+        float[] c = s.c(blocks * MR * ldc);
         for (int panel = p0; panel < p1; panel++) {
-            int j0 = panel * NR;
-            int cols = Math.min(NR, n - j0);
             int bOff = panel * k * NR;
+            int cCol = (panel - p0) * NR;
             for (int blk = 0; blk < blocks; blk++) {
-                kernel(ap, blk * k * MR, b.data, bOff, k, tile);
-                int tileRows = Math.min(MR, rows - blk * MR);
-                if (bias != null) {
-                    addBias(tile, tileRows, bias, j0, cols);
-                }
-                for (int i = 0; i < tileRows; i++) {
-                    long dst = cRowAddress + 4L * ((long) (blk * MR + i) * n + j0);
-                    NativeMemory.copyFromArray(tile, i * NR, dst, cols);
-                }
+                kernel(a, blk * MR * k, k, b.data, bOff, bias, panel * NR, c, blk * MR * ldc + cCol, ldc);
             }
-        }
-    }
 
-    private static void addBias(float[] tile, int rows, float[] bias, int j0, int cols) {
+        }
+        int j0 = p0 * NR;
+        int width = Math.min(n, p1 * NR) - j0;
         for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                tile[i * NR + j] += bias[j0 + j];
+            if (gelu) {
+                FastActivations.gelu(c, i * ldc, width);
             }
+            NativeMemory.copyFromArray(c, i * ldc, cAddress + 4L * ((long) (r0 + i) * n + j0), width);
         }
     }
 
-    /** The 6 x 2L micro-kernel: 12 vector accumulators, one broadcast of A and two loads of B per FMA pair. */
-    static void kernel(float[] a, int aOff, float[] b, int bOff, int k, float[] tile) {
+    /**
+     * The 6 x 2L micro-kernel: 12 vector accumulators, one broadcast of A and two loads of B per FMA pair.
+     * A is row-major with row stride {@code k} from {@code aOff}; the tile plus {@code bias[j0, j0 + NR)}
+     * is stored at {@code c[cOff + i * ldc]}.
+     */
+    static void kernel(float[] a, int aOff, int k, float[] b, int bOff, float[] bias, int j0, float[] c, int cOff,
+                       int ldc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -129,62 +124,82 @@ public final class Sgemm {
         FloatVector c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S);
         FloatVector c51 = FloatVector.zero(S);
-        int ai = aOff;
+        int a0 = aOff;
+        int a1 = a0 + k;
+        int a2 = a1 + k;
+        int a3 = a2 + k;
+        int a4 = a3 + k;
+        int a5 = a4 + k;
         int bi = bOff;
-        for (int p = 0; p < k; p++, ai += MR, bi += NR) {
+        for (int p = 0; p < k; p++, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
-            FloatVector av = FloatVector.broadcast(S, a[ai]);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, a[ai + 1]);
+            av = FloatVector.broadcast(S, a[a1 + p]);
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, a[ai + 2]);
+            av = FloatVector.broadcast(S, a[a2 + p]);
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, a[ai + 3]);
+            av = FloatVector.broadcast(S, a[a3 + p]);
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, a[ai + 4]);
+            av = FloatVector.broadcast(S, a[a4 + p]);
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[ai + 5]);
+            av = FloatVector.broadcast(S, a[a5 + p]);
             c50 = av.fma(b0, c50);
             c51 = av.fma(b1, c51);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
+        if (bias != null) {
+            FloatVector bias0 = FloatVector.fromArray(S, bias, j0);
+            FloatVector bias1 = FloatVector.fromArray(S, bias, j0 + L);
+            c00 = c00.add(bias0);
+            c01 = c01.add(bias1);
+            c10 = c10.add(bias0);
+            c11 = c11.add(bias1);
+            c20 = c20.add(bias0);
+            c21 = c21.add(bias1);
+            c30 = c30.add(bias0);
+            c31 = c31.add(bias1);
+            c40 = c40.add(bias0);
+            c41 = c41.add(bias1);
+            c50 = c50.add(bias0);
+            c51 = c51.add(bias1);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + L);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + L);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + L);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + L);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + L);
     }
 
     /** Per-thread buffers, grown to the largest block seen and then reused. */
     private static final class Scratch {
-        final float[] tile = new float[MR * NR];
-        private float[] staging = new float[0];
-        private float[] packedA = new float[0];
+        private float[] a = new float[0];
+        private float[] c = new float[0];
 
-        float[] staging(int size) {
-            if (staging.length < size) {
-                staging = new float[size];
+        float[] a(int size) {
+            if (a.length < size) {
+                a = new float[size];
             }
-            return staging;
+            return a;
         }
 
-        float[] packedA(int size) {
-            if (packedA.length < size) {
-                packedA = new float[size];
+        float[] c(int size) {
+            if (c.length < size) {
+                c = new float[size];
             }
-            return packedA;
+            return c;
         }
     }
 }
