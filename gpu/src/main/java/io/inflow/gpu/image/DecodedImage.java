@@ -2,7 +2,8 @@ package io.inflow.gpu.image;
 
 /**
  * Decoded 8-bit pixels, interleaved row-major: {@code pixels[(y * width + x) * channels + c]}. {@code channels} is
- * 1 (grayscale) or 3 (RGB; alpha is dropped, as PIL's {@code convert("RGB")} does).
+ * 1 (grayscale) or 3 (RGB; alpha is dropped, as PIL's {@code convert("RGB")} does). {@code format} is the file
+ * format the pixels were decoded from, or null for raw pixels (e.g. a data set's IDX file).
  *
  * <p>{@code
  * DecodedImage img = decoder.decode(bytes);
