@@ -259,7 +259,7 @@ def main():
     ap.add_argument("--sample-size", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20240611)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
