@@ -31,7 +31,24 @@ public enum ErrorKind {
     /** Tokenization of a valid record failed (set by the embedding stage, not by this module). */
     TOKENIZE_FAILED,
     /** Model computation on a valid record failed (set by the compute stage, not by this module). */
-    COMPUTE_FAILED;
+    COMPUTE_FAILED,
+    /**
+     * The image bytes are not in a supported format (PNG, JPEG, BMP, GIF), e.g. WebP, TIFF or random bytes
+     * (set by the image decoding stage, not by this module).
+     */
+    IMAGE_UNSUPPORTED,
+    /** The image is in a supported format but corrupt or truncated (set by the image decoding stage). */
+    IMAGE_CORRUPT,
+    /**
+     * The image is over a decoding limit: encoded bytes, or width x height declared in its header (a decompression
+     * bomb is rejected before any pixel is decoded). Set by the image decoding stage.
+     */
+    IMAGE_TOO_LARGE,
+    /**
+     * The file an {@code image_uri} names cannot be read: missing, not a regular file, unreadable, or outside the
+     * configured image root (a {@code ..} escape or a symbolic link leaving it). Set by the image decoding stage.
+     */
+    IMAGE_UNREADABLE;
 
     private final String wireName = name().toLowerCase(Locale.ROOT);
 

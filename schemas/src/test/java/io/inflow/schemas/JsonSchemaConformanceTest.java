@@ -107,7 +107,21 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\"}"),
                 Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.text\",\"partition\":0,"
                         + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"wyg=\",\"error\":{\"kind\":\"invalid_utf8\","
-                        + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"));
+                        + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"),
+                Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.image\",\"partition\":0,"
+                        + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"e30=\",\"error\":{\"kind\":\"image_too_large\","
+                        + "\"message\":\"image is 100000 x 100000 pixels, limit is 16777216\",\"stage\":\"decode\"},\"failed_at\":1}"));
+    }
+
+    @Test
+    void deadLetterKindEnumListsEveryErrorKind() throws Exception {
+        try (InputStream in = JsonSchemaConformanceTest.class.getResourceAsStream("json/dead-letter.schema.json")) {
+            JsonNode kinds = JSON.readTree(in).at("/properties/error/properties/kind/enum");
+            List<String> inSchema = new java.util.ArrayList<>();
+            kinds.forEach(k -> inSchema.add(k.asText()));
+            List<String> inJava = Stream.of(ErrorKind.values()).map(ErrorKind::wireName).toList();
+            assertThat(inSchema).containsExactlyElementsOf(inJava);
+        }
     }
 
     @ParameterizedTest(name = "{0}: {1}")
