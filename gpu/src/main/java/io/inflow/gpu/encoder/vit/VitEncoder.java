@@ -1,0 +1,191 @@
+package io.inflow.gpu.encoder.vit;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.Workspace;
+import io.inflow.gpu.head.Head;
+import io.inflow.gpu.head.Heads;
+import io.inflow.gpu.model.safetensors.SafetensorsWeights;
+import io.inflow.gpu.pooling.PoolingMode;
+import io.inflow.gpu.tensor.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Image embedding and classification with a vision transformer (Hugging Face ViT or CLIP vision tower): pixel
+ * values in, pooled (optionally projected and normalised) embeddings and classifier logits out. Built from a
+ * {@link VitEncoderConfig}; owns its backend, weights, head and workspace. One call at a time ({@code encode} is
+ * synchronized).
+ *
+ * <pre>{@code
+ * try (VitEncoder vit = VitEncoder.create(VitEncoderConfig.builder()
+ *         .modelResource("models/vit-fashion-mnist").backend(BackendKind.CPU).threads(2).build())) {
+ *     Tensor pixels = Tensor.wrap(batch.pixelValuesBuffer(), DType.FLOAT32, batch.rowCount(), 1, 28, 28);
+ *     VitOutput out = vit.encode(pixels);     // out.embeddings() [b, 128], out.logits() [b, 10]
+ *     String label = out.label(0);
+ * }
+ * }</pre>
+ */
+public final class VitEncoder implements AutoCloseable {
+    private final VitEncoderConfig config;
+    private final VitConfig vit;
+    private final Backend backend;
+    private final VitWeights weights;
+    private final VitTransformer transformer;
+    private final Head head;
+    private final PoolingMode pooling;
+    private final Workspace ws;
+    private final int dimension;
+
+    private VitEncoder(VitEncoderConfig config, VitConfig vit, Backend backend, VitWeights weights, Head head) {
+        this.config = config;
+        this.vit = vit;
+        this.backend = backend;
+        this.weights = weights;
+        this.transformer = new VitTransformer(backend, vit, weights);
+        this.head = head;
+        this.pooling = config.pooling() != null ? config.pooling()
+                : "mean".equalsIgnoreCase(vit.defaultPooling()) ? PoolingMode.MEAN : PoolingMode.CLS;
+        this.ws = new Workspace(backend);
+        this.dimension = head == null ? vit.hidden() : head.outDim();
+    }
+
+    /** Loads the model, head and backend the config names; fails at load on a missing or mis-shaped tensor. */
+    public static VitEncoder create(VitEncoderConfig config) throws IOException {
+        return create(config, Backends.create(config.backend(), config.threads(), config.allocator()));
+    }
+
+    /** As {@link #create(VitEncoderConfig)} on a given backend (its kind overrides the config's); takes ownership. */
+    static VitEncoder create(VitEncoderConfig config, Backend backend) throws IOException {
+        VitWeights weights = null;
+        try {
+            Path dir = config.modelDir() != null ? config.modelDir() : resourceDir(config.modelResource());
+            VitConfig vit = VitConfig.read(dir.resolve("config.json"));
+            try (SafetensorsWeights source = SafetensorsWeights.open(dir)) {
+                weights = VitWeights.load(source, vit, backend);
+            }
+            Head head = Heads.load(config.head(), backend, vit.hidden());
+            return new VitEncoder(config, vit, backend, weights, head);
+        } catch (IOException | RuntimeException e) {
+            if (weights != null) {
+                weights.close();
+            }
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** A classpath model directory as a path: itself when on the file system, else copied out of the jar. */
+    private static Path resourceDir(String resource) throws IOException {
+        ClassLoader loader = VitEncoder.class.getClassLoader();
+        URL url = loader.getResource(resource + "/config.json");
+        if (url == null) {
+            throw new IOException("model resource " + resource + "/config.json not found on the classpath");
+        }
+        if ("file".equals(url.getProtocol())) {
+            try {
+                return Path.of(url.toURI()).getParent();
+            } catch (URISyntaxException e) {
+                throw new IOException("bad resource URL " + url, e);
+            }
+        }
+        Path tmp = Files.createTempDirectory("inflow-vit-");
+        tmp.toFile().deleteOnExit();
+        for (String name : List.of("config.json", "model.safetensors")) {
+            try (InputStream in = loader.getResourceAsStream(resource + "/" + name)) {
+                if (in == null) {
+                    throw new IOException("model resource " + resource + "/" + name + " not found on the classpath");
+                }
+                Path target = tmp.resolve(name);
+                Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                target.toFile().deleteOnExit();
+            }
+        }
+        return tmp;
+    }
+
+    /**
+     * Encodes {@code pixelValues}, float32 {@code [b, c, h, w]} in host memory (an {@code ImageBatch} buffer wrapped
+     * with {@link Tensor#wrap}), with {@code (c, h, w) = inputShape()}.
+     */
+    public synchronized VitOutput encode(Tensor pixelValues) {
+        Tensor hidden = transformer.forward(pixelValues);
+        int b = hidden.dim(0);
+        int d = vit.hidden();
+        Tensor cls = ws.get("cls", b, d);
+        backend.firstTokenPool(hidden, cls);
+        float[] logits = new float[0];
+        if (weights.hasClassifier()) {
+            Tensor z = ws.get("logits", b, vit.numLabels());
+            backend.linear(cls, weights.classifier, weights.classifierBias, z);
+            logits = backend.download(z);
+        }
+        Tensor x = cls;
+        if (pooling == PoolingMode.MEAN) {
+            x = ws.get("pooled", b, d);
+            Tensor lengths = ws.get("lengths", io.inflow.gpu.tensor.DType.INT32, b);
+            int[] full = new int[b];
+            java.util.Arrays.fill(full, vit.tokens());
+            backend.write(lengths, full);
+            backend.meanPool(hidden, lengths, x);
+        }
+        if (head != null) {
+            Tensor projected = ws.get("projected", b, head.outDim());
+            head.apply(backend, x, projected, ws);
+            x = projected;
+        }
+        if (config.normalize()) {
+            backend.l2Normalize(x, x);
+        }
+        List<String> labels = weights.hasClassifier() ? vit.labels() : List.of();
+        return VitOutput.of(b, dimension, backend.download(x), labels, logits);
+    }
+
+    /** Width of the returned embeddings (after the head, if any). */
+    public int dimension() {
+        return dimension;
+    }
+
+    /** Class names in logit order (empty when the model has no classifier). */
+    public List<String> labels() {
+        return weights.hasClassifier() ? vit.labels() : List.of();
+    }
+
+    public String modelName() {
+        return config.modelName();
+    }
+
+    /** The accepted pixel shape {@code {channels, height, width}}. */
+    public int[] inputShape() {
+        return new int[] {vit.channels(), vit.imageSize(), vit.imageSize()};
+    }
+
+    public VitConfig vitConfig() {
+        return vit;
+    }
+
+    public PoolingMode pooling() {
+        return pooling;
+    }
+
+    public String backendName() {
+        return backend.name();
+    }
+
+    @Override
+    public synchronized void close() {
+        ws.close();
+        transformer.close();
+        if (head != null) {
+            head.close();
+        }
+        weights.close();
+        backend.close();
+    }
+}

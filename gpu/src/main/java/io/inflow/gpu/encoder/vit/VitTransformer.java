@@ -1,0 +1,138 @@
+package io.inflow.gpu.encoder.vit;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Workspace;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * The vision-transformer forward pass on any {@link Backend}: patch embedding (im2col on the host, then one
+ * {@code linear} with the flattened convolution weight), class token and position embeddings, the optional
+ * pre-encoder LayerNorm (CLIP), pre-LN blocks ({@code x += attn(LN1(x))}, {@code x += mlp(LN2(x))}) and the final
+ * LayerNorm over every token. Activations live in a {@link Workspace} sized to the largest batch seen. Not
+ * thread-safe: one forward pass at a time per instance.
+ *
+ * <pre>{@code
+ * try (VitTransformer vit = new VitTransformer(backend, config, weights)) {
+ *     Tensor hidden = vit.forward(pixels);   // [b, tokens, hidden], valid until the next forward
+ * }
+ * }</pre>
+ */
+public final class VitTransformer implements AutoCloseable {
+    private final Backend backend;
+    private final VitConfig config;
+    private final VitWeights weights;
+    private final Workspace ws;
+
+    public VitTransformer(Backend backend, VitConfig config, VitWeights weights) {
+        this.backend = backend;
+        this.config = config;
+        this.weights = weights;
+        this.ws = new Workspace(backend);
+    }
+
+    /**
+     * Lays out the patches of host float32 {@code pixels [b, c, h, w]} as rows {@code [b * patches, c * p * p]},
+     * patches in row-major grid order, each row in the convolution weight's {@code (c, ky, kx)} order.
+     */
+    static float[] im2col(float[] pixels, int b, int c, int size, int p) {
+        int grid = size / p;
+        int k = c * p * p;
+        float[] out = new float[b * grid * grid * k];
+        int o = 0;
+        for (int i = 0; i < b; i++) {
+            int image = i * c * size * size;
+            for (int gy = 0; gy < grid; gy++) {
+                for (int gx = 0; gx < grid; gx++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        int plane = image + ch * size * size;
+                        for (int ky = 0; ky < p; ky++) {
+                            System.arraycopy(pixels, plane + (gy * p + ky) * size + gx * p, out, o, p);
+                            o += p;
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs the encoder on {@code pixels}, float32 {@code [b, c, h, w]} in host memory (e.g. an Arrow buffer), and
+     * returns the final-LayerNorm hidden states {@code [b, tokens, hidden]} (a workspace view, valid until the next
+     * call); token 0 is the class token.
+     */
+    public Tensor forward(Tensor pixels) {
+        int[] expected = {config.channels(), config.imageSize(), config.imageSize()};
+        if (pixels.dtype() != DType.FLOAT32 || pixels.rank() != 4
+                || !Arrays.equals(Arrays.copyOfRange(pixels.shape(), 1, 4), expected)) {
+            throw new IllegalArgumentException("vit forward: pixel values must be float32 [batch, "
+                    + expected[0] + ", " + expected[1] + ", " + expected[2] + "] (found " + pixels + ")");
+        }
+        int b = pixels.dim(0);
+        if (b < 1) {
+            throw new IllegalArgumentException("vit forward: empty batch (" + pixels + ")");
+        }
+        int d = config.hidden();
+        int np = config.patches();
+        int s = config.tokens();
+        int t = b * s;
+        float[] host = pixels.location() == Tensor.Location.HOST ? pixels.toFloatArray() : backend.download(pixels);
+        float[] cols = im2col(host, b, config.channels(), config.imageSize(), config.patchSize());
+        Tensor emb = ws.get("patch.emb", b * np, d);
+        try (Tensor patches = backend.upload(cols, b * np, config.channels() * config.patchSize() * config.patchSize())) {
+            backend.linear(patches, weights.patchWeight, weights.patchBias, emb);
+        }
+        Tensor x = ws.get("x", b, s, d);
+        for (int i = 0; i < b; i++) {
+            backend.copy(weights.classTokenWithPosition, x.view((long) i * s * d, d));
+            Tensor rows = x.view((long) i * s * d + d, np, d);
+            backend.add(emb.view((long) i * np * d, np, d), weights.patchPositions, rows);
+        }
+        Tensor x2 = x.reshape(t, d);
+        if (weights.preNormGamma != null) {
+            backend.layerNorm(x2, null, weights.preNormGamma, weights.preNormBeta, config.layerNormEps(), x2);
+        }
+        Tensor lengths = ws.get("lengths", DType.INT32, b);
+        int[] full = new int[b];
+        Arrays.fill(full, s);
+        backend.write(lengths, full);
+        Tensor h = ws.get("h", b, s, d);
+        Tensor h2 = h.reshape(t, d);
+        Tensor qkv = ws.get("qkv", 3 * t * d);
+        Tensor ctx = ws.get("ctx", b, s, d);
+        Tensor proj = ws.get("proj", t, d);
+        Tensor mlp = ws.get("mlp", t, config.intermediate());
+        float eps = config.layerNormEps();
+        for (VitLayerWeights w : weights.layers) {
+            backend.layerNorm(x2, null, w.norm1Gamma(), w.norm1Beta(), eps, h2);
+            backend.selfAttention(h, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
+                    lengths, config.heads(), qkv, ctx);
+            backend.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), proj);
+            backend.add(x2, proj, x2);
+            backend.layerNorm(x2, null, w.norm2Gamma(), w.norm2Beta(), eps, h2);
+            if (config.activation() == VitConfig.Activation.GELU) {
+                backend.linearGelu(h2, w.up(), w.upBias(), mlp);
+            } else {
+                backend.linear(h2, w.up(), w.upBias(), mlp);
+                backend.quickGelu(mlp, mlp);
+            }
+            backend.linear(mlp, w.down(), w.downBias(), proj);
+            backend.add(x2, proj, x2);
+        }
+        backend.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
+        return x;
+    }
+
+    /** Frees the activation buffers now (re-created, sized to the next batch, on the next forward). */
+    public void releaseWorkspace() {
+        ws.close();
+    }
+
+    /** Frees the workspace; the weights belong to the caller. */
+    @Override
+    public void close() {
+        ws.close();
+    }
+}
