@@ -73,8 +73,8 @@ public final class EncoderBenchmark {
                         double oursSec = Double.MAX_VALUE;
                         double ortSec = Double.MAX_VALUE;
                         for (int round = 0; round < ROUNDS; round++) {     // alternate, keep the best round of each
-                            oursSec = Math.min(oursSec, time(() -> ours.encode(ids, len), minSeconds / ROUNDS));
-                            ortSec = Math.min(ortSec, time(() -> ort.lastHiddenState(tb), minSeconds / ROUNDS));
+                            oursSec = Math.min(oursSec, BenchTiming.secondsPerCall(() -> ours.encode(ids, len), minSeconds / ROUNDS));
+                            ortSec = Math.min(ortSec, BenchTiming.secondsPerCall(() -> ort.lastHiddenState(tb), minSeconds / ROUNDS));
                         }
                         double flops = flopsPerBatch(c, batch, seq);
                         double gflops = flops / oursSec / 1e9;
@@ -126,27 +126,6 @@ public final class EncoderBenchmark {
         }
     }
 
-    @FunctionalInterface
-    interface Work {
-        void run() throws Exception;
-    }
-
-    /** Seconds per call: warm-up calls for 0.3 s (at least one), then repeated calls for at least {@code minSeconds} (at least 2). */
-    private static double time(Work w, double minSeconds) throws Exception {
-        long warm = System.nanoTime() + 300_000_000L;
-        do {
-            w.run();
-        } while (System.nanoTime() < warm);
-        int calls = 0;
-        long start = System.nanoTime();
-        long elapsed;
-        do {
-            w.run();
-            calls++;
-            elapsed = System.nanoTime() - start;
-        } while (calls < 2 || elapsed < minSeconds * 1e9);
-        return elapsed / 1e9 / calls;
-    }
 
     private static TokenBatch randomBatch(int batch, int seq, Random r) {
         long[][] rows = new long[batch][seq];

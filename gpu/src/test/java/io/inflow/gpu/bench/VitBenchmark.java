@@ -1,6 +1,5 @@
 package io.inflow.gpu.bench;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.inflow.gpu.backend.BackendKind;
@@ -15,11 +14,11 @@ import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import io.inflow.gpu.testing.FashionMnist;
+import io.inflow.gpu.testing.OrtVit;
 import io.inflow.gpu.testing.Vectors;
 import java.io.InputStream;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -90,7 +89,7 @@ public final class VitBenchmark {
                 CpuPeak peak = CpuPeak.of(threads);
                 System.out.println(peak.describe());
 
-                double preSec = time(() -> {
+                double preSec = BenchTiming.secondsPerCall(() -> {
                     images.clear();
                     for (int i = 0; i < data.size(); i++) {
                         pre.appendTo(images, data.image(i));
@@ -110,8 +109,8 @@ public final class VitBenchmark {
                     double oursSec = Double.MAX_VALUE;
                     double ortSec = Double.MAX_VALUE;
                     for (int round = 0; round < ROUNDS; round++) {     // alternate, keep the best round of each
-                        oursSec = Math.min(oursSec, time(() -> ours.encode(pixels), minSeconds / ROUNDS));
-                        ortSec = Math.min(ortSec, time(() -> runOrt(session, env, ortPixels, batch).close(),
+                        oursSec = Math.min(oursSec, BenchTiming.secondsPerCall(() -> ours.encode(pixels), minSeconds / ROUNDS));
+                        ortSec = Math.min(ortSec, BenchTiming.secondsPerCall(() -> OrtVit.run(session, ortPixels, batch, 28).close(),
                                 minSeconds / ROUNDS));
                     }
                     double gflops = flopsPerBatch(c, batch) / oursSec / 1e9;
@@ -127,12 +126,6 @@ public final class VitBenchmark {
                 .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     }
 
-    private static OrtSession.Result runOrt(OrtSession session, OrtEnvironment env, FloatBuffer pixels, int batch)
-            throws Exception {
-        try (OnnxTensor input = OnnxTensor.createTensor(env, pixels.duplicate(), new long[] {batch, 1, 28, 28})) {
-            return session.run(Map.of("pixel_values", input));
-        }
-    }
 
     /** JIT warm-up before any timing: both engines on a few batch sizes for a few seconds. */
     private static void warmUp(VitEncoder ours, OrtSession session, OrtEnvironment env, ImageBatch images)
@@ -141,7 +134,7 @@ public final class VitBenchmark {
         while (System.nanoTime() < end) {
             for (int b : new int[] {1, 4, 16, 64}) {
                 ours.encode(Tensor.wrap(images.pixelValuesBuffer(), DType.FLOAT32, b, 1, 28, 28));
-                runOrt(session, env, ortInput(images, b), b).close();
+                OrtVit.run(session, ortInput(images, b), b, 28).close();
             }
         }
     }
@@ -165,7 +158,7 @@ public final class VitBenchmark {
     private static void verify(VitEncoder ours, OrtSession session, OrtEnvironment env, Tensor pixels,
                                FloatBuffer ortPixels, int batch, int d) throws Exception {
         VitOutput out = ours.encode(pixels);
-        try (OrtSession.Result r = runOrt(session, env, ortPixels, batch)) {
+        try (OrtSession.Result r = OrtVit.run(session, ortPixels, batch, 28)) {
             float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
             float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
             for (int i = 0; i < batch; i++) {
@@ -186,27 +179,6 @@ public final class VitBenchmark {
         }
     }
 
-    @FunctionalInterface
-    interface Work {
-        void run() throws Exception;
-    }
-
-    /** Seconds per call: warm-up calls for 0.3 s (at least one), then repeated calls for at least {@code minSeconds} (at least 2). */
-    private static double time(Work w, double minSeconds) throws Exception {
-        long warm = System.nanoTime() + 300_000_000L;
-        do {
-            w.run();
-        } while (System.nanoTime() < warm);
-        int calls = 0;
-        long start = System.nanoTime();
-        long elapsed;
-        do {
-            w.run();
-            calls++;
-            elapsed = System.nanoTime() - start;
-        } while (calls < 2 || elapsed < minSeconds * 1e9);
-        return elapsed / 1e9 / calls;
-    }
 
     private static int[] ints(String csv) {
         return java.util.Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();

@@ -1,7 +1,5 @@
 package io.inflow.gpu.model;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +10,7 @@ import io.inflow.gpu.image.ImagePreprocessor;
 import io.inflow.gpu.image.Interpolation;
 import io.inflow.gpu.model.safetensors.SafetensorsFile;
 import io.inflow.gpu.testing.FashionMnist;
+import io.inflow.gpu.testing.OrtVit;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterAll;
@@ -24,8 +23,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,7 +42,6 @@ class VitFashionMnistModelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static JsonNode config;
     private static JsonNode training;
-    private static OrtEnvironment env;
     private static OrtSession session;
     private BufferAllocator allocator;
 
@@ -53,12 +49,7 @@ class VitFashionMnistModelTest {
     static void load() throws Exception {
         config = JSON.readTree(resource("config.json"));
         training = JSON.readTree(resource("training.json"));
-        env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-             InputStream onnx = resource("model.onnx")) {
-            opts.setIntraOpNumThreads(2);
-            session = env.createSession(onnx.readAllBytes(), opts);
-        }
+        session = OrtVit.open(DIR.substring(0, DIR.length() - 1), 2);
     }
 
     @AfterAll
@@ -172,11 +163,7 @@ class VitFashionMnistModelTest {
                 for (int i = 0; i < n; i++) {
                     pre.appendTo(batch, data.image(start + i));
                 }
-                // zero-copy: ORT reads the Arrow buffer through a direct FloatBuffer
-                FloatBuffer pixels = batch.pixelValuesBuffer().nioBuffer(0, n * batch.rowFloats() * Float.BYTES)
-                        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-                try (OnnxTensor input = OnnxTensor.createTensor(env, pixels, new long[] {n, 1, 28, 28});
-                     OrtSession.Result r = session.run(Map.of("pixel_values", input))) {
+                try (OrtSession.Result r = OrtVit.run(session, OrtVit.pixels(batch, n), n, 28)) {
                     float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
                     float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
                     assertThat(hidden[0].length).isEqualTo(50);

@@ -9,7 +9,6 @@ import io.inflow.schemas.SourceRef;
 import io.inflow.schemas.SourcedText;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -212,7 +211,7 @@ class DecodeTextFunctionTest {
     private static double sum(Counter counter, String label, String value) {
         return counter.collect().getDataPoints().stream()
                 .filter(d -> value.equals(d.getLabels().get(label)))
-                .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+                .mapToDouble(point -> point.getValue()).sum();
     }
 
     @Test

@@ -1,7 +1,5 @@
 package io.inflow.gpu.encoder.vit;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.batch.ImageBatch;
@@ -11,11 +9,9 @@ import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import io.inflow.gpu.testing.FashionMnist;
+import io.inflow.gpu.testing.OrtVit;
 import io.inflow.gpu.testing.Vectors;
 import java.io.InputStream;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterAll;
@@ -43,20 +39,15 @@ class VitOrtParityTest {
     /** Top-1 correct on the full t10k split (0.8848). */
     static final int T10K_CORRECT = 8848;
 
-    private static OrtEnvironment env;
     private static OrtSession session;
     private static ImagePreprocessor pre;
     private BufferAllocator allocator;
 
     @BeforeAll
     static void load() throws Exception {
-        env = OrtEnvironment.getEnvironment();
-        ClassLoader cl = VitOrtParityTest.class.getClassLoader();
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-             InputStream onnx = cl.getResourceAsStream(MODEL + "/model.onnx");
-             InputStream config = cl.getResourceAsStream(MODEL + "/config.json")) {
-            opts.setIntraOpNumThreads(2);
-            session = env.createSession(onnx.readAllBytes(), opts);
+        session = OrtVit.open(MODEL, 2);
+        try (InputStream config = VitOrtParityTest.class.getClassLoader()
+                .getResourceAsStream(MODEL + "/config.json")) {
             pre = new ImagePreprocessor(ImagePreprocessConfig.fromModelConfig(config));
         }
     }
@@ -105,10 +96,7 @@ class VitOrtParityTest {
                 if (!withOrt) {
                     continue;
                 }
-                FloatBuffer pixels = batch.pixelValuesBuffer().nioBuffer(0, n * batch.rowFloats() * Float.BYTES)
-                        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-                try (OnnxTensor input = OnnxTensor.createTensor(env, pixels, new long[] {n, 1, 28, 28});
-                     OrtSession.Result r = session.run(Map.of("pixel_values", input))) {
+                try (OrtSession.Result r = OrtVit.run(session, OrtVit.pixels(batch, n), n, 28)) {
                     float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
                     float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
                     for (int i = 0; i < n; i++) {
