@@ -1,52 +1,58 @@
 package io.inflow.operators.batch;
 
-import io.inflow.gpu.batch.TokenBatch;
-import io.inflow.schemas.SourcedText;
-
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A batch being filled or computed: the Arrow {@link TokenBatch} (what compute reads) plus, per row, the input record
+ * A batch being filled or computed: the Arrow batch {@code B} (what compute reads) plus, per row, the input record
  * and its stream timestamp (what the enriched output needs and compute does not).
  *
  * <p>Owned by the task thread while open, by the compute thread while computing, and by the task thread again when
  * its results are emitted; it is then cleared and reused.
+ *
+ * <p>{@code OpenBatch<TokenizedText, TokenBatch> b = new OpenBatch<>(bucket, new TokenBatch(alloc, 64, 128), 128);}
+ *
+ * @param <IN> the input record type
+ * @param <B> the Arrow batch type ({@code TokenBatch}, {@code DecodedImageBatch}, ...)
  */
-public final class OpenBatch {
+public final class OpenBatch<IN, B extends AutoCloseable> {
 
     private final int bucket;
-    private final TokenBatch tokens;
-    private final List<SourcedText> inputs;
+    private final B arrow;
+    private final List<IN> inputs;
     private final long[] timestamps;
     private long openedAtMs = -1;
 
-    public OpenBatch(int bucket, TokenBatch tokens) {
+    public OpenBatch(int bucket, B arrow, int capacity) {
         this.bucket = bucket;
-        this.tokens = tokens;
-        this.inputs = new ArrayList<>(tokens.capacity());
-        this.timestamps = new long[tokens.capacity()];
+        this.arrow = arrow;
+        this.inputs = new ArrayList<>(capacity);
+        this.timestamps = new long[capacity];
     }
 
-    /** Adds a row; the first row starts the batch's wait clock. */
-    public void add(SourcedText input, long timestamp, int[] ids, boolean truncated, long nowMs) {
+    /**
+     * Records the input of the row just appended to the Arrow batch; the first row starts the batch's wait clock.
+     *
+     * @param timestamp the record's stream timestamp, {@code Long.MIN_VALUE} when it has none
+     */
+    public void add(IN input, long timestamp, long nowMs) {
         if (inputs.isEmpty()) {
             openedAtMs = nowMs;
         }
-        int row = tokens.append(ids, truncated);
+        timestamps[inputs.size()] = timestamp;
         inputs.add(input);
-        timestamps[row] = timestamp;
     }
 
     public int bucket() {
         return bucket;
     }
 
-    public TokenBatch tokens() {
-        return tokens;
+    /** The Arrow batch. */
+    public B arrow() {
+        return arrow;
     }
 
-    public SourcedText input(int row) {
+    public IN input(int row) {
         return inputs.get(row);
     }
 
@@ -62,18 +68,13 @@ public final class OpenBatch {
         return inputs.isEmpty();
     }
 
-    public boolean isFull() {
-        return tokens.isFull();
-    }
-
     /** Processing time at which the first row arrived, -1 when empty. */
     public long openedAtMs() {
         return openedAtMs;
     }
 
-    /** Empties the batch for reuse; Arrow buffers stay allocated. */
+    /** Forgets the inputs (the caller clears the Arrow batch). */
     public void clear() {
-        tokens.clear();
         inputs.clear();
         openedAtMs = -1;
     }
