@@ -3,7 +3,7 @@ package io.inflow.e2e;
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.KafkaSettings;
 import io.inflow.connectors.kafka.TopicAdmin;
-import io.inflow.jobs.TextPipeline;
+import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.demo.OutputAudit;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -70,7 +70,7 @@ final class PipelineUnderTest implements AutoCloseable {
             TopicAdmin.ensureTopics(settings, PARTITIONS, (short) 1);
             LocalFlink flink = LocalFlink.withFreePorts(conf);
             StreamExecutionEnvironment env = flink.environment();
-            TextPipeline.build(env, flink.configuration(), tap);
+            InflowPipeline.build(env, flink.configuration(), tap);
             String jobName = "inflow-e2e-" + RUNS.incrementAndGet();
             JobClient job = env.executeAsync(jobName);
             return new PipelineUnderTest(kafka, settings, flink, job, jobName);

@@ -2,8 +2,8 @@ package io.inflow.jobs.cli;
 
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.TopicAdmin;
-import io.inflow.jobs.TextPipeline;
-import io.inflow.jobs.TextPipelineJob;
+import io.inflow.jobs.InflowPipeline;
+import io.inflow.jobs.InflowPipelineJob;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.demo.DemoRunner;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -39,7 +39,7 @@ public final class Main {
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
             e.g. -Dinflow.batch.max-records=32 -Dinflow.kafka.delivery-guarantee=at-least-once.
             The keys are listed in README.md. To run on a Flink cluster instead, see jobs/README.md
-            (flink run -c io.inflow.jobs.TextPipelineJob ...).
+            (flink run -c io.inflow.jobs.InflowPipelineJob ...).
             """;
 
     private Main() {
@@ -83,11 +83,11 @@ public final class Main {
                 }
                 LocalFlink flink = LocalFlink.withFreePorts(conf);
                 StreamExecutionEnvironment env = flink.environment();
-                TextPipeline.build(env, flink.configuration());
-                out.println("running " + TextPipelineJob.JOB_NAME + " against " + settings.kafka().bootstrapServers()
+                InflowPipeline.build(env, flink.configuration());
+                out.println("running " + InflowPipelineJob.JOB_NAME + " against " + settings.kafka().bootstrapServers()
                         + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + " (Flink's: "
                         + flink.flinkMetricsUrl() + "); Ctrl-C stops");
-                env.execute(TextPipelineJob.JOB_NAME);
+                env.execute(InflowPipelineJob.JOB_NAME);
                 return 0;
             }
             case "help", "--help", "-h" -> {

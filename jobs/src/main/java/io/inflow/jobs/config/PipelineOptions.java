@@ -42,6 +42,11 @@ public final class PipelineOptions {
             .intType().defaultValue(1 << 20)
             .withDescription("Largest input record value; larger ones go to the dead-letter topic.");
 
+    public static final ConfigOption<Integer> MAX_IMAGE_BYTES = ConfigOptions.key("inflow.schemas.max-image-bytes")
+            .intType().defaultValue(8 << 20)
+            .withDescription("Largest encoded image (inline after base64 decoding, or a file: reference); larger"
+                    + " ones go to the dead-letter topic (image_too_large).");
+
     public static final ConfigOption<Integer> MAX_TEXT_BYTES = ConfigOptions.key("inflow.schemas.max-text-bytes")
             .intType().defaultValue(64 << 10)
             .withDescription("Largest UTF-8 size of a text field; larger ones go to the dead-letter topic.");

@@ -19,13 +19,15 @@ import org.apache.flink.configuration.ReadableConfig;
 import java.time.Duration;
 
 /**
- * Everything the text pipeline reads from the Flink configuration, validated at start: a bad value fails here with
+ * Everything the pipeline reads from the Flink configuration, validated at start: a bad value fails here with
  * a message naming the key, long before any record is read.
  *
  * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
+ *
+ * @param images the image branch's settings, null when {@code inflow.image.enabled} is false
  */
 public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TextModel model, int maxTokens,
-        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads) {
+        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads, ImageSettings images) {
 
     public static PipelineSettings from(ReadableConfig config) {
         KafkaSettings kafka = KafkaOptions.settings(config);
@@ -51,13 +53,32 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
         Limits limits;
         try {
             limits = new Limits(config.get(PipelineOptions.MAX_RECORD_BYTES), config.get(PipelineOptions.MAX_TEXT_BYTES),
-                    defaults.maxIdLength(), defaults.maxAttributes(), defaults.maxImageBytes());
+                    defaults.maxIdLength(), defaults.maxAttributes(), config.get(PipelineOptions.MAX_IMAGE_BYTES));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("'" + PipelineOptions.MAX_RECORD_BYTES.key() + "' / '"
-                    + PipelineOptions.MAX_TEXT_BYTES.key() + "': " + e.getMessage(), e);
+                    + PipelineOptions.MAX_TEXT_BYTES.key() + "' / '" + PipelineOptions.MAX_IMAGE_BYTES.key() + "': "
+                    + e.getMessage(), e);
         }
+        ImageSettings images = config.get(ImageOptions.ENABLED)
+                ? ImageSettings.from(config, limits.maxImageBytes(), config.get(PipelineOptions.COMPUTE_BACKEND),
+                        computeThreads(config))
+                : null;
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits, compute(config, model, longest), tokenizerThreads(config));
+                limits, compute(config, model, longest), tokenizerThreads(config), images);
+    }
+
+    /** Whether the image branch runs ({@code inflow.image.enabled}). */
+    public boolean imagesEnabled() {
+        return images != null;
+    }
+
+    private static int computeThreads(ReadableConfig config) {
+        int threads = config.get(PipelineOptions.COMPUTE_THREADS);
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("'" + PipelineOptions.COMPUTE_THREADS.key()
+                    + "' must be between 1 and 1024 (was " + threads + ")");
+        }
+        return threads;
     }
 
     private static int tokenizerThreads(ReadableConfig config) {
@@ -79,11 +100,7 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
             throw new IllegalArgumentException("'" + PipelineOptions.TEXT_HEAD.key() + "' is " + head + " but '"
                     + PipelineOptions.TEXT_HEAD_WEIGHTS.key() + "' is not set: give the head's safetensors file");
         }
-        int threads = config.get(PipelineOptions.COMPUTE_THREADS);
-        if (threads < 1 || threads > 1024) {
-            throw new IllegalArgumentException("'" + PipelineOptions.COMPUTE_THREADS.key()
-                    + "' must be between 1 and 1024 (was " + threads + ")");
-        }
+        int threads = computeThreads(config);
         EncoderSpec spec = new EncoderSpec(model,
                 config.getOptional(PipelineOptions.TEXT_POOLING).orElse(model.defaultPooling()),
                 config.get(PipelineOptions.TEXT_NORMALIZE), head, headWeights,

@@ -2,7 +2,7 @@ package io.inflow.jobs.demo;
 
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.TopicAdmin;
-import io.inflow.jobs.TextPipeline;
+import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -91,10 +91,10 @@ public final class DemoRunner {
 
             LocalFlink flink = LocalFlink.withFreePorts(conf);
             StreamExecutionEnvironment env = flink.environment();
-            TextPipeline.build(env, flink.configuration());
+            InflowPipeline.build(env, flink.configuration());
             say("starting the job on a local Flink cluster (%s, delivery %s) ...", settings.model().modelName(),
                     settings.kafka().deliveryGuarantee());
-            JobClient job = env.executeAsync("inflow-text-demo");
+            JobClient job = env.executeAsync("inflow-demo");
             say("  job %s running; Flink web UI %s", job.getJobID(), flink.webUiUrl());
             say("  metrics (Prometheus): Inflow %s, Flink %s", flink.metricsUrl(), flink.flinkMetricsUrl());
 

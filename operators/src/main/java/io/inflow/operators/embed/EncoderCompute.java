@@ -26,7 +26,7 @@ public final class EncoderCompute implements TextBatchCompute {
 
     @Override
     public void open() throws Exception {
-        encoder = SharedTextEncoders.acquire(spec);
+        encoder = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
     }
 
     @Override
@@ -50,10 +50,10 @@ public final class EncoderCompute implements TextBatchCompute {
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
         if (encoder != null) {
             encoder = null;
-            SharedTextEncoders.release(spec);
+            SharedEncoders.release(spec);
         }
     }
 }

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 
 /**
  * What encoder a job runs: serializable, so it travels in the job graph; the encoder itself is built on the task
- * manager from it. Two operators with equal specs share one encoder per process ({@link SharedTextEncoders}).
+ * manager from it. Two operators with equal specs share one encoder per process ({@link SharedEncoders}).
  *
  * <p>{@code new EncoderSpec(TextModel.ALL_MINILM_L6_V2, PoolingMode.MEAN, true, HeadType.NONE, null, false, null, BackendKind.AUTO, 2, 256)}
  *

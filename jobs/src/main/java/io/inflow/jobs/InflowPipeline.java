@@ -1,7 +1,14 @@
 package io.inflow.jobs;
 
 import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.decode.DecodeImageFunction;
 import io.inflow.operators.decode.DecodeTextFunction;
+import io.inflow.operators.embed.ImageEmbedOperatorFactory;
+import io.inflow.operators.embed.VitCompute;
+import io.inflow.operators.image.AsyncImageDecodeFunction;
+import io.inflow.operators.image.DecodedImageEvent;
+import io.inflow.operators.image.RouteRejectedImages;
+import io.inflow.jobs.config.ImageSettings;
 import io.inflow.connectors.kafka.InflowKafka;
 import io.inflow.schemas.RawRecord;
 import io.inflow.jobs.config.PipelineSettings;
@@ -11,6 +18,7 @@ import io.inflow.operators.tokenize.AsyncTokenizeFunction;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.SourcedImage;
 import io.inflow.schemas.SourcedText;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -27,33 +35,53 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
- * The text pipeline: Kafka {@code events.text} -> decode + validate (bad records to {@code dlq}) -> tokenize (async)
- * -> Arrow micro-batches by token length -> compute (encoder, async) -> Kafka {@code enriched}.
+ * The Inflow pipeline, two branches into shared sinks:
+ * <ul>
+ *   <li>text: Kafka {@code events.text} -> decode + validate -> tokenize (async) -> Arrow micro-batches by token
+ *       length -> encoder (compute thread) -> {@code enriched};</li>
+ *   <li>image ({@code inflow.image.enabled}, default on): Kafka {@code events.image} -> decode + validate the
+ *       envelope -> decode the pixels (async; bombs, corrupt, truncated, unsupported and unreadable images are
+ *       dead-lettered) -> Arrow micro-batches of decoded images -> preprocessing + ViT on the backend (compute
+ *       thread) -> {@code enriched} with the embedding and the top class scores.</li>
+ * </ul>
+ * Every rejected record of either branch goes to {@code dlq} with its original bytes and the reason.
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
- * TextPipeline.build(env, config);
- * env.execute("inflow-text");
+ * InflowPipeline.build(env, config);
+ * env.execute(InflowPipelineJob.JOB_NAME);
  * }</pre>
  */
-public final class TextPipeline {
+public final class InflowPipeline {
 
     /** Stable operator uids: keep them when changing the topology so savepoints stay restorable. */
     public static final String UID_SOURCE = "source-events-text";
     public static final String UID_DECODE = "decode-text";
     public static final String UID_TOKENIZE = "tokenize-text";
     public static final String UID_EMBED = "embed-text";
+    public static final String UID_IMAGE_SOURCE = "source-events-image";
+    public static final String UID_IMAGE_DECODE = "decode-image";
+    public static final String UID_IMAGE_PIXELS = "decode-image-pixels";
+    public static final String UID_IMAGE_ROUTE = "route-rejected-images";
+    public static final String UID_IMAGE_EMBED = "embed-image";
     /** A text that is not tokenized within this time fails the task: the tokenizer is stuck, not slow. */
     static final Duration TOKENIZE_TIMEOUT = Duration.ofSeconds(60);
+    /** An image that is not decoded within this time fails the task (the limits bound one decode to well below). */
+    static final Duration IMAGE_DECODE_TIMEOUT = Duration.ofSeconds(120);
     public static final String UID_SINK_ENRICHED = "sink-enriched";
     public static final String UID_SINK_DLQ = "sink-dlq";
 
-    private TextPipeline() {
+    private InflowPipeline() {
     }
 
     /** Texts being tokenized at once per subtask: enough to fill a few batches ahead of compute. */
     static int tokenizeCapacity(PipelineSettings s) {
         return Math.max(64, 4 * s.batching().maxRecords());
+    }
+
+    /** Images being decoded at once per subtask: two batches ahead of compute. */
+    static int imageDecodeCapacity(ImageSettings s) {
+        return Math.max(16, 2 * s.batching().maxRecords());
     }
 
     /** Builds the pipeline from the configuration (validated first). */
@@ -62,8 +90,8 @@ public final class TextPipeline {
     }
 
     /**
-     * Builds the pipeline with {@code tap} applied to the decoded stream before batching (tests use it to inject a
-     * failure; users could add a filter).
+     * Builds the pipeline with {@code tap} applied to the decoded text stream before batching (tests use it to
+     * inject a failure; users could add a filter).
      */
     public static PipelineSettings build(StreamExecutionEnvironment env, ReadableConfig config,
             UnaryOperator<DataStream<SourcedText>> tap) {
@@ -100,10 +128,47 @@ public final class TextPipeline {
                         new TextEmbedOperatorFactory(s.batching(), compute, s.encoding()))
                 .uid(UID_EMBED);
 
+        if (s.imagesEnabled()) {
+            Branch image = imageBranch(env, s);
+            enriched = enriched.union(image.enriched());
+            deadLetters = deadLetters.union(image.deadLetters());
+        }
+
         enriched.sinkTo(InflowKafka.enrichedSink(s.kafka()))
                 .name("kafka: " + s.kafka().topics().enriched()).uid(UID_SINK_ENRICHED);
         deadLetters.sinkTo(InflowKafka.deadLetterSink(s.kafka()))
                 .name("kafka: " + s.kafka().topics().deadLetter()).uid(UID_SINK_DLQ);
         return s;
+    }
+
+    /** What a branch feeds into the shared sinks. */
+    private record Branch(DataStream<EnrichedEvent> enriched, DataStream<DeadLetterRecord> deadLetters) {
+    }
+
+    /** The image branch; its dead letters come from envelope decoding and from pixel decoding. */
+    private static Branch imageBranch(StreamExecutionEnvironment env, PipelineSettings s) {
+        ImageSettings img = s.images();
+        String topic = s.kafka().topics().image();
+        SingleOutputStreamOperator<SourcedImage> envelopes = env
+                .fromSource(InflowKafka.rawSource(s.kafka(), topic), WatermarkStrategy.noWatermarks(),
+                        "kafka: " + topic)
+                .uid(UID_IMAGE_SOURCE)
+                .process(new DecodeImageFunction(s.limits()), TypeInformation.of(SourcedImage.class))
+                .name("decode + validate image").uid(UID_IMAGE_DECODE);
+        SingleOutputStreamOperator<DecodedImageEvent> pixels = AsyncDataStream.orderedWait(envelopes,
+                        new AsyncImageDecodeFunction(img.decode(), img.decoderThreads()),
+                        IMAGE_DECODE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, imageDecodeCapacity(img))
+                .returns(TypeInformation.of(DecodedImageEvent.class))
+                .name("decode pixels").uid(UID_IMAGE_PIXELS);
+        SingleOutputStreamOperator<DecodedImageEvent> images = pixels
+                .process(new RouteRejectedImages(), TypeInformation.of(DecodedImageEvent.class))
+                .name("route rejected images").uid(UID_IMAGE_ROUTE);
+        SingleOutputStreamOperator<EnrichedEvent> enriched = images
+                .transform("batch + vit", TypeInformation.of(EnrichedEvent.class),
+                        new ImageEmbedOperatorFactory(img.batching(), new VitCompute(img.encoder()), s.encoding(),
+                                img.topK()))
+                .uid(UID_IMAGE_EMBED);
+        return new Branch(enriched, envelopes.getSideOutput(DeadLetters.TAG)
+                .union(images.getSideOutput(DeadLetters.TAG)));
     }
 }

@@ -6,18 +6,18 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Entry point for a Flink cluster: {@code flink run -c io.inflow.jobs.TextPipelineJob inflow-jobs-<v>.jar
+ * Entry point for a Flink cluster: {@code flink run -c io.inflow.jobs.InflowPipelineJob inflow-jobs-<v>.jar
  * -Dinflow.kafka.bootstrap-servers=kafka:9092} (the jar's dependencies on the cluster's classpath, see
  * jobs/README.md). Settings come from the cluster's Flink configuration, overridden by
  * {@code -Dkey=value} / {@code --config FILE} arguments. Started with plain {@code java}, it runs on a local
  * MiniCluster instead.
  */
-public final class TextPipelineJob {
+public final class InflowPipelineJob {
 
     /** Job name shown in the Flink UI and used in metric labels. */
-    public static final String JOB_NAME = "inflow-text";
+    public static final String JOB_NAME = "inflow-pipeline";
 
-    private TextPipelineJob() {
+    private InflowPipelineJob() {
     }
 
     public static void main(String[] args) throws Exception {
@@ -29,7 +29,7 @@ public final class TextPipelineJob {
         Configuration merged = new Configuration();
         merged.addAll(Configuration.fromMap(env.getConfiguration().toMap()));
         merged.addAll(conf);
-        TextPipeline.build(env, merged);
+        InflowPipeline.build(env, merged);
         env.execute(JOB_NAME);
     }
 }
