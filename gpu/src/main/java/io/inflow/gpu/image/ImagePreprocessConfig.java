@@ -82,17 +82,19 @@ public record ImagePreprocessConfig(int height, int width, int channels, Interpo
     }
 
     /**
-     * Reads the model's {@code config.json}: {@code image_size} (or {@code preprocessing.size.height/width}),
-     * {@code num_channels}, and {@code preprocessing}: {@code interpolation}, {@code rescale_factor},
+     * Reads the model's {@code config.json}: {@code image_size} (an int or {@code [h, w]}; or
+     * {@code preprocessing.size.height/width}), {@code num_channels} (both from {@code vision_config} when there is
+     * one, as in a CLIP config), and {@code preprocessing}: {@code interpolation}, {@code rescale_factor},
      * {@code image_mean}, {@code image_std}, optional {@code shortest_edge}.
      */
     public static ImagePreprocessConfig fromModelConfig(InputStream configJson) throws IOException {
         JsonNode cfg = new ObjectMapper().readTree(configJson);
         JsonNode pre = cfg.path("preprocessing");
-        int side = cfg.path("image_size").asInt(0);
-        int h = pre.path("size").path("height").asInt(side);
-        int w = pre.path("size").path("width").asInt(side);
-        int channels = cfg.path("num_channels").asInt(3);
+        JsonNode vision = cfg.has("vision_config") ? cfg.path("vision_config") : cfg;   // CLIPConfig nests it
+        JsonNode size = vision.path("image_size");
+        int h = pre.path("size").path("height").asInt(size.isArray() ? size.path(0).asInt(0) : size.asInt(0));
+        int w = pre.path("size").path("width").asInt(size.isArray() ? size.path(1).asInt(0) : size.asInt(0));
+        int channels = vision.path("num_channels").asInt(3);
         Builder b = builder().size(h, w).channels(channels)
                 .interpolation(Interpolation.parse(pre.path("interpolation").asText("bilinear")))
                 .rescale((float) pre.path("rescale_factor").asDouble(1.0 / 255.0))

@@ -2,13 +2,16 @@ package io.inflow.gpu.tensor;
 
 /**
  * Element types a {@link Tensor} can hold. Only what the encoders need today: float32 activations and
- * weights, int32 token ids and lengths (the layout Arrow's {@code IntVector} uses).
+ * weights, int32 token ids, lengths and offsets (the layout Arrow's {@code IntVector} uses), and uint8 image samples
+ * (the data buffer of Arrow's {@code VarBinaryVector}, read as 0..255).
  *
  * <p>{@code long bytes = DType.FLOAT32.byteSize() * tensor.elementCount();}
  */
 public enum DType {
     FLOAT32(4),
-    INT32(4);
+    INT32(4),
+    /** Unsigned 8-bit: decoded image samples. */
+    UINT8(1);
 
     private final int byteSize;
 

@@ -69,6 +69,20 @@ public final class NativeMemory {
         UNSAFE.copyMemory(src, INT_BASE + 4L * srcIndex, null, address, 4L * count);
     }
 
+    public static byte getByte(long address) {
+        return UNSAFE.getByte(address);
+    }
+
+    public static void putByte(long address, byte value) {
+        UNSAFE.putByte(address, value);
+    }
+
+    /** Copies {@code count} bytes from native memory into {@code dst[dstIndex..]}. */
+    public static void copyToArray(long address, byte[] dst, int dstIndex, int count) {
+        java.util.Objects.checkFromIndexSize(dstIndex, count, dst.length);
+        UNSAFE.copyMemory(null, address, dst, BYTE_BASE + dstIndex, count);
+    }
+
     /** Copies {@code count} bytes from {@code src[srcIndex..]} into native memory. */
     public static void copyFromArray(byte[] src, int srcIndex, long address, long count) {
         java.util.Objects.checkFromIndexSize(srcIndex, (int) count, src.length);

@@ -163,6 +163,33 @@ public final class Tensor implements AutoCloseable {
         NativeMemory.putInt(address + 4 * index, value);
     }
 
+    /** The uint8 sample at {@code index}, as 0..255. */
+    public int getUnsignedByte(long index) {
+        checkHost(DType.UINT8, index);
+        return NativeMemory.getByte(address + index) & 0xFF;
+    }
+
+    /** Stores the low 8 bits of {@code value} (0..255) at {@code index}. */
+    public void setUnsignedByte(long index, int value) {
+        checkHost(DType.UINT8, index);
+        NativeMemory.putByte(address + index, (byte) value);
+    }
+
+    /** Copies the whole tensor into a new byte array (host uint8 tensors only). */
+    public byte[] toByteArray() {
+        checkHost(DType.UINT8, 0);
+        byte[] out = new byte[Math.toIntExact(elementCount)];
+        NativeMemory.copyToArray(address, out, 0, out.length);
+        return out;
+    }
+
+    /** Overwrites the tensor with {@code src}, whose length must equal the element count (host uint8 only). */
+    public void copyFrom(byte[] src) {
+        checkHost(DType.UINT8, 0);
+        checkLength(src.length);
+        NativeMemory.copyFromArray(src, 0, address, src.length);
+    }
+
     /** Copies the whole tensor into a new float array (host float32 tensors only). */
     public float[] toFloatArray() {
         float[] out = new float[Math.toIntExact(elementCount)];

@@ -6,6 +6,7 @@ import io.inflow.gpu.backend.Backends;
 import io.inflow.gpu.backend.GluGate;
 import io.inflow.gpu.encoder.BertEncoder;
 import io.inflow.gpu.encoder.BertWeights;
+import io.inflow.gpu.image.ImagePreprocessConfig;
 import io.inflow.gpu.model.BertConfig;
 import io.inflow.gpu.model.onnx.OnnxBertWeights;
 import io.inflow.gpu.model.onnx.OnnxModel;
@@ -105,5 +106,7 @@ public final class KernelProfile implements Backend {
     @Override public void meanPool(Tensor h, Tensor l, Tensor o) { timed("meanPool", () -> inner.meanPool(h, l, o)); }
     @Override public void firstTokenPool(Tensor h, Tensor o) { timed("firstTokenPool", () -> inner.firstTokenPool(h, o)); }
     @Override public void lastTokenPool(Tensor h, Tensor l, Tensor o) { timed("lastTokenPool", () -> inner.lastTokenPool(h, l, o)); }
+    @Override public void preprocessImages(Tensor px, Tensor off, Tensor w, Tensor h, Tensor c, ImagePreprocessConfig cfg, Tensor o) { timed("preprocess", () -> inner.preprocessImages(px, off, w, h, c, cfg, o)); }
+    @Override public void patchify(Tensor px, int p, Tensor o) { timed("patchify", () -> inner.patchify(px, p, o)); }
     @Override public void close() { inner.close(); }
 }

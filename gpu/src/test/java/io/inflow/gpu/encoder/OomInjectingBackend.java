@@ -4,6 +4,7 @@ import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.GluGate;
 import io.inflow.gpu.backend.OutOfDeviceMemoryException;
+import io.inflow.gpu.image.ImagePreprocessConfig;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 
@@ -139,6 +140,17 @@ final class OomInjectingBackend implements Backend {
     @Override
     public void lastTokenPool(Tensor hidden, Tensor lengths, Tensor out) {
         cpu.lastTokenPool(hidden, lengths, out);
+    }
+
+    @Override
+    public void preprocessImages(Tensor pixels, Tensor offsets, Tensor widths, Tensor heights, Tensor channels,
+                                 ImagePreprocessConfig config, Tensor out) {
+        cpu.preprocessImages(pixels, offsets, widths, heights, channels, config, out);
+    }
+
+    @Override
+    public void patchify(Tensor pixels, int patch, Tensor out) {
+        cpu.patchify(pixels, patch, out);
     }
 
     @Override

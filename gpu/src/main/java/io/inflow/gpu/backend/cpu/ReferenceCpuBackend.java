@@ -8,10 +8,14 @@ import io.inflow.gpu.backend.cpu.reference.ActivationsReference;
 import io.inflow.gpu.backend.cpu.reference.AttentionReference;
 import io.inflow.gpu.backend.cpu.reference.ElementwiseReference;
 import io.inflow.gpu.backend.cpu.reference.EmbeddingReference;
+import io.inflow.gpu.backend.cpu.reference.ImageReference;
 import io.inflow.gpu.backend.cpu.reference.LayerNormReference;
 import io.inflow.gpu.backend.cpu.reference.MatmulReference;
 import io.inflow.gpu.backend.cpu.reference.PoolingReference;
+import io.inflow.gpu.image.ImagePreprocessConfig;
+import io.inflow.gpu.image.ImagePreprocessor;
 import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.NativeMemory;
 import io.inflow.gpu.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -200,9 +204,61 @@ public class ReferenceCpuBackend implements Backend {
         out.copyFrom(o);
     }
 
+    /** One image after the other through {@link ImagePreprocessor#preprocess} (the oracle, exact by definition). */
+    @Override
+    public void preprocessImages(Tensor pixels, Tensor offsets, Tensor widths, Tensor heights, Tensor channels,
+                                 ImagePreprocessConfig config, Tensor out) {
+        ImageRows rows = checkImages(pixels, offsets, widths, heights, channels, config, out);
+        ImagePreprocessor pre = new ImagePreprocessor(config);
+        for (int i = 0; i < rows.count(); i++) {
+            preprocessRow(pre, pixels, rows, i, out);
+        }
+    }
+
+    @Override
+    public void patchify(Tensor pixels, int patch, Tensor out) {
+        int[] bcs = checkPatchify(pixels, patch, out);
+        out.copyFrom(ImageReference.patchify(pixels.toFloatArray(), bcs[0], bcs[1], bcs[2], patch));
+    }
+
     @Override
     public void close() {
         memory.close();
+    }
+
+    // ---- image helpers shared with the fast backend -----------------------------------------------------
+
+    /** The per-image values of a decoded-image batch, copied to Java arrays and checked. */
+    protected record ImageRows(int[] offsets, int[] widths, int[] heights, int[] channels) {
+        int count() {
+            return widths.length;
+        }
+    }
+
+    protected static ImageRows checkImages(Tensor pixels, Tensor offsets, Tensor widths, Tensor heights,
+                                           Tensor channels, ImagePreprocessConfig config, Tensor out) {
+        ShapeChecks.images("preprocessImages", host(pixels), host(offsets), host(widths), host(heights),
+                host(channels), config, host(out));
+        ImageRows rows = new ImageRows(offsets.toIntArray(), widths.toIntArray(), heights.toIntArray(),
+                channels.toIntArray());
+        ShapeChecks.imageRows("preprocessImages", rows.offsets(), rows.widths(), rows.heights(), rows.channels(),
+                pixels.elementCount());
+        return rows;
+    }
+
+    /** Preprocesses image {@code i} into {@code out[i]}. */
+    protected static void preprocessRow(ImagePreprocessor pre, Tensor pixels, ImageRows rows, int i, Tensor out) {
+        float[] image = ImageReference.preprocess(pre, pixels.address(), rows.offsets(), rows.widths(),
+                rows.heights(), rows.channels(), i);
+        NativeMemory.copyFromArray(image, 0, out.address() + 4L * i * image.length, image.length);
+    }
+
+    protected static int[] checkPatchify(Tensor pixels, int patch, Tensor out) {
+        int[] bcs = ShapeChecks.patchify("patchify", host(pixels), patch, host(out));
+        if (pixels.address() == out.address() && out.elementCount() > 0) {
+            throw new IllegalArgumentException("patchify: out must not alias pixels");
+        }
+        return bcs;
     }
 
     // ---- argument checks shared with the fast backend ---------------------------------------------------

@@ -3,10 +3,13 @@ package io.inflow.gpu.encoder.vit;
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.Backends;
 import io.inflow.gpu.backend.Workspace;
+import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.head.Head;
 import io.inflow.gpu.head.Heads;
+import io.inflow.gpu.image.ImagePreprocessConfig;
 import io.inflow.gpu.model.safetensors.SafetensorsWeights;
 import io.inflow.gpu.pooling.PoolingMode;
+import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,20 +18,23 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Image embedding and classification with a vision transformer (Hugging Face ViT or CLIP vision tower): pixel
- * values in, pooled (optionally projected and normalised) embeddings and classifier logits out. Built from a
- * {@link VitEncoderConfig}; owns its backend, weights, head and workspace. One call at a time ({@code encode} is
- * synchronized).
+ * Image embedding and classification with a vision transformer (Hugging Face ViT or CLIP vision tower): decoded
+ * images (preprocessed on the backend) or pixel values in, pooled (optionally projected and normalised) embeddings
+ * and classifier logits out. Built from a {@link VitEncoderConfig}; owns its backend, weights, head and workspace.
+ * One call at a time ({@code encode} is synchronized).
  *
  * <pre>{@code
  * try (VitEncoder vit = VitEncoder.create(VitEncoderConfig.builder()
- *         .modelResource("models/vit-fashion-mnist").backend(BackendKind.CPU).threads(2).build())) {
- *     Tensor pixels = Tensor.wrap(batch.pixelValuesBuffer(), DType.FLOAT32, batch.rowCount(), 1, 28, 28);
- *     VitOutput out = vit.encode(pixels);     // out.embeddings() [b, 128], out.logits() [b, 10]
+ *         .modelResource("models/vit-fashion-mnist").backend(BackendKind.CPU).threads(2).build());
+ *      DecodedImageBatch batch = new DecodedImageBatch(allocator, 64)) {
+ *     batch.append(decoder.decode(pngBytes));                 // any size, gray or RGB
+ *     VitOutput out = vit.encode(batch);      // out.embeddings() [b, 128], out.logits() [b, 10]
  *     String label = out.label(0);
+ *     // already preprocessed float32 [b, c, h, w] (an ImageBatch): vit.encode(Tensor.wrap(buf, FLOAT32, b, 1, 28, 28))
  * }
  * }</pre>
  */
@@ -40,12 +46,15 @@ public final class VitEncoder implements AutoCloseable {
     private final VitTransformer transformer;
     private final Head head;
     private final PoolingMode pooling;
+    private final ImagePreprocessConfig preprocess;
     private final Workspace ws;
     private final int dimension;
 
-    private VitEncoder(VitEncoderConfig config, VitConfig vit, Backend backend, VitWeights weights, Head head) {
+    private VitEncoder(VitEncoderConfig config, VitConfig vit, ImagePreprocessConfig preprocess, Backend backend,
+                       VitWeights weights, Head head) {
         this.config = config;
         this.vit = vit;
+        this.preprocess = preprocess;
         this.backend = backend;
         this.weights = weights;
         this.transformer = new VitTransformer(backend, vit, weights);
@@ -67,11 +76,12 @@ public final class VitEncoder implements AutoCloseable {
         try {
             Path dir = config.modelDir() != null ? config.modelDir() : resourceDir(config.modelResource());
             VitConfig vit = VitConfig.read(dir.resolve("config.json"));
+            ImagePreprocessConfig preprocess = preprocessConfig(dir.resolve("config.json"), vit);
             try (SafetensorsWeights source = SafetensorsWeights.open(dir)) {
                 weights = VitWeights.load(source, vit, backend);
             }
             Head head = Heads.load(config.head(), backend, vit.hidden());
-            return new VitEncoder(config, vit, backend, weights, head);
+            return new VitEncoder(config, vit, preprocess, backend, weights, head);
         } catch (IOException | RuntimeException e) {
             if (weights != null) {
                 weights.close();
@@ -79,6 +89,20 @@ public final class VitEncoder implements AutoCloseable {
             backend.close();
             throw e;
         }
+    }
+
+    /** The preprocessing of {@code config.json}, which must make the model's input shape. */
+    private static ImagePreprocessConfig preprocessConfig(Path configJson, VitConfig vit) throws IOException {
+        ImagePreprocessConfig pre;
+        try (InputStream in = Files.newInputStream(configJson)) {
+            pre = ImagePreprocessConfig.fromModelConfig(in);
+        }
+        if (pre.channels() != vit.channels() || pre.height() != vit.imageSize() || pre.width() != vit.imageSize()) {
+            throw new IllegalArgumentException(configJson + ": preprocessing makes [" + pre.channels() + ", "
+                    + pre.height() + ", " + pre.width() + "] images but the model takes [" + vit.channels() + ", "
+                    + vit.imageSize() + ", " + vit.imageSize() + "]");
+        }
+        return pre;
     }
 
     /** A classpath model directory as a path: itself when on the file system, else copied out of the jar. */
@@ -111,10 +135,42 @@ public final class VitEncoder implements AutoCloseable {
     }
 
     /**
-     * Encodes {@code pixelValues}, float32 {@code [b, c, h, w]} in host memory (an {@code ImageBatch} buffer wrapped
-     * with {@link Tensor#wrap}), with {@code (c, h, w) = inputShape()}.
+     * Encodes a batch of decoded images of any size (gray or RGB): the backend preprocesses them
+     * ({@link Backend#preprocessImages} with {@link #preprocessConfig()}, reading the batch's Arrow buffers in place;
+     * a CUDA backend copies them to the device), then the forward pass, pooling, head and classifier run as in
+     * {@link #encode(Tensor)}.
+     *
+     * @throws IllegalArgumentException on an empty batch
+     */
+    public synchronized VitOutput encode(DecodedImageBatch batch) {
+        int b = batch.rowCount();
+        if (b == 0) {
+            throw new IllegalArgumentException("encode: empty image batch (" + config.modelName() + ")");
+        }
+        long bytes = batch.pixelBytes();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("encode: the batch holds " + bytes + " pixel bytes, more than one"
+                    + " tensor's " + Integer.MAX_VALUE + "; append fewer images per batch");
+        }
+        Tensor pixels = Tensor.wrap(batch.pixelsBuffer(), DType.UINT8, (int) bytes);
+        Tensor offsets = Tensor.wrap(batch.offsetsBuffer(), DType.INT32, b + 1);
+        Tensor widths = Tensor.wrap(batch.widthsBuffer(), DType.INT32, b);
+        Tensor heights = Tensor.wrap(batch.heightsBuffer(), DType.INT32, b);
+        Tensor channels = Tensor.wrap(batch.channelsBuffer(), DType.INT32, b);
+        Tensor input = ws.get("pixel.values", b, preprocess.channels(), preprocess.height(), preprocess.width());
+        backend.preprocessImages(pixels, offsets, widths, heights, channels, preprocess, input);
+        return encodePixels(input);
+    }
+
+    /**
+     * Encodes {@code pixelValues}, float32 {@code [b, c, h, w]} with {@code (c, h, w) = inputShape()}, already
+     * preprocessed: in host memory (an {@code ImageBatch} buffer wrapped with {@link Tensor#wrap}) or backend memory.
      */
     public synchronized VitOutput encode(Tensor pixelValues) {
+        return encodePixels(pixelValues);
+    }
+
+    private VitOutput encodePixels(Tensor pixelValues) {
         Tensor hidden = transformer.forward(pixelValues);
         int b = hidden.dim(0);
         int d = vit.hidden();
@@ -129,9 +185,9 @@ public final class VitEncoder implements AutoCloseable {
         Tensor x = cls;
         if (pooling == PoolingMode.MEAN) {
             x = ws.get("pooled", b, d);
-            Tensor lengths = ws.get("lengths", io.inflow.gpu.tensor.DType.INT32, b);
+            Tensor lengths = ws.get("lengths", DType.INT32, b);
             int[] full = new int[b];
-            java.util.Arrays.fill(full, vit.tokens());
+            Arrays.fill(full, vit.tokens());
             backend.write(lengths, full);
             backend.meanPool(hidden, lengths, x);
         }
@@ -164,6 +220,11 @@ public final class VitEncoder implements AutoCloseable {
     /** The accepted pixel shape {@code {channels, height, width}}. */
     public int[] inputShape() {
         return new int[] {vit.channels(), vit.imageSize(), vit.imageSize()};
+    }
+
+    /** How {@link #encode(DecodedImageBatch)} preprocesses images (from the model's {@code config.json}). */
+    public ImagePreprocessConfig preprocessConfig() {
+        return preprocess;
     }
 
     public VitConfig vitConfig() {

@@ -1,13 +1,14 @@
 package io.inflow.gpu.encoder.vit;
 
 import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * The vision-transformer forward pass on any {@link Backend}: patch embedding (im2col on the host, then one
+ * The vision-transformer forward pass on any {@link Backend}: patch embedding ({@link Backend#patchify}, then one
  * {@code linear} with the flattened convolution weight), class token and position embeddings, the optional
  * pre-encoder LayerNorm (CLIP), pre-LN blocks ({@code x += attn(LN1(x))}, {@code x += mlp(LN2(x))}) and the final
  * LayerNorm over every token. Activations live in a {@link Workspace} sized to the largest batch seen. Not
@@ -33,35 +34,9 @@ public final class VitTransformer implements AutoCloseable {
     }
 
     /**
-     * Lays out the patches of host float32 {@code pixels [b, c, h, w]} as rows {@code [b * patches, c * p * p]},
-     * patches in row-major grid order, each row in the convolution weight's {@code (c, ky, kx)} order.
-     */
-    static float[] im2col(float[] pixels, int b, int c, int size, int p) {
-        int grid = size / p;
-        int k = c * p * p;
-        float[] out = new float[b * grid * grid * k];
-        int o = 0;
-        for (int i = 0; i < b; i++) {
-            int image = i * c * size * size;
-            for (int gy = 0; gy < grid; gy++) {
-                for (int gx = 0; gx < grid; gx++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        int plane = image + ch * size * size;
-                        for (int ky = 0; ky < p; ky++) {
-                            System.arraycopy(pixels, plane + (gy * p + ky) * size + gx * p, out, o, p);
-                            o += p;
-                        }
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Runs the encoder on {@code pixels}, float32 {@code [b, c, h, w]} in host memory (e.g. an Arrow buffer), and
-     * returns the final-LayerNorm hidden states {@code [b, tokens, hidden]} (a workspace view, valid until the next
-     * call); token 0 is the class token.
+     * Runs the encoder on {@code pixels}, float32 {@code [b, c, h, w]} in backend memory or in host memory (e.g. an
+     * Arrow buffer; a CUDA backend copies it to the device first), and returns the final-LayerNorm hidden states
+     * {@code [b, tokens, hidden]} (a workspace view, valid until the next call); token 0 is the class token.
      */
     public Tensor forward(Tensor pixels) {
         int[] expected = {config.channels(), config.imageSize(), config.imageSize()};
@@ -78,12 +53,16 @@ public final class VitTransformer implements AutoCloseable {
         int np = config.patches();
         int s = config.tokens();
         int t = b * s;
-        float[] host = pixels.location() == Tensor.Location.HOST ? pixels.toFloatArray() : backend.download(pixels);
-        float[] cols = im2col(host, b, config.channels(), config.imageSize(), config.patchSize());
-        Tensor emb = ws.get("patch.emb", b * np, d);
-        try (Tensor patches = backend.upload(cols, b * np, config.channels() * config.patchSize() * config.patchSize())) {
-            backend.linear(patches, weights.patchWeight, weights.patchBias, emb);
+        int p = config.patchSize();
+        if (pixels.location() == Tensor.Location.HOST && backend.kind() == BackendKind.CUDA) {
+            Tensor onDevice = ws.get("pixels", pixels.shape());
+            backend.copy(pixels, onDevice);
+            pixels = onDevice;
         }
+        Tensor patches = ws.get("patches", b * np, config.channels() * p * p);
+        backend.patchify(pixels, p, patches);
+        Tensor emb = ws.get("patch.emb", b * np, d);
+        backend.linear(patches, weights.patchWeight, weights.patchBias, emb);
         Tensor x = ws.get("x", b, s, d);
         for (int i = 0; i < b; i++) {
             backend.copy(weights.classTokenWithPosition, x.view((long) i * s * d, d));
