@@ -6,6 +6,7 @@ import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.gpu.text.Tokenized;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.operators.batch.BatchingConfig;
+import io.inflow.operators.testing.Harnesses;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.ModelRef;
@@ -14,8 +15,6 @@ import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
 
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -25,10 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,8 +35,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(120)
 class TextEmbedOperatorTest {
 
-    /** Long enough for a compute thread to hand back a batch on a loaded 2-core CI machine. */
-    private static final Duration MAILBOX_WAIT = Duration.ofSeconds(20);
     private static final long MAX_WAIT_MS = 50;
 
     private OneInputStreamOperatorTestHarness<TokenizedText, EnrichedEvent> harness;
@@ -92,30 +87,11 @@ class TextEmbedOperatorTest {
     }
 
     private List<EnrichedEvent> outputs() {
-        List<EnrichedEvent> out = new ArrayList<>();
-        for (Object o : harness.getOutput()) {
-            if (o instanceof StreamRecord<?> r) {
-                out.add((EnrichedEvent) r.getValue());
-            }
-        }
-        return out;
+        return Harnesses.outputs(harness);
     }
 
-    /** Runs mails (batch results) until {@code n} outputs exist; fails after MAILBOX_WAIT. */
     private List<EnrichedEvent> awaitOutputs(int n) throws Exception {
-        TaskMailbox mailbox = harness.getTaskMailbox();
-        long deadline = System.nanoTime() + MAILBOX_WAIT.toNanos();
-        while (outputs().size() < n) {
-            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
-            if (mail.isPresent()) {
-                mail.get().run();
-            } else if (System.nanoTime() > deadline) {
-                throw new AssertionError("expected " + n + " outputs, got " + outputs().size());
-            } else {
-                Thread.sleep(1);
-            }
-        }
-        return outputs();
+        return Harnesses.awaitOutputs(harness, n);
     }
 
     @Test
