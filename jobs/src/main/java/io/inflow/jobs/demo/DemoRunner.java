@@ -3,6 +3,7 @@ package io.inflow.jobs.demo;
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.InflowPipeline;
+import io.inflow.jobs.config.ImageOptions;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -19,25 +20,31 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * The README's first command: a real Kafka broker (KRaft, in this JVM, loopback only), the text pipeline on a local
- * Flink MiniCluster, the bundled sample produced into {@code events.text}, progress while it flows, then a sample of
- * the enriched and dead-lettered records, the metrics endpoint, and a clean shutdown.
+ * The README's first command: a real Kafka broker (KRaft, in this JVM, loopback only), the pipeline on a local
+ * Flink MiniCluster, the bundled samples produced into {@code events.text} and {@code events.image} (texts,
+ * Fashion-MNIST images inline and as {@code file:} URIs, malformed records and broken images), progress while they
+ * flow, then a sample of the enriched and dead-lettered records, the metrics endpoint, and a clean shutdown.
  *
  * <p>{@code new DemoRunner(System.out).run(new DemoRunner.Options(false, null, Duration.ofMinutes(5), conf));}
  */
@@ -69,7 +76,7 @@ public final class DemoRunner {
 
     private int runDemo(Options options) throws Exception {
         long t0 = System.nanoTime();
-        say("Inflow demo: Kafka -> Flink (decode, tokenize, Arrow micro-batches, compute) -> Kafka");
+        say("Inflow demo: Kafka -> Flink (decode, tokenize / decode pixels, Arrow micro-batches, compute) -> Kafka");
         say("starting a Kafka 4.2 broker (KRaft) on 127.0.0.1 ...");
         try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(options.dataDir())) {
             say("  broker up at %s (data in %s)", kafka.bootstrapServers(), kafka.dataDir());
@@ -82,6 +89,7 @@ public final class DemoRunner {
             if (!conf.contains(CoreOptions.DEFAULT_PARALLELISM)) {
                 conf.set(CoreOptions.DEFAULT_PARALLELISM, DEMO_PARTITIONS);
             }
+            Path imageRoot = imageRoot(conf);
             PipelineSettings settings = PipelineSettings.from(conf);
             TopicAdmin.ensureTopics(settings.kafka(), DEMO_PARTITIONS, (short) 1);
             say("  topics: %s, %s (input), %s, %s (output), %s, %s", settings.kafka().topics().text(),
@@ -99,20 +107,29 @@ public final class DemoRunner {
             say("  metrics (Prometheus): Inflow %s, Flink %s", flink.metricsUrl(), flink.flinkMetricsUrl());
 
             SampleData sample = SampleData.load();
-            List<SampleData.Record> records = sample.mixed();
+            List<SampleData.Record> texts = sample.mixed();
+            SampleImages images = SampleImages.load();
+            List<SampleData.Record> imageRecords = settings.imagesEnabled() ? images.records(imageRoot) : List.of();
+            int expected = texts.size() + imageRecords.size();
             try (OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.kafka().topics().enriched(),
                     settings.kafka().topics().deadLetter())) {
-                produce(kafka.bootstrapServers(), settings.kafka().topics().text(), records);
-                say("produced %d records to %s (%d text events, %d malformed)", records.size(),
+                produce(kafka.bootstrapServers(), settings.kafka().topics().text(), texts);
+                say("produced %d records to %s (%d text events, %d malformed)", texts.size(),
                         settings.kafka().topics().text(), sample.goodCount(), sample.malformedCount());
-                boolean complete = audit.awaitTotal(records.size(), options.timeout(),
-                        a -> say("  progress: %s of %d", a.summary(), records.size()));
-                printResults(audit, records.size());
+                if (settings.imagesEnabled()) {
+                    produce(kafka.bootstrapServers(), settings.kafka().topics().image(), imageRecords);
+                    say("produced %d records to %s (%d inline PNGs, %d file: URIs under %s, %d broken images)",
+                            imageRecords.size(), settings.kafka().topics().image(), images.inlineCount(),
+                            images.fileCount(), imageRoot, images.brokenCount());
+                }
+                boolean complete = audit.awaitTotal(expected, options.timeout(),
+                        a -> say("  progress: %s of %d", a.summary(), expected));
+                printResults(audit, expected);
                 printMetrics(flink.metricsUrl());
                 int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
                 if (!complete) {
                     say("TIMED OUT after %s: %d of %d records came out", options.timeout(), audit.total(),
-                            records.size());
+                            expected);
                 }
                 if (options.keepRunning()) {
                     say("keeping everything running: produce to %s at %s; Ctrl-C stops", settings.kafka().topics()
@@ -145,14 +162,30 @@ public final class DemoRunner {
 
     private void printResults(OutputAudit audit, int expected) {
         say("");
-        say("== enriched (%d), first 5 ==", audit.enriched().size());
-        audit.enriched().stream().limit(5).forEach(e -> say("  %-13s %s-%d@%-4d tokens=%-3d truncated=%-5s %s",
+        List<EnrichedEvent> texts = audit.enriched().stream()
+                .filter(e -> EnrichedEvent.INPUT_TEXT.equals(e.inputType())).toList();
+        List<EnrichedEvent> images = audit.enriched().stream()
+                .filter(e -> EnrichedEvent.INPUT_IMAGE.equals(e.inputType())).toList();
+        say("== enriched texts (%d), first 5 ==", texts.size());
+        texts.stream().limit(5).forEach(e -> say("  %-13s %s-%d@%-4d tokens=%-3d truncated=%-5s %s",
                 e.id(), e.source().topic(), e.source().partition(), e.source().offset(), e.tokenCount(),
                 e.truncated(), embeddingPreview(e)));
-        audit.enriched().stream().findFirst().ifPresent(e -> say("  one of them as JSON: %s",
-                abbreviate(json(e), 400)));
-        long truncated = audit.enriched().stream().filter(EnrichedEvent::truncated).count();
+        texts.stream().findFirst().ifPresent(e -> say("  one of them as JSON: %s", abbreviate(json(e), 400)));
+        long truncated = texts.stream().filter(EnrichedEvent::truncated).count();
         say("  ... %d of them truncated to the token limit", truncated);
+        if (!images.isEmpty()) {
+            say("");
+            say("== enriched images (%d), first 5: top classes (true label) ==", images.size());
+            images.stream().limit(5).forEach(e -> say("  %-22s %s-%d@%-4d %-50s (%s) %s", e.id(),
+                    e.source().topic(), e.source().partition(), e.source().offset(), topClasses(e),
+                    e.attributes().getOrDefault("label", "?"), embeddingPreview(e)));
+            images.stream().findFirst().ifPresent(e -> say("  one of them as JSON: %s", abbreviate(json(e), 400)));
+            long labelled = images.stream().filter(e -> e.attributes().containsKey("label")).count();
+            long right = images.stream().filter(e -> !e.scores().isEmpty()
+                    && e.scores().get(0).label().equals(e.attributes().get("label"))).count();
+            say("  top-1 matches the true label on %d of %d labelled images (%.1f%%; the model scores 88.48%% on"
+                    + " all 10,000 t10k images)", right, labelled, labelled == 0 ? 0.0 : 100.0 * right / labelled);
+        }
         say("");
         say("== dead-lettered (%d) ==", audit.deadLetters().size());
         for (DeadLetterRecord d : audit.deadLetters()) {
@@ -197,6 +230,37 @@ public final class DemoRunner {
                     v[1] == 0 ? 0 : v[0] / v[1]));
         } catch (Exception e) {
             say("  (could not read metrics: %s)", e.toString());
+        }
+    }
+
+    private static String topClasses(EnrichedEvent e) {
+        StringBuilder b = new StringBuilder();
+        for (EnrichedEvent.Score s : e.scores()) {
+            b.append(b.length() == 0 ? "" : ", ").append(String.format("%s %.2f", s.label(), s.score()));
+        }
+        return b.toString();
+    }
+
+    /**
+     * The directory {@code file:} image URIs resolve under: {@code inflow.image.root} when set, else a temporary
+     * directory deleted when the JVM exits (set into the configuration so the job reads it).
+     */
+    private static Path imageRoot(Configuration conf) throws IOException {
+        Optional<String> configured = conf.getOptional(ImageOptions.ROOT);
+        if (configured.isPresent()) {
+            return Path.of(configured.get());
+        }
+        Path root = Files.createTempDirectory("inflow-demo-images-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root), "inflow-demo-images-cleanup"));
+        conf.set(ImageOptions.ROOT, root.toString());
+        return root;
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temporary directory
         }
     }
 

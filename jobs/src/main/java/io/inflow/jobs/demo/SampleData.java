@@ -62,6 +62,11 @@ public final class SampleData {
 
     /** Good records with the malformed ones spread evenly among them. */
     public List<Record> mixed() {
+        return spread(good, bad);
+    }
+
+    /** {@code good} with {@code bad} spread evenly among them (the rest of {@code bad} at the end). */
+    static List<Record> spread(List<Record> good, List<Record> bad) {
         List<Record> out = new ArrayList<>(good.size() + bad.size());
         int every = Math.max(1, good.size() / (bad.size() + 1));
         int b = 0;
@@ -85,7 +90,7 @@ public final class SampleData {
         return bad.size();
     }
 
-    private static String idOf(String jsonLine) {
+    static String idOf(String jsonLine) {
         int i = jsonLine.indexOf("\"id\":\"");
         if (i < 0) {
             return null;
@@ -94,11 +99,11 @@ public final class SampleData {
         return jsonLine.substring(start, jsonLine.indexOf('"', start));
     }
 
-    private static BufferedReader reader(String resource) {
+    static BufferedReader reader(String resource) {
         return new BufferedReader(new InputStreamReader(stream(resource), StandardCharsets.UTF_8));
     }
 
-    private static byte[] bytes(String resource) throws IOException {
+    static byte[] bytes(String resource) throws IOException {
         try (InputStream in = stream(resource)) {
             return in.readAllBytes();
         }
