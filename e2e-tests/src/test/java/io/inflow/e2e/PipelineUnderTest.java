@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
- * A real Kafka broker plus the text pipeline running on a Flink MiniCluster, for end-to-end tests.
+ * A real Kafka broker plus the pipeline (text and image branches) running on a Flink MiniCluster, for end-to-end tests.
  *
  * <p>{@code try (PipelineUnderTest p = PipelineUnderTest.start(conf, UnaryOperator.identity())) { p.produce(...); }}
  */
@@ -82,6 +82,11 @@ final class PipelineUnderTest implements AutoCloseable {
 
     /** Produces key/value pairs to the text topic and returns where each landed, in order. */
     List<RecordMetadata> produce(List<byte[][]> keyValues) throws Exception {
+        return produce(settings.topics().text(), keyValues);
+    }
+
+    /** Produces key/value pairs to {@code topic} and returns where each landed, in order. */
+    List<RecordMetadata> produce(String topic, List<byte[][]> keyValues) throws Exception {
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("acks", "all");
@@ -91,7 +96,7 @@ final class PipelineUnderTest implements AutoCloseable {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             for (byte[][] kv : keyValues) {
-                sent.add(producer.send(new ProducerRecord<>(settings.topics().text(), kv[0], kv[1])));
+                sent.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));
             }
             producer.flush();
             List<RecordMetadata> out = new ArrayList<>();
