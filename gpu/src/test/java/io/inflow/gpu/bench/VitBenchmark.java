@@ -30,8 +30,10 @@ import org.apache.arrow.memory.RootAllocator;
  * Each batch size is first verified (same argmax per image, CLS cosine to ORT's last_hidden_state[:, 0] >= 0.9999),
  * then warmed up, then timed in {@value #ROUNDS} interleaved rounds per engine (at least {@code seconds} in total
  * each), reporting each engine's best round. Prints images/s, the ratio ours/ORT and our GFLOP/s (dense FLOPs of the
- * forward pass, {@link #flopsPerBatch}) next to the cores' nominal FP32 peak ({@link CpuPeak}); and, on its own line,
- * the preprocessing throughput (images/s of {@link ImagePreprocessor#appendTo} into an {@link ImageBatch}).
+ * forward pass, {@link #flopsPerBatch}) next to the cores' nominal FP32 peak ({@link CpuPeak}); and, on their own
+ * lines, the preprocessing throughput: images/s of {@link ImagePreprocessor#appendTo} into an {@link ImageBatch}, then
+ * of {@code Backend.preprocessImages} on each backend ({@link PreprocessBenchmark}: reference and fast CPU, CUDA where
+ * a device exists).
  *
  * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.VitBenchmark
  * -Dbench.args="threads=2 batches=1,8,32,128,256 seconds=3"}
@@ -97,6 +99,7 @@ public final class VitBenchmark {
                 }, minSeconds);
                 System.out.printf("preprocessing (ImagePreprocessor -> ImageBatch, 1 thread): %.0f images/s%n",
                         data.size() / preSec);
+                PreprocessBenchmark.run(threads, minSeconds);
                 // images now holds the whole sample, preprocessed; batch b reads its first b rows
 
                 warmUp(ours, session, env, images);

@@ -28,6 +28,30 @@ class TensorTest {
     }
 
     @Test
+    void uint8TensorsViewBytesAsUnsignedSamples() {
+        try (ArrowBuf buf = allocator.buffer(6);
+             Backend cpu = Backends.create(BackendKind.CPU, 1)) {
+            for (int i = 0; i < 6; i++) {
+                buf.setByte(i, 250 + i);                        // 250..255: the high bit set
+            }
+            Tensor t = Tensor.wrap(buf, DType.UINT8, 2, 3);
+            assertThat(DType.UINT8.byteSize()).isEqualTo(1);
+            assertThat(t.getUnsignedByte(5)).isEqualTo(255);
+            assertThat(t.view(3, 3).getUnsignedByte(0)).as("views count elements of 1 byte").isEqualTo(253);
+            t.setUnsignedByte(0, 7);
+            assertThat(buf.getByte(0)).isEqualTo((byte) 7);
+            try (Tensor copy = cpu.allocate(DType.UINT8, 2, 3)) {
+                cpu.copy(t, copy);
+                assertThat(copy.toByteArray()).containsExactly(7, (byte) 251, (byte) 252, (byte) 253, (byte) 254,
+                        (byte) 255);
+                copy.copyFrom(new byte[] {1, 2, 3, 4, 5, 6});
+                assertThat(copy.getUnsignedByte(2)).isEqualTo(3);
+            }
+            assertThatThrownBy(() -> t.getInt(0)).hasMessageContaining("tensor is UINT8, accessed as INT32");
+        }
+    }
+
+    @Test
     void wrapsArrowBufferWithoutCopying() {
         try (ArrowBuf buf = allocator.buffer(4 * 6)) {
             for (int i = 0; i < 6; i++) {

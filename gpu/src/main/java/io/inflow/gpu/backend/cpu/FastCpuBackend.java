@@ -32,6 +32,8 @@ import org.apache.arrow.memory.BufferAllocator;
  * }</pre>
  */
 public class FastCpuBackend extends ReferenceCpuBackend {
+    /** Rough arithmetic per input byte and output float of preprocessing (for the serial threshold only). */
+    private static final long IMAGE_OPS_PER_SAMPLE = 16;
     private final ParallelRunner runner;
     private final Map<Tensor, PackedMatrix> packedWeights = new WeakHashMap<>();
     private final Map<Tensor, FusedQkv> fusedQkv = new WeakHashMap<>();
@@ -236,9 +238,6 @@ public class FastCpuBackend extends ReferenceCpuBackend {
         long work = IMAGE_OPS_PER_SAMPLE * (rows.offsets()[n] - rows.offsets()[0] + out.elementCount());
         runner.parallelFor(n, work, i -> preprocessRow(pre, pixels, rows, i, out));
     }
-
-    /** Rough arithmetic per input byte and output float of preprocessing (for the serial threshold only). */
-    private static final long IMAGE_OPS_PER_SAMPLE = 16;
 
     @Override
     public void close() {

@@ -3,9 +3,12 @@ package io.inflow.gpu.encoder.vit;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.cpu.FastCpuBackend;
 import io.inflow.gpu.backend.cpu.ReferenceCpuBackend;
+import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.batch.ImageBatch;
+import io.inflow.gpu.image.DecodedImage;
 import io.inflow.gpu.image.ImagePreprocessConfig;
 import io.inflow.gpu.image.ImagePreprocessor;
+import io.inflow.gpu.image.Interpolation;
 import io.inflow.gpu.model.WeightArray;
 import io.inflow.gpu.model.safetensors.SafetensorsFile;
 import io.inflow.gpu.model.safetensors.SafetensorsWeights;
@@ -94,6 +97,82 @@ class VitEncoderTest {
                 assertThat(Vectors.firstMismatch(b.logits(), a.logits(), ENCODER_ABS_TOL, ENCODER_REL_TOL))
                         .as("logits, batch %d", n).isEqualTo(-1);
             }
+        }
+    }
+
+    /**
+     * {@code encode(DecodedImageBatch)} (preprocessing on the backend) against the existing path (ImagePreprocessor
+     * into an ImageBatch, then {@code encode(Tensor)}) on the 1,000-image sample: the CPU backends preprocess with
+     * the same code, so the embeddings and logits are identical and the top-1 is the model's 886 / 1000.
+     */
+    @Test
+    void decodedImageBatchMatchesPreprocessedPixelsOnTheSample() throws Exception {
+        FashionMnist sample = FashionMnist.sample();
+        int batchSize = 250;
+        try (VitEncoder vit = VitEncoder.create(config(modelDir()).build());
+             DecodedImageBatch decoded = new DecodedImageBatch(allocator, batchSize);
+             ImageBatch preprocessed = new ImageBatch(allocator, 1, 28, 28, batchSize)) {
+            ImagePreprocessConfig pre = vit.preprocessConfig();
+            assertThat(new int[] {pre.channels(), pre.height(), pre.width()}).containsExactly(vit.inputShape());
+            assertThat(pre.interpolation()).isEqualTo(Interpolation.BILINEAR);
+            assertThat(pre.mean()).containsExactly(0.286f);
+            assertThat(pre.std()).containsExactly(0.353f);
+            ImagePreprocessor reference = new ImagePreprocessor(pre);
+            int correct = 0;
+            for (int start = 0; start < sample.size(); start += batchSize) {
+                decoded.clear();
+                preprocessed.clear();
+                for (int i = start; i < start + batchSize; i++) {
+                    decoded.append(sample.image(i));
+                    reference.appendTo(preprocessed, sample.image(i));
+                }
+                VitOutput ours = vit.encode(decoded);
+                VitOutput existing = vit.encode(pixels(preprocessed));
+                assertThat(ours.embeddings()).as("embeddings, images %d..", start).containsExactly(existing.embeddings());
+                assertThat(ours.logits()).as("logits, images %d..", start).containsExactly(existing.logits());
+                for (int i = 0; i < batchSize; i++) {
+                    correct += ours.argmax(i) == sample.label(start + i) ? 1 : 0;
+                }
+            }
+            assertThat(correct).as("top-1 correct on the sample").isEqualTo(VitOrtParityTest.SAMPLE_CORRECT);
+        }
+    }
+
+    @Test
+    void emptyDecodedBatchIsRejected() throws Exception {
+        try (VitEncoder vit = VitEncoder.create(config(modelDir()).build());
+             DecodedImageBatch empty = new DecodedImageBatch(allocator, 4)) {
+            assertThatThrownBy(() -> vit.encode(empty)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("empty image batch");
+        }
+    }
+
+    @Test
+    void decodedBatchOfAnySizeIsResizedToTheModelInput() throws Exception {
+        try (VitEncoder vit = VitEncoder.create(config(modelDir()).build());
+             DecodedImageBatch batch = new DecodedImageBatch(allocator, 3);
+             ImageBatch expected = new ImageBatch(allocator, 1, 28, 28, 3)) {
+            FashionMnist sample = FashionMnist.sample();
+            byte[] rgb = new byte[56 * 56 * 3];             // image 0 upscaled 2x by pixel repetition, as RGB
+            for (int y = 0; y < 56; y++) {
+                for (int x = 0; x < 56; x++) {
+                    byte v = sample.image(0).pixels()[(y / 2) * 28 + x / 2];
+                    rgb[(y * 56 + x) * 3] = v;
+                    rgb[(y * 56 + x) * 3 + 1] = v;
+                    rgb[(y * 56 + x) * 3 + 2] = v;
+                }
+            }
+            List<DecodedImage> images = List.of(
+                    new DecodedImage(56, 56, 3, rgb, null), sample.image(1), sample.image(2));
+            ImagePreprocessor reference = new ImagePreprocessor(vit.preprocessConfig());
+            for (DecodedImage img : images) {
+                batch.append(img);
+                reference.appendTo(expected, img);
+            }
+            VitOutput ours = vit.encode(batch);
+            VitOutput ref = vit.encode(pixels(expected));
+            assertThat(ours.embeddings()).containsExactly(ref.embeddings());
+            assertThat(ours.label(0)).isEqualTo(ref.label(0));
         }
     }
 
