@@ -6,12 +6,17 @@ import io.inflow.gpu.backend.Backends;
 import io.inflow.gpu.backend.GluGate;
 import io.inflow.gpu.encoder.BertEncoder;
 import io.inflow.gpu.encoder.BertWeights;
+import io.inflow.gpu.encoder.vit.VitConfig;
+import io.inflow.gpu.encoder.vit.VitTransformer;
+import io.inflow.gpu.encoder.vit.VitWeights;
 import io.inflow.gpu.image.ImagePreprocessConfig;
 import io.inflow.gpu.model.BertConfig;
 import io.inflow.gpu.model.onnx.OnnxBertWeights;
 import io.inflow.gpu.model.onnx.OnnxModel;
+import io.inflow.gpu.model.safetensors.SafetensorsWeights;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
@@ -19,7 +24,8 @@ import java.util.function.Supplier;
 /**
  * Where a MiniLM forward pass spends its time, per backend kernel (a timing decorator around the fast CPU
  * backend). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
- * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq).
+ * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq), or
+ * {@code -Dbench.args="vit 2 256"} for the bundled ViT (threads, batch).
  */
 public final class KernelProfile implements Backend {
     private final Backend inner;
@@ -30,6 +36,10 @@ public final class KernelProfile implements Backend {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("vit")) {
+            vit(args.length > 1 ? Integer.parseInt(args[1]) : 2, args.length > 2 ? Integer.parseInt(args[2]) : 256);
+            return;
+        }
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         int seq = args.length > 2 ? Integer.parseInt(args[2]) : 128;
@@ -58,12 +68,45 @@ public final class KernelProfile implements Backend {
                 enc.forward(idt, lent, null);
                 iters++;
             } while (iters < 5 || System.nanoTime() - t0 < 3_000_000_000L);
-            int n = iters;
-            double total = (System.nanoTime() - t0) / 1e6 / n;
-            System.out.printf("batch %d seq %d threads %d: %.1f ms per forward%n", batch, seq, threads, total);
-            p.nanos.forEach((k, v) -> System.out.printf("  %-12s %8.2f ms  (%4.1f%%, %d calls)%n", k, v[0] / 1e6 / n,
-                    100.0 * v[0] / 1e6 / n / total, v[1] / n));
+            p.report("batch " + batch + " seq " + seq + " threads " + threads, iters, t0);
         }
+    }
+
+    /** The bundled Fashion-MNIST ViT ({@code args: vit threads batch}). */
+    private static void vit(int threads, int batch) throws Exception {
+        Path dir = Path.of(KernelProfile.class.getClassLoader().getResource("models/vit-fashion-mnist/config.json")
+                .toURI()).getParent();
+        VitConfig c = VitConfig.read(dir.resolve("config.json"));
+        float[] pixels = new float[batch * c.channels() * c.imageSize() * c.imageSize()];
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = r.nextFloat() * 2 - 1;
+        }
+        try (KernelProfile p = new KernelProfile(Backends.create(BackendKind.CPU, threads));
+             SafetensorsWeights src = SafetensorsWeights.open(dir);
+             VitWeights w = VitWeights.load(src, c, p.inner);
+             VitTransformer vit = new VitTransformer(p, c, w);
+             Tensor px = p.upload(pixels, batch, c.channels(), c.imageSize(), c.imageSize())) {
+            long warm = System.nanoTime() + 4_000_000_000L;
+            do {
+                vit.forward(px);
+            } while (System.nanoTime() < warm);
+            p.nanos.clear();
+            int iters = 0;
+            long t0 = System.nanoTime();
+            do {
+                vit.forward(px);
+                iters++;
+            } while (iters < 5 || System.nanoTime() - t0 < 3_000_000_000L);
+            p.report("vit batch " + batch + " threads " + threads, iters, t0);
+        }
+    }
+
+    private void report(String what, int n, long t0) {
+        double total = (System.nanoTime() - t0) / 1e6 / n;
+        System.out.printf("%s: %.2f ms per forward%n", what, total);
+        nanos.forEach((k, v) -> System.out.printf("  %-12s %8.2f ms  (%4.1f%%, %d calls)%n", k, v[0] / 1e6 / n,
+                100.0 * v[0] / 1e6 / n / total, v[1] / n));
     }
 
     private <T> T timed(String op, Supplier<T> body) {

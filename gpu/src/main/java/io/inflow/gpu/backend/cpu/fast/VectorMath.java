@@ -23,6 +23,7 @@ final class VectorMath {
     private static final float A3 = 1.421413741f;
     private static final float A4 = -1.453152027f;
     private static final float A5 = 1.061405429f;
+    private static final int SIGN = 0x80000000;
     private static final float INV_SQRT2 = 0.70710678118654752f;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
@@ -52,7 +53,6 @@ final class VectorMath {
     private static final FloatVector A1_V = FloatVector.broadcast(S, A1);
     /** 127 minus the bit pattern of ROUND: turns the bits of (n + ROUND) into the biased exponent n + 127. */
     private static final int EXP_BIAS = 127 - Float.floatToIntBits(ROUND);
-    private static final int SIGN = 0x80000000;
 
     private VectorMath() {
     }
@@ -65,15 +65,39 @@ final class VectorMath {
      * is negligible next to the softmax's largest term (1) and below anything erf can resolve.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector xc = expClamp(x);
         FloatVector t = xc.fma(LOG2E_V, ROUND_V);
+        return expPoly(expReduce(xc, t)).mul(pow2(t));
+    }
+
+    private static FloatVector expClamp(FloatVector x) {
+        return x.max(EXP_LO).min(EXP_HI);
+    }
+
+    // exp is split into methods under C2's MaxInlineSize (35 bytecodes) so that every piece is inlined into its
+    // caller even at call sites the JIT does not consider hot. A vector method that is not inlined receives its
+    // vectors boxed, and the Vector API then runs reinterpretAsInts in plain Java (ByteBuffer copies): measured
+    // on softmax, that made attention 5x slower (JFR: AbstractVector.convert0 and ByteBuffer.allocate on top).
+
+    /** r = x - n ln2 in two steps (Cody-Waite), n = t - ROUND. */
+    private static FloatVector expReduce(FloatVector xc, FloatVector t) {
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(NEG_LN2_HI_V, xc);
-        r = n.fma(NEG_LN2_LO_V, r);
-        FloatVector p = r.fma(E0, E1).fma(r, E2_V).fma(r, E3_V).fma(r, E4_V).fma(r, E5_V);
-        FloatVector y = p.mul(r).fma(r, r).add(1f);
-        FloatVector scale = t.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return y.mul(scale);
+        return n.fma(NEG_LN2_LO_V, n.fma(NEG_LN2_HI_V, xc));
+    }
+
+    /** e^r for |r| <= ln2 / 2: 1 + r + r^2 (E5 + r (E4 + ...)). */
+    private static FloatVector expPoly(FloatVector r) {
+        FloatVector p = expPolyHigh(r).fma(r, E4_V).fma(r, E5_V);
+        return p.mul(r).fma(r, r).add(1f);
+    }
+
+    private static FloatVector expPolyHigh(FloatVector r) {
+        return r.fma(E0, E1).fma(r, E2_V).fma(r, E3_V);
+    }
+
+    /** 2^n from t = n + ROUND: n sits in the low mantissa bits of t, shifted into the exponent field. */
+    private static FloatVector pow2(FloatVector t) {
+        return t.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     }
 
     /** Scalar twin of {@link #exp(FloatVector)}, same operations, same results. */
@@ -100,12 +124,26 @@ final class VectorMath {
 
     /** erf(x) = sign(x) (1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2)), t = 1 / (1 + p |x|). */
     static FloatVector erf(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector t = ONE.div(ax.fma(P, 1f));
-        FloatVector poly = t.fma(A5, A4).fma(t, A3_V).fma(t, A2_V).fma(t, A1_V).mul(t);
-        FloatVector e = exp(ax.mul(ax).neg());
-        FloatVector y = poly.mul(e).neg().add(1f);
-        return y.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();   // copysign
+        return copySign(erfAbs(x.abs()), x);
+    }
+
+    /** erf(ax) for ax >= 0 (split like {@link #exp} to stay under the inlining size). */
+    private static FloatVector erfAbs(FloatVector ax) {
+        return ONE.sub(erfPoly(erfT(ax)).mul(exp(ax.mul(ax).neg())));
+    }
+
+    /** t = 1 / (1 + p ax). */
+    private static FloatVector erfT(FloatVector ax) {
+        return ONE.div(ax.fma(P, 1f));
+    }
+
+    private static FloatVector erfPoly(FloatVector t) {
+        return t.fma(A5, A4).fma(t, A3_V).fma(t, A2_V).fma(t, A1_V).mul(t);
+    }
+
+    /** |y| with the sign of x. */
+    private static FloatVector copySign(FloatVector y, FloatVector x) {
+        return y.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
     }
 
     /** x * 0.5 * (1 + erf(x / sqrt 2)). */
