@@ -88,6 +88,18 @@ public interface Backend extends AutoCloseable {
         gelu(out, out);
     }
 
+    /**
+     * A Linear layer added to a residual stream: {@code residualOut += x · weight^T + bias}, the attention-output
+     * and MLP-down projections of a pre-LN transformer (ViT). Backends that can add inside the GEMM's epilogue
+     * override this; the default computes {@link #linear} into a temporary tensor and {@link #add}s it.
+     */
+    default void linearResidual(Tensor x, Tensor weight, Tensor bias, Tensor residualOut) {
+        try (Tensor t = allocate(DType.FLOAT32, residualOut.shape())) {
+            linear(x, weight, bias, t);
+            add(residualOut, t, residualOut);
+        }
+    }
+
     /** {@code out = a + b} element-wise (same shapes). */
     void add(Tensor a, Tensor b, Tensor out);
 

@@ -101,6 +101,19 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void linearResidualAddsTheProjectionToTheResidualStream() {
+        try (Tensor x = backend.upload(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+             Tensor w = backend.upload(new float[] {1, 0, 0, 0, 1, 1}, 2, 3);
+             Tensor b = backend.upload(new float[] {10, 20}, 2);
+             Tensor acc = backend.upload(new float[] {100, 200, 300, 400}, 2, 2)) {
+            backend.linearResidual(x, w, b, acc);
+            assertThat(backend.download(acc)).containsExactly(111, 225, 314, 431);
+            backend.linearResidual(x, w, null, acc);
+            assertThat(backend.download(acc)).containsExactly(112, 230, 318, 442);
+        }
+    }
+
+    @Test
     void layerNormOfAConstantRowIsBeta() {
         try (Tensor x = backend.upload(new float[] {3, 3, 3, 1, 2, 3}, 2, 3);
              Tensor g = backend.upload(new float[] {1, 1, 1}, 3);

@@ -135,6 +135,7 @@ public final class KernelProfile implements Backend {
     @Override public void addBias(Tensor x, Tensor bias) { timed("addBias", () -> inner.addBias(x, bias)); }
     @Override public void linear(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linear", () -> inner.linear(x, w, b, out)); }
     @Override public void linearGelu(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearGelu", () -> inner.linearGelu(x, w, b, out)); }
+    @Override public void linearResidual(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearResidual", () -> inner.linearResidual(x, w, b, out)); }
     @Override public void add(Tensor a, Tensor b, Tensor out) { timed("add", () -> inner.add(a, b, out)); }
     @Override public void fill(Tensor x, float v) { timed("fill", () -> inner.fill(x, v)); }
     @Override public void scaleAdd(Tensor acc, Tensor x, float a) { timed("scaleAdd", () -> inner.scaleAdd(acc, x, a)); }

@@ -66,23 +66,30 @@ public class FastCpuBackend extends ReferenceCpuBackend {
 
     @Override
     public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
-        linear("linear", x, weight, bias, false, out);
+        linear("linear", x, weight, bias, Sgemm.Epilogue.NONE, out);
     }
 
     /** GELU applied to each output tile inside the SGEMM, while it is still in registers. */
     @Override
     public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
-        linear("linearGelu", x, weight, bias, true, out);
+        linear("linearGelu", x, weight, bias, Sgemm.Epilogue.GELU, out);
     }
 
-    private void linear(String op, Tensor x, Tensor weight, Tensor bias, boolean gelu, Tensor out) {
+    /** The residual added to each output tile inside the SGEMM, while it is still in cache. */
+    @Override
+    public void linearResidual(Tensor x, Tensor weight, Tensor bias, Tensor residualOut) {
+        linear("linearResidual", x, weight, bias, Sgemm.Epilogue.ADD, residualOut);
+    }
+
+    private void linear(String op, Tensor x, Tensor weight, Tensor bias, Sgemm.Epilogue epilogue, Tensor out) {
         int[] mnk = checkMatmul(x, weight, true, out);
         float[] b = null;
         if (bias != null) {
             ShapeChecks.shape(op, "bias", host(bias), mnk[1]);
             b = bias.toFloatArray();
         }
-        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, gelu, out.address(), runner);
+        Sgemm.multiply(x.address(), mnk[0], mnk[2], packed(weight, mnk[1], mnk[2]), b, epilogue, out.address(),
+                runner);
     }
 
     private PackedMatrix packed(Tensor weight, int n, int k) {

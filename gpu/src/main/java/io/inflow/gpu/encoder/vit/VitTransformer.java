@@ -81,15 +81,13 @@ public final class VitTransformer implements AutoCloseable {
         Tensor h2 = h.reshape(t, d);
         Tensor qkv = ws.get("qkv", 3 * t * d);
         Tensor ctx = ws.get("ctx", b, s, d);
-        Tensor proj = ws.get("proj", t, d);
         Tensor mlp = ws.get("mlp", t, config.intermediate());
         float eps = config.layerNormEps();
         for (VitLayerWeights w : weights.layers) {
             backend.layerNorm(x2, null, w.norm1Gamma(), w.norm1Beta(), eps, h2);
             backend.selfAttention(h, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
                     lengths, config.heads(), qkv, ctx);
-            backend.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), proj);
-            backend.add(x2, proj, x2);
+            backend.linearResidual(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), x2);
             backend.layerNorm(x2, null, w.norm2Gamma(), w.norm2Beta(), eps, h2);
             if (config.activation() == VitConfig.Activation.GELU) {
                 backend.linearGelu(h2, w.up(), w.upBias(), mlp);
@@ -97,8 +95,7 @@ public final class VitTransformer implements AutoCloseable {
                 backend.linear(h2, w.up(), w.upBias(), mlp);
                 backend.quickGelu(mlp, mlp);
             }
-            backend.linear(mlp, w.down(), w.downBias(), proj);
-            backend.add(x2, proj, x2);
+            backend.linearResidual(mlp, w.down(), w.downBias(), x2);
         }
         backend.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
         return x;

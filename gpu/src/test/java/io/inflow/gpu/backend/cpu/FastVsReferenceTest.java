@@ -125,6 +125,22 @@ class FastVsReferenceTest {
     }
 
     @Test
+    void linearResidualOnViTShapes() {
+        Random r = new Random(SEED);
+        int[][] mnk = {{12800, 128, 256}, {100, 128, 128}, {7, 33, 17}, {5, 17, 3}};
+        for (int[] s : mnk) {
+            same("linearResidual " + java.util.Arrays.toString(s),
+                    new float[][] {random(r, s[0] * s[2], 1f), random(r, s[1] * s[2], 0.05f), random(r, s[1], 1f),
+                            random(r, s[0] * s[1], 2f)},
+                    new int[][] {{s[0], s[2]}, {s[1], s[2]}, {s[1]}, {s[0], s[1]}}, new int[] {s[0], s[1]},
+                    (b, t) -> {
+                        b.copy(t.get(3), t.get(4));
+                        b.linearResidual(t.get(0), t.get(1), t.get(2), t.get(4));
+                    });
+        }
+    }
+
+    @Test
     void layerNormWithAndWithoutResidual() {
         Random r = new Random(SEED);
         for (int cols : new int[] {1, 3, 16, 17, 33, 384}) {

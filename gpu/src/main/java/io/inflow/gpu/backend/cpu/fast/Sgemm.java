@@ -36,15 +36,24 @@ public final class Sgemm {
      */
     public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, long cAddress,
                                 ParallelRunner runner) {
-        multiply(aAddress, m, k, b, bias, false, cAddress, runner);
+        multiply(aAddress, m, k, b, bias, Epilogue.NONE, cAddress, runner);
+    }
+
+    /** What happens to each row of a C block after {@code A · B + bias}, before it is stored. */
+    public enum Epilogue {
+        /** Store as is. */
+        NONE,
+        /** GELU (erf form, {@link VectorMath#gelu}) on every element. */
+        GELU,
+        /** Add to what C holds (a residual connection: {@code C += A · B + bias}). */
+        ADD
     }
 
     /**
-     * {@code C = A · B + bias}, then GELU (erf form, {@link VectorMath#gelu}) on every element when {@code gelu}:
-     * the epilogue runs on each row of a C block before it is copied out (still in L2), so the activation costs no
-     * extra pass over C.
+     * {@code C = A · B + bias}, then the epilogue (GELU, or adding C's previous contents): it runs on each row of a
+     * C block before it is copied out (still in L2), so the activation or the residual costs no extra pass over C.
      */
-    public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, boolean gelu,
+    public static void multiply(long aAddress, int m, int k, PackedMatrix b, float[] bias, Epilogue epilogue,
                                 long cAddress, ParallelRunner runner) {
         if (b.k != k) {
             throw new IllegalArgumentException("sgemm: A has k = " + k + " but packed B has k = " + b.k);
@@ -69,7 +78,7 @@ public final class Sgemm {
             int p0 = group * panelsPerGroup;
             int p1 = Math.min(b.panels, p0 + panelsPerGroup);
             if (p0 < p1) {
-                computeBlock(aAddress, r0, rows, k, b, p0, p1, paddedBias, gelu, cAddress, n, SCRATCH.get());
+                computeBlock(aAddress, r0, rows, k, b, p0, p1, paddedBias, epilogue, cAddress, n, SCRATCH.get());
             }
         });
     }
@@ -80,7 +89,7 @@ public final class Sgemm {
      * micro-tiles land in a row-major C block that goes out with one copy per row.
      */
     private static void computeBlock(long aAddress, int r0, int rows, int k, PackedMatrix b, int p0, int p1,
-                                     float[] bias, boolean gelu, long cAddress, int n, Scratch s) {
+                                     float[] bias, Epilogue epilogue, long cAddress, int n, Scratch s) {
         int blocks = (rows + MR - 1) / MR;
         float[] a = s.a(blocks * MR * k);
         NativeMemory.copyToArray(aAddress + 4L * r0 * k, a, 0, rows * k);
@@ -98,10 +107,15 @@ public final class Sgemm {
         int j0 = p0 * NR;
         int width = Math.min(n, p1 * NR) - j0;
         for (int i = 0; i < rows; i++) {
-            if (gelu) {
+            long row = cAddress + 4L * ((long) (r0 + i) * n + j0);
+            if (epilogue == Epilogue.GELU) {
                 FastActivations.gelu(c, i * ldc, width);
+            } else if (epilogue == Epilogue.ADD) {
+                float[] old = s.row(width);
+                NativeMemory.copyToArray(row, old, 0, width);
+                addInto(c, i * ldc, old, width);
             }
-            NativeMemory.copyFromArray(c, i * ldc, cAddress + 4L * ((long) (r0 + i) * n + j0), width);
+            NativeMemory.copyFromArray(c, i * ldc, row, width);
         }
     }
 
@@ -184,9 +198,28 @@ public final class Sgemm {
     }
 
     /** Per-thread buffers, grown to the largest block seen and then reused. */
+    /** {@code c[off, off + n) += add[0, n)}. */
+    private static void addInto(float[] c, int off, float[] add, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(S, c, off + i).add(FloatVector.fromArray(S, add, i)).intoArray(c, off + i);
+        }
+        for (; i < n; i++) {
+            c[off + i] += add[i];
+        }
+    }
+
     private static final class Scratch {
         private float[] a = new float[0];
         private float[] c = new float[0];
+        private float[] row = new float[0];
+
+        float[] row(int size) {
+            if (row.length < size) {
+                row = new float[size];
+            }
+            return row;
+        }
 
         float[] a(int size) {
             if (a.length < size) {
