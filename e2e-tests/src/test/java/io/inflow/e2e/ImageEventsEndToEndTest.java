@@ -121,23 +121,12 @@ class ImageEventsEndToEndTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (audit != null) {
-            audit.close();
-        }
-        if (pipeline != null) {
-            pipeline.close();
-        }
+        OutputChecks.stop(audit, pipeline);
     }
 
     @Test
     void everyImageOffsetComesOutExactlyOnce() {
-        assertThat(audit.unreadable()).isEmpty();
-        assertThat(audit.duplicates()).isEmpty();
-        assertThat(audit.total()).isEqualTo(produced.size());
-        for (RecordMetadata m : landed) {
-            assertThat(audit.hasOutputFor(m.topic(), m.partition(), m.offset()))
-                    .as("output for %s-%d@%d", m.topic(), m.partition(), m.offset()).isTrue();
-        }
+        OutputChecks.everyInputExactlyOnce(audit, landed);
         assertThat(audit.enriched()).hasSize(produced.size() - expectedKinds.size());
         assertThat(audit.deadLetters()).hasSize(expectedKinds.size());
     }

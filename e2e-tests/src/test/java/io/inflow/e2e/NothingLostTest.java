@@ -99,23 +99,12 @@ class NothingLostTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (audit != null) {
-            audit.close();
-        }
-        if (pipeline != null) {
-            pipeline.close();
-        }
+        OutputChecks.stop(audit, pipeline);
     }
 
     @Test
     void everyInputOffsetComesOutExactlyOnce() {
-        assertThat(audit.unreadable()).isEmpty();
-        assertThat(audit.duplicates()).isEmpty();
-        assertThat(audit.total()).isEqualTo(produced.size());
-        for (RecordMetadata m : landed) {
-            assertThat(audit.hasOutputFor(m.topic(), m.partition(), m.offset()))
-                    .as("output for %s-%d@%d", m.topic(), m.partition(), m.offset()).isTrue();
-        }
+        OutputChecks.everyInputExactlyOnce(audit, landed);
         assertThat(audit.enriched()).hasSize(expectedGood);
     }
 
