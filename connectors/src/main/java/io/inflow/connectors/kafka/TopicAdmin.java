@@ -74,4 +74,25 @@ public final class TopicAdmin {
                     + " while creating topics; check inflow.kafka.bootstrap-servers", e);
         }
     }
+
+    /**
+     * The topics of {@code names} that do not exist on the cluster.
+     *
+     * @throws IllegalStateException when the cluster cannot be reached within 30 s
+     */
+    public static List<String> missing(KafkaSettings settings, List<String> names) {
+        Properties props = settings.clientProperties();
+        props.setProperty("request.timeout.ms", "15000");
+        props.setProperty("default.api.timeout.ms", "30000");
+        try (Admin admin = Admin.create(props)) {
+            java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            return names.stream().filter(n -> !existing.contains(n)).distinct().toList();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing topics", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + settings.bootstrapServers() + " did not list its topics"
+                    + " within 30 s (" + e.getMessage() + "); check inflow.kafka.bootstrap-servers", e);
+        }
+    }
 }

@@ -13,6 +13,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 
 /**
@@ -62,6 +64,24 @@ public final class Main {
         System.exit(rc);
     }
 
+    /**
+     * Fails before the job starts when an input topic is missing (Flink's Kafka source would fail later with a
+     * metadata error): says which topic, and the two ways out.
+     */
+    static void requireInputTopics(PipelineSettings settings) {
+        List<String> inputs = new ArrayList<>(List.of(settings.kafka().topics().text()));
+        if (settings.imagesEnabled()) {
+            inputs.add(settings.kafka().topics().image());
+        }
+        List<String> missing = TopicAdmin.missing(settings.kafka(), inputs);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("input topic(s) " + missing + " do not exist on "
+                    + settings.kafka().bootstrapServers() + ": create them (or run with --create-topics)"
+                    + (missing.contains(settings.kafka().topics().image())
+                            ? ", or set -Dinflow.image.enabled=false to run the text pipeline only" : ""));
+        }
+    }
+
     static int run(CommandLine cl, PrintStream out) throws Exception {
         switch (cl.command()) {
             case "demo" -> {
@@ -80,6 +100,8 @@ public final class Main {
                 PipelineSettings settings = PipelineSettings.from(conf);
                 if (cl.has("--create-topics")) {
                     TopicAdmin.ensureTopics(settings.kafka(), 1, (short) 1);
+                } else {
+                    requireInputTopics(settings);
                 }
                 LocalFlink flink = LocalFlink.withFreePorts(conf);
                 StreamExecutionEnvironment env = flink.environment();
