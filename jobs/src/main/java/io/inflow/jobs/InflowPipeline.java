@@ -79,11 +79,6 @@ public final class InflowPipeline {
         return Math.max(64, 4 * s.batching().maxRecords());
     }
 
-    /** Images being decoded at once per subtask: two batches ahead of compute. */
-    static int imageDecodeCapacity(ImageSettings s) {
-        return Math.max(16, 2 * s.batching().maxRecords());
-    }
-
     /** Builds the pipeline from the configuration (validated first). */
     public static PipelineSettings build(StreamExecutionEnvironment env, ReadableConfig config) {
         return build(env, config, UnaryOperator.identity());
@@ -157,7 +152,7 @@ public final class InflowPipeline {
                 .name("decode + validate image").uid(UID_IMAGE_DECODE);
         SingleOutputStreamOperator<DecodedImageEvent> pixels = AsyncDataStream.orderedWait(envelopes,
                         new AsyncImageDecodeFunction(img.decode(), img.decoderThreads()),
-                        IMAGE_DECODE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, imageDecodeCapacity(img))
+                        IMAGE_DECODE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, img.decodeCapacity())
                 .returns(TypeInformation.of(DecodedImageEvent.class))
                 .name("decode pixels").uid(UID_IMAGE_PIXELS);
         SingleOutputStreamOperator<DecodedImageEvent> images = pixels

@@ -53,6 +53,11 @@ public final class ImageOptions {
             .intType().defaultValue(1)
             .withDescription("Threads per operator instance decoding image files (PNG/JPEG/BMP/GIF).");
 
+    public static final ConfigOption<Integer> DECODE_CAPACITY = ConfigOptions.key("inflow.image.decode-capacity")
+            .intType().defaultValue(16)
+            .withDescription("Images being decoded or waiting to be batched per subtask (the async queue). Bounds"
+                    + " heap: at worst this many decoded images of inflow.image.max-pixels x 3 bytes each.");
+
     private ImageOptions() {
     }
 }

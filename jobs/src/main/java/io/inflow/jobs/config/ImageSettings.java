@@ -19,9 +19,10 @@ import java.nio.file.Path;
  *
  * @param topK class scores per event
  * @param decoderThreads image decoding threads per operator instance
+ * @param decodeCapacity images in the async decoding queue per operator instance
  */
 public record ImageSettings(ImageDecodeSpec decode, ImageBatchingConfig batching, ImageEncoderSpec encoder, int topK,
-        int decoderThreads) {
+        int decoderThreads, int decodeCapacity) {
 
     /**
      * Reads the {@code inflow.image.*} keys.
@@ -53,7 +54,13 @@ public record ImageSettings(ImageDecodeSpec decode, ImageBatchingConfig batching
             throw new IllegalArgumentException("'" + ImageOptions.DECODER_THREADS.key()
                     + "' must be between 1 and 64 (was " + decoderThreads + ")");
         }
-        return new ImageSettings(decode, batching, encoder(config, backend, threads), topK, decoderThreads);
+        int decodeCapacity = config.get(ImageOptions.DECODE_CAPACITY);
+        if (decodeCapacity < 1 || decodeCapacity > 1024) {
+            throw new IllegalArgumentException("'" + ImageOptions.DECODE_CAPACITY.key()
+                    + "' must be between 1 and 1024 (was " + decodeCapacity + ")");
+        }
+        return new ImageSettings(decode, batching, encoder(config, backend, threads), topK, decoderThreads,
+                decodeCapacity);
     }
 
     private static ImageEncoderSpec encoder(ReadableConfig config, BackendKind backend, int threads) {

@@ -36,6 +36,7 @@ class ImageSettingsTest {
         assertThat(img.topK()).isEqualTo(3);
         assertThat(img.batching().maxRecords()).isEqualTo(64);
         assertThat(img.decoderThreads()).isEqualTo(1);
+        assertThat(img.decodeCapacity()).isEqualTo(16);
     }
 
     @Test
@@ -100,5 +101,8 @@ class ImageSettingsTest {
         Configuration f = valid();
         f.setString("inflow.image.decoder-threads", "0");
         assertThatThrownBy(() -> PipelineSettings.from(f)).hasMessageContaining("'inflow.image.decoder-threads'");
+        Configuration g = valid();
+        g.setString("inflow.image.decode-capacity", "0");
+        assertThatThrownBy(() -> PipelineSettings.from(g)).hasMessageContaining("'inflow.image.decode-capacity'");
     }
 }
