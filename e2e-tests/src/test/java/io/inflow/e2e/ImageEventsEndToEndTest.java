@@ -8,6 +8,7 @@ import io.inflow.gpu.image.DecodedImage;
 import io.inflow.gpu.image.ImageDecoder;
 import io.inflow.gpu.image.ImageDecoderConfig;
 import io.inflow.jobs.config.ImageOptions;
+import io.inflow.jobs.config.PipelineOptions;
 import io.inflow.jobs.demo.OutputAudit;
 import io.inflow.jobs.demo.SampleData;
 import io.inflow.jobs.demo.SampleImages;
@@ -60,7 +61,7 @@ class ImageEventsEndToEndTest {
 
     /** Generous for a loaded 2-core CI machine; the run itself takes about 15 s. */
     private static final Duration OUTPUT_WAIT = Duration.ofMinutes(4);
-    /** Batched vs single-image runs differ only in float summation order (JSON floats round-trip exactly). */
+    /** CPU: batched vs single-image runs differ only in float summation order (JSON floats round-trip exactly). */
     private static final double SAME_VECTOR_COSINE = 1 - 1e-5;
     /** float32 sums of 128 squares: the norm of an L2-normalised vector is 1 within a few ulps. */
     private static final double UNIT_NORM_TOLERANCE = 1e-5;
@@ -75,6 +76,7 @@ class ImageEventsEndToEndTest {
 
     @BeforeAll
     void runPipeline() throws Exception {
+        assumeBackendPresent();
         imageRoot = Files.createTempDirectory("inflow-e2e-images-");
         SampleImages sample = SampleImages.load();
         for (SampleData.Record r : sample.records(imageRoot)) {
@@ -91,6 +93,7 @@ class ImageEventsEndToEndTest {
 
         Configuration conf = new Configuration();
         conf.set(ImageOptions.ROOT, imageRoot.toString());
+        conf.set(PipelineOptions.COMPUTE_BACKEND, backend());
         pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
         audit = pipeline.audit();
         landed = pipeline.produce(pipeline.settings.topics().image(), produced);
@@ -98,6 +101,35 @@ class ImageEventsEndToEndTest {
                 .as("all %d inputs produce an output within %s (%s)", produced.size(), OUTPUT_WAIT, audit.summary())
                 .isTrue();
         audit.poll(Duration.ofSeconds(3)); // a duplicate would arrive after the total was reached
+    }
+
+    /** The backend the pipeline computes on; the expected results always come from the CPU. */
+    protected BackendKind backend() {
+        return BackendKind.CPU;
+    }
+
+    /** Skips the class where the backend cannot run. */
+    protected void assumeBackendPresent() {
+    }
+
+    /** Least cosine between a pipeline embedding and the CPU encoder's for that image alone. */
+    protected double sameVectorCosine() {
+        return SAME_VECTOR_COSINE;
+    }
+
+    /** Largest difference of the top class's probability. */
+    protected double probabilityTolerance() {
+        return 1e-5;
+    }
+
+    /** Least share of images whose top-1 class equals the CPU encoder's. */
+    protected double top1Agreement() {
+        return 1.0;
+    }
+
+    /** The backend label the metrics carry. */
+    protected String backendLabel() {
+        return "cpu-fast";
     }
 
     private static String imageEvent(String id, byte[] image) {
@@ -122,6 +154,11 @@ class ImageEventsEndToEndTest {
     @AfterAll
     void stop() throws Exception {
         OutputChecks.stop(audit, pipeline);
+        if (imageRoot != null) {
+            try (var files = Files.walk(imageRoot)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 
     @Test
@@ -162,6 +199,7 @@ class ImageEventsEndToEndTest {
         ImageDecoder pixels = new ImageDecoder(ImageDecoderConfig.builder().imageRoot(imageRoot).build());
         int labelled = 0;
         int right = 0;
+        int agree = 0;
         try (VitEncoder vit = VitEncoder.create(ImageEncoderSpec.bundled(BackendKind.CPU, 1).toConfig());
              BufferAllocator alloc = new RootAllocator();
              DecodedImageBatch one = new DecodedImageBatch(alloc, 1)) {
@@ -184,16 +222,21 @@ class ImageEventsEndToEndTest {
                 one.clear();
                 one.append(img);
                 VitOutput alone = vit.encode(one);
-                assertThat(e.scores().get(0).label()).as("top-1 of %s", e.id()).isEqualTo(alone.label(0));
-                assertThat(e.scores().get(0).score()).isCloseTo(alone.probabilities()[alone.argmax(0)], within(1e-5));
+                if (e.scores().get(0).label().equals(alone.label(0))) {
+                    agree++;
+                    assertThat(e.scores().get(0).score()).as("top-1 probability of %s", e.id())
+                            .isCloseTo(alone.probabilities()[alone.argmax(0)], within(probabilityTolerance()));
+                }
                 assertThat(cosine(e.embedding(), alone.embeddings())).as("embedding of %s", e.id())
-                        .isGreaterThan(SAME_VECTOR_COSINE);
+                        .isGreaterThan(sameVectorCosine());
                 if (e.attributes().containsKey("label")) {
                     labelled++;
                     right += e.scores().get(0).label().equals(e.attributes().get("label")) ? 1 : 0;
                 }
             }
         }
+        assertThat(agree / (double) audit.enriched().size()).as("top-1 agreement with the CPU encoder")
+                .isGreaterThanOrEqualTo(top1Agreement());
         assertThat(labelled).isEqualTo(212);
         // the model's t10k accuracy is 88.48%; on these 212 images the binomial spread is about +-2.2 points
         assertThat(right / (double) labelled).as("top-1 accuracy on the sample").isGreaterThan(0.8);
@@ -217,7 +260,7 @@ class ImageEventsEndToEndTest {
                 .isEqualTo(enriched);
         assertThat(MetricsScrape.sum(body, job, "inflow_batch_size_records_sum", "modality", "image"))
                 .isEqualTo(enriched);
-        assertThat(body).containsPattern("inflow_model_info\\{backend=\"cpu-fast\",job=\"" + job
+        assertThat(body).containsPattern("inflow_model_info\\{backend=\"" + backendLabel() + "\",job=\"" + job
                 + "\",model=\"vit-fashion-mnist\",operator=\"embed\",version=\"sha256:[0-9a-f]{12}/cls/l2\"} 1");
     }
 
