@@ -54,9 +54,10 @@ public final class FastAttention {
                                       int d, int hd, float scale) {
         int lp = (len + L - 1) / L * L;
         int hdp = (hd + L - 1) / L * L;
-        float[] row = new float[hd];
-        float[] kt = new float[hd * lp];
-        float[] vv = new float[len * hdp];
+        Scratch s = SCRATCH.get();
+        float[] row = s.row(hd);
+        float[] kt = s.kt(hd * lp);            // keys transposed, [hd][lp], zero past len
+        float[] vv = s.vv(len * hdp);          // values, [len][hdp], zero past hd
         for (int j = 0; j < len; j++) {
             long off = 4L * ((long) (b * seq + j) * ld + (long) h * hd);
             NativeMemory.copyToArray(k + off, row, 0, hd);
@@ -64,13 +65,21 @@ public final class FastAttention {
                 kt[c * lp + j] = row[c];
             }
             NativeMemory.copyToArray(v + off, vv, j * hdp, hd);
+            if (hdp > hd) {
+                Arrays.fill(vv, j * hdp + hd, (j + 1) * hdp, 0f);
+            }
         }
-        float[] qb = new float[QB * hd];       // QB query rows, pre-scaled
-        float[] p = new float[QB * lp];        // their probabilities
-        float[] o = new float[QB * hdp];       // their outputs
+        if (lp > len) {
+            for (int c = 0; c < hd; c++) {
+                Arrays.fill(kt, c * lp + len, (c + 1) * lp, 0f);
+            }
+        }
+        float[] qb = s.qb(QB * hd);            // QB query rows, pre-scaled
+        float[] p = s.p(QB * lp);              // their probabilities
+        float[] o = s.o(QB * hdp);             // their outputs
         for (int i0 = 0; i0 < len; i0 += QB) {
             int rows = Math.min(QB, len - i0);
-            Arrays.fill(qb, 0f);
+            Arrays.fill(qb, 0, QB * hd, 0f);
             for (int r = 0; r < rows; r++) {
                 long off = 4L * ((long) (b * seq + i0 + r) * ld + (long) h * hd);
                 NativeMemory.copyToArray(q + off, qb, r * hd, hd);
@@ -227,6 +236,42 @@ public final class FastAttention {
             a1.intoArray(o, hdp + c);
             a2.intoArray(o, 2 * hdp + c);
             a3.intoArray(o, 3 * hdp + c);
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Per-thread working arrays, grown on demand: one (batch row, head) task allocates nothing. */
+    private static final class Scratch {
+        private float[] row = new float[0];
+        private float[] kt = new float[0];
+        private float[] vv = new float[0];
+        private float[] qb = new float[0];
+        private float[] p = new float[0];
+        private float[] o = new float[0];
+
+        float[] row(int n) {
+            return row.length >= n ? row : (row = new float[n]);
+        }
+
+        float[] kt(int n) {
+            return kt.length >= n ? kt : (kt = new float[n]);
+        }
+
+        float[] vv(int n) {
+            return vv.length >= n ? vv : (vv = new float[n]);
+        }
+
+        float[] qb(int n) {
+            return qb.length >= n ? qb : (qb = new float[n]);
+        }
+
+        float[] p(int n) {
+            return p.length >= n ? p : (p = new float[n]);
+        }
+
+        float[] o(int n) {
+            return o.length >= n ? o : (o = new float[n]);
         }
     }
 }
