@@ -10,6 +10,8 @@ import org.apache.flink.configuration.ConfigOptions;
  * in {@code ImageBatchingOptions} ({@code inflow.image.batch.*}); the backend and kernel threads are shared with
  * text ({@code inflow.compute.backend}, {@code inflow.compute.threads}); the largest encoded image is
  * {@code inflow.schemas.max-image-bytes}.
+ *
+ * <p>{@code ./inflow run --bootstrap-servers kafka:9092 -Dinflow.image.root=/data/images -Dinflow.image.top-k=5}
  */
 public final class ImageOptions {
 
