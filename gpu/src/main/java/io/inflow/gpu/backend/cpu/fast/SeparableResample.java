@@ -2,22 +2,33 @@ package io.inflow.gpu.backend.cpu.fast;
 
 import io.inflow.gpu.image.ImagePreprocessor;
 import io.inflow.gpu.tensor.NativeMemory;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * BILINEAR / BICUBIC preprocessing of a block of output rows of one image, in float32: for each output row kept by
- * the crop, the vertical pass combines the source rows its taps name (converted to float once each and kept in a
- * ring of {@code ty.taps} rows; only the source columns the horizontal taps read) into one row with the Vector API,
- * then the horizontal pass computes the cropped output columns from it, then clamp (bicubic), normalise and store
- * channel-major. The reference ({@link io.inflow.gpu.image.Resampler}) runs the horizontal pass first over the whole
- * image in double; the filter is separable, so only the rounding differs.
+ * BILINEAR / BICUBIC preprocessing of a block of output rows of one image, in float32 with the Vector API. For each
+ * output row kept by the crop, the vertical pass combines the source rows its taps name (each converted to float
+ * once and kept in a ring of {@code ty.taps} rows; only the source columns the horizontal taps read) into one row;
+ * the horizontal pass then computes the cropped output columns of {@value #ROWS} such rows at a time, vectorised
+ * over output columns ({@link ResampleTaps#dense}); then clamp (bicubic), normalise and store channel-major. The
+ * reference ({@link io.inflow.gpu.image.Resampler}) runs the horizontal pass first, over the whole image, in double;
+ * the filter is separable, so only the rounding differs.
  *
  * <p>{@code SeparableResample.rows(image, 640, 3, 3, tx, ty, 0, 224, true, norm, 3, outImage, scratch);}
  */
 final class SeparableResample {
     private static final VectorSpecies<Float> S = VectorMath.S;
     private static final int L = S.length();
+    /** Bytes and ints of one float vector's lanes. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    /** Output rows per horizontal pass: independent accumulators that hide the FMA latency. */
+    static final int ROWS = 4;
 
     private SeparableResample() {
     }
@@ -38,52 +49,68 @@ final class SeparableResample {
         int len = (tx.hi - tx.lo) * wc;
         int padded = (len + L - 1) / L * L;
         int w = tx.size;
+        int wPad = tx.blocks * L;
         float[][] ring = s.ring(ty.taps, padded);
         int[] ringRow = s.ringRow(ty.taps);
         float[][] taps = s.taps(ty.taps);
-        float[] tmp = s.tmp(padded);
-        float[] res = s.res(wc * w);
+        float[][] tmp = s.tmp(padded);
+        float[] res = s.res(ROWS * wc * wPad);
         float[] row = s.row(w);
+        byte[] bytes = s.bytes((tx.hi - tx.lo) * srcChannels);
         long plane = 4L * ty.size * w;
-        for (int y = y0; y < y1; y++) {
-            int first = ty.start[y];
-            int n = ty.count[y];
-            for (int k = 0; k < n; k++) {
-                int r = first + k;
-                int slot = r % ty.taps;
-                if (ringRow[slot] != r) {
-                    long in = src + ((long) r * width + tx.lo) * srcChannels;
-                    convert(in, srcChannels, wc, len / wc, ring[slot]);
-                    ringRow[slot] = r;
+        for (int y = y0; y < y1; y += ROWS) {
+            int rows = Math.min(ROWS, y1 - y);
+            for (int r = 0; r < rows; r++) {
+                int first = ty.start[y + r];
+                for (int k = 0; k < ty.taps; k++) {
+                    int sy = first + k;
+                    int slot = sy % ty.taps;
+                    if (ringRow[slot] != sy) {
+                        convert(src + ((long) sy * width + tx.lo) * srcChannels, srcChannels, wc, len / wc, bytes,
+                                ring[slot]);
+                        ringRow[slot] = sy;
+                    }
+                    taps[k] = ring[slot];
                 }
-                taps[k] = ring[slot];
+                vertical(taps, ty.weights, (y + r) * ty.taps, ty.taps, tmp[r], padded);
             }
-            vertical(taps, ty.weights, y * ty.taps, n, tmp, padded);
-            if (wc == 1) {
-                horizontal1(tmp, tx, res);
-            } else {
-                horizontal3(tmp, tx, res);
+            for (int c = 0; c < wc; c++) {
+                // rows past the block's end repeat its first row; their results are not stored
+                horizontal(tmp[0], tmp[rows > 1 ? 1 : 0], tmp[rows > 2 ? 2 : 0], tmp[rows > 3 ? 3 : 0], wc, c, tx,
+                        res, wc * wPad, c * wPad);
             }
-            for (int c = 0; c < outChannels; c++) {
-                norm.row(res, wc == 1 ? 0 : c * w, row, 0, w, c, clamp);
-                NativeMemory.copyFromArray(row, 0, out + c * plane + 4L * y * w, w);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < outChannels; c++) {
+                    norm.row(res, (r * wc + (wc == 1 ? 0 : c)) * wPad, row, 0, w, c, clamp);
+                    NativeMemory.copyFromArray(row, 0, out + c * plane + 4L * (y + r) * w, w);
+                }
             }
         }
     }
 
     /** {@code pixels} pixels from {@code in} as floats with {@code wc} channels (PIL luma when 3 become 1). */
-    private static void convert(long in, int srcChannels, int wc, int pixels, float[] dst) {
+    private static void convert(long in, int srcChannels, int wc, int pixels, byte[] bytes, float[] dst) {
+        int n = pixels * srcChannels;
+        NativeMemory.copyToArray(in, bytes, 0, n);
         if (srcChannels == wc) {
-            for (int j = 0; j < pixels * wc; j++) {
-                dst[j] = NativeMemory.getByte(in + j) & 0xFF;
+            int j = 0;
+            for (int bound = S.loopBound(n); j < bound; j += L) {
+                toFloats(bytes, j, dst);
+            }
+            for (; j < n; j++) {
+                dst[j] = bytes[j] & 0xFF;
             }
         } else {
             for (int j = 0; j < pixels; j++) {
-                long p = in + 3L * j;
-                dst[j] = ImagePreprocessor.luma(NativeMemory.getByte(p) & 0xFF, NativeMemory.getByte(p + 1) & 0xFF,
-                        NativeMemory.getByte(p + 2) & 0xFF);
+                dst[j] = ImagePreprocessor.luma(bytes[3 * j] & 0xFF, bytes[3 * j + 1] & 0xFF, bytes[3 * j + 2] & 0xFF);
             }
         }
+    }
+
+    /** {@code dst[j + i] = bytes[j + i] & 0xFF} for one vector: sign-extend to int, mask, convert. */
+    private static void toFloats(byte[] bytes, int j, float[] dst) {
+        IntVector i = (IntVector) ByteVector.fromArray(B, bytes, j).convertShape(VectorOperators.B2I, I, 0);
+        ((FloatVector) i.and(0xFF).convertShape(VectorOperators.I2F, S, 0)).intoArray(dst, j);
     }
 
     /** {@code dst[j] = sum_k w[o + k] * rows[k][j]} for {@code j < len} (a multiple of the vector length). */
@@ -116,48 +143,41 @@ final class SeparableResample {
         }
     }
 
-    /** One channel: {@code res[x] = sum_k wx[x][k] * tmp[start[x] - lo + k]}. */
-    private static void horizontal1(float[] tmp, ResampleTaps tx, float[] res) {
-        float[] w = tx.weights;
-        for (int x = 0; x < tx.size; x++) {
-            int b = tx.start[x] - tx.lo;
-            int o = x * tx.taps;
-            float a = 0f;
-            for (int k = 0; k < tx.count[x]; k++) {
-                a = Math.fma(w[o + k], tmp[b + k], a);
+    /**
+     * Channel {@code c} of four rows {@code t0..t3} (interleaved, {@code wc} channels from input {@code tx.lo}):
+     * {@code res[r * stride + o + x] = sum_j t_r[(j - lo) * wc + c] * weight(j, x)} over each block's span.
+     */
+    private static void horizontal(float[] t0, float[] t1, float[] t2, float[] t3, int wc, int c, ResampleTaps tx,
+                                   float[] res, int stride, int o) {
+        float[] dense = tx.dense;
+        for (int b = 0; b < tx.blocks; b++) {
+            int t = (tx.blockStart[b] - tx.lo) * wc + c;
+            int d = tx.blockOffset[b];
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int j = 0; j < tx.blockSpan[b]; j++, t += wc, d += L) {
+                FloatVector wj = FloatVector.fromArray(S, dense, d);
+                a0 = wj.fma(FloatVector.broadcast(S, t0[t]), a0);
+                a1 = wj.fma(FloatVector.broadcast(S, t1[t]), a1);
+                a2 = wj.fma(FloatVector.broadcast(S, t2[t]), a2);
+                a3 = wj.fma(FloatVector.broadcast(S, t3[t]), a3);
             }
-            res[x] = a;
+            int x = o + b * L;
+            a0.intoArray(res, x);
+            a1.intoArray(res, x + stride);
+            a2.intoArray(res, x + 2 * stride);
+            a3.intoArray(res, x + 3 * stride);
         }
     }
 
-    /** Three interleaved channels into three planes of {@code res}. */
-    private static void horizontal3(float[] tmp, ResampleTaps tx, float[] res) {
-        float[] w = tx.weights;
-        int size = tx.size;
-        for (int x = 0; x < size; x++) {
-            int b = (tx.start[x] - tx.lo) * 3;
-            int o = x * tx.taps;
-            float a0 = 0f;
-            float a1 = 0f;
-            float a2 = 0f;
-            for (int k = 0; k < tx.count[x]; k++, b += 3) {
-                float wk = w[o + k];
-                a0 = Math.fma(wk, tmp[b], a0);
-                a1 = Math.fma(wk, tmp[b + 1], a1);
-                a2 = Math.fma(wk, tmp[b + 2], a2);
-            }
-            res[x] = a0;
-            res[size + x] = a1;
-            res[2 * size + x] = a2;
-        }
-    }
-
-    /** Per-thread working arrays, grown on demand; {@link #ringRow} is reset for every block. */
+    /** Per-thread working arrays, grown on demand; {@link #ringRow} is reset for every block of rows. */
     static final class Scratch {
-        private float[][] ring = new float[0][];
+        private float[][] ring = new float[0][0];
         private int[] ringRow = new int[0];
         private float[][] taps = new float[0][];
-        private float[] tmp = new float[0];
+        private float[][] tmp = new float[ROWS][0];
         private float[] res = new float[0];
         private float[] row = new float[0];
 
@@ -172,7 +192,7 @@ final class SeparableResample {
             if (ringRow.length < rows) {
                 ringRow = new int[rows];
             }
-            java.util.Arrays.fill(ringRow, -1);
+            Arrays.fill(ringRow, -1);
             return ringRow;
         }
 
@@ -180,12 +200,21 @@ final class SeparableResample {
             return taps.length >= n ? taps : (taps = new float[n][]);
         }
 
-        float[] tmp(int n) {
-            return tmp.length >= n ? tmp : (tmp = new float[n]);
+        float[][] tmp(int len) {
+            if (tmp[0].length < len) {
+                tmp = new float[ROWS][len];
+            }
+            return tmp;
         }
 
         float[] res(int n) {
             return res.length >= n ? res : (res = new float[n]);
+        }
+
+        private byte[] bytes = new byte[0];
+
+        byte[] bytes(int n) {
+            return bytes.length >= n ? bytes : (bytes = new byte[n]);
         }
 
         float[] row(int n) {
