@@ -12,13 +12,8 @@ import io.inflow.gpu.image.ResizeGeometry;
  * must be bit-identical to the reference; BILINEAR and BICUBIC resample in float32 and may differ by rounding only.
  */
 class FastCpuImageKernelTest extends ImageKernelContractTest {
-    /**
-     * Float32 FMAs vs the reference's double sums: a random walk of sqrt(2 x 170) roundings (the contract's strongest
-     * shrink, 1000 -> 24 bicubic, has about 170 taps per pass) of half an ulp of partial sums up to 255 x 1.25
-     * (bicubic's largest sum of |weights| per pass), times 1.25 more through the second pass: 3.5e-4 of a sample,
-     * 1/2900 of an 8-bit step; measured at most 1.1e-4 (7 ulps of 255). A wrong tap, weight or offset moves samples
-     * by whole fractions of a step.
-     */
+    /** sqrt(2 x 170) roundings (1000 -> 24 bicubic: ~170 taps a pass) of 0.5 ulp of sums <= 255 x 1.25 (bicubic's
+     *  largest sum of |w|), x 1.25 via the second pass = 3.5e-4 sample units (largest seen: 1.1e-4). */
     static final double FAST_SAMPLE_TOLERANCE = 0.5 * Math.sqrt(2 * 170) * Math.ulp(255f * 1.25f) * 1.25;
 
     @Override
