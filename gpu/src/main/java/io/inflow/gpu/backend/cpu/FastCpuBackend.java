@@ -230,9 +230,9 @@ public class FastCpuBackend extends ReferenceCpuBackend {
     }
 
     /**
-     * {@link FastImagePreprocess}: only what the crop keeps, float32 and the Vector API for BILINEAR / BICUBIC (within
-     * a few float ulps of the reference), index maps for identity sizes and NEAREST (bit-identical), images (or
-     * blocks of rows of few large images) spread over the kernel threads.
+     * {@link FastImagePreprocess}: only what the crop keeps; float32 and the Vector API for BILINEAR / BICUBIC (a
+     * few ulps of 255 from the double-precision reference), index maps for identity sizes and NEAREST
+     * (bit-identical); images, or blocks of rows of few large images, spread over the kernel threads.
      */
     @Override
     public void preprocessImages(Tensor pixels, Tensor offsets, Tensor widths, Tensor heights, Tensor channels,

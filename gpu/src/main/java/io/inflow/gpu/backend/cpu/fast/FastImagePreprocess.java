@@ -12,8 +12,8 @@ import java.util.Map;
  * {@link io.inflow.gpu.image.ImagePreprocessor} (colour conversion, resize, centre crop, normalisation), computing
  * only what the crop keeps. Identity sizes and NEAREST copy samples through index maps ({@link IndexedCopy},
  * bit-identical to the reference); BILINEAR and BICUBIC resample in float32 ({@link SeparableResample}: float
- * weights from {@link Resampler.Coefficients}, float accumulation, so within a few float ulps of the
- * double-precision reference). Images are spread over the runner's threads; when there are fewer images than
+ * weights from {@link Resampler.Coefficients}, float accumulation: a few ulps of 255 from the double-precision
+ * reference, growing like the square root of the taps, i.e. of the shrink factor). Images are spread over the runner's threads; when there are fewer images than
  * tasks worth having, each image is split into blocks of output rows.
  *
  * <p>{@code
@@ -31,8 +31,11 @@ public final class FastImagePreprocess {
     private FastImagePreprocess() {
     }
 
-    /** How an image is computed: index maps (identity, NEAREST) or filter taps, and its estimated work. */
-    private record Plan(int[] mapX, int[] mapY, ResampleTaps tx, ResampleTaps ty, long work) {
+    /**
+     * How an image is computed: index maps (identity, NEAREST) or filter taps with the number of channels resampled
+     * (1 when the output is gray or the input is: gray is replicated after), and its estimated work.
+     */
+    private record Plan(int[] mapX, int[] mapY, ResampleTaps tx, ResampleTaps ty, int workChannels, long work) {
     }
 
     /** What a plan depends on besides the config. */
@@ -56,7 +59,10 @@ public final class FastImagePreprocess {
         Plan[] plans = new Plan[n];
         long work = 0;
         for (int i = 0; i < n; i++) {
-            plans[i] = cache.computeIfAbsent(new Source(widths[i], heights[i], channels[i]), k -> plan(config, k));
+            boolean asBefore = i > 0 && widths[i] == widths[i - 1] && heights[i] == heights[i - 1]
+                    && channels[i] == channels[i - 1];                       // the common case: one size per batch
+            plans[i] = asBefore ? plans[i - 1]
+                    : cache.computeIfAbsent(new Source(widths[i], heights[i], channels[i]), k -> plan(config, k));
             work += plans[i].work();
         }
         int h = config.height();
@@ -78,9 +84,8 @@ public final class FastImagePreprocess {
             if (p.mapX() != null) {
                 IndexedCopy.rows(src, widths[i], channels[i], p.mapX(), p.mapY(), y0, y1, norm, c, dst);
             } else {
-                int wc = channels[i] == 3 && c == 3 ? 3 : 1;
-                SeparableResample.rows(src, widths[i], channels[i], wc, p.tx(), p.ty(), y0, y1, clamp, norm, c, dst,
-                        SCRATCH.get());
+                SeparableResample.rows(src, widths[i], channels[i], p.workChannels(), p.tx(), p.ty(), y0, y1, clamp,
+                        norm, c, dst, SCRATCH.get());
             }
         });
     }
@@ -94,7 +99,7 @@ public final class FastImagePreprocess {
         int c = config.channels();
         if (g.isIdentity(w, h) || config.interpolation() == Interpolation.NEAREST) {
             return new Plan(indexMap(w, g.resizedWidth(), g.left(), cw), indexMap(h, g.resizedHeight(), g.top(), ch),
-                    null, null, 4L * c * ch * cw);
+                    null, null, 0, 4L * c * ch * cw);
         }
         ResampleTaps tx = ResampleTaps.of(w, g.resizedWidth(), config.interpolation(), g.left(), cw);
         ResampleTaps ty = ResampleTaps.of(h, g.resizedHeight(), config.interpolation(), g.top(), ch);
@@ -102,7 +107,7 @@ public final class FastImagePreprocess {
         long vertical = 2L * ch * (tx.hi - tx.lo) * wc * ty.taps;
         long horizontal = 2L * ch * cw * wc * tx.taps;
         long convert = 2L * (ty.hi - ty.lo) * (tx.hi - tx.lo) * s.channels();
-        return new Plan(null, null, tx, ty, vertical + horizontal + convert + 4L * c * ch * cw);
+        return new Plan(null, null, tx, ty, wc, vertical + horizontal + convert + 4L * c * ch * cw);
     }
 
     /** Input index of outputs {@code from .. from + size - 1} of a NEAREST resize {@code in -> out} (identity when equal). */
