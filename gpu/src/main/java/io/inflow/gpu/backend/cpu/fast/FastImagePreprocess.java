@@ -13,8 +13,9 @@ import java.util.Map;
  * only what the crop keeps. Identity sizes and NEAREST copy samples through index maps ({@link IndexedCopy},
  * bit-identical to the reference); BILINEAR and BICUBIC resample in float32 ({@link SeparableResample}: float
  * weights from {@link Resampler.Coefficients}, float accumulation: a few ulps of 255 from the double-precision
- * reference, growing like the square root of the taps, i.e. of the shrink factor). Images are spread over the runner's threads; when there are fewer images than
- * tasks worth having, each image is split into blocks of output rows.
+ * reference, growing like the square root of the taps, i.e. of the shrink factor). Images are spread over the
+ * runner's threads; when there are fewer images than tasks worth having, each image is split into blocks of output
+ * rows.
  *
  * <p>{@code
  * FastImagePreprocess.preprocess(pixels.address(), offsets, widths, heights, channels, config, out.address(), runner);
@@ -110,7 +111,7 @@ public final class FastImagePreprocess {
         return new Plan(null, null, tx, ty, wc, vertical + horizontal + convert + 4L * c * ch * cw);
     }
 
-    /** Input index of outputs {@code from .. from + size - 1} of a NEAREST resize {@code in -> out} (identity when equal). */
+    /** Input index of outputs {@code from .. from + size - 1} of a NEAREST resize {@code in -> out} (or identity). */
     private static int[] indexMap(int in, int out, int from, int size) {
         int[] map = new int[size];
         for (int i = 0; i < size; i++) {

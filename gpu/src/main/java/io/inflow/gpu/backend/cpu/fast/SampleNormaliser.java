@@ -44,7 +44,7 @@ final class SampleNormaliser {
         return (sample * rescale - mean[c]) / std[c];
     }
 
-    /** {@code dst[d + x] = normalise(clamp(src[s + x]))} for {@code x < n}, channel {@code c}; clamp to 0..255 or not. */
+    /** {@code dst[d + x] = normalise(clamp(src[s + x]))}, {@code x < n}, channel {@code c}; clamp to 0..255 or not. */
     void row(float[] src, int s, float[] dst, int d, int n, int c, boolean clamp) {
         FloatVector r = FloatVector.broadcast(S, rescale);
         FloatVector m = FloatVector.broadcast(S, mean[c]);

@@ -25,9 +25,10 @@ final class SeparableResample {
     private static final VectorSpecies<Float> S = VectorMath.S;
     private static final int L = S.length();
     /** Bytes and ints of one float vector's lanes. */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
-    /** Output rows per horizontal pass: independent accumulators that hide the FMA latency. */
+    /** Output rows per horizontal pass (its four accumulators): independent FMA chains hide the FMA latency. */
     static final int ROWS = 4;
 
     private SeparableResample() {
@@ -75,7 +76,7 @@ final class SeparableResample {
                 vertical(taps, ty.weights, (y + r) * ty.taps, ty.taps, tmp[r], padded);
             }
             for (int c = 0; c < wc; c++) {
-                // rows past the block's end repeat its first row; their results are not stored
+                // fewer than ROWS rows left: tmp[0] stands in for the missing ones, whose results are not stored
                 horizontal(tmp[0], tmp[rows > 1 ? 1 : 0], tmp[rows > 2 ? 2 : 0], tmp[rows > 3 ? 3 : 0], wc, c, tx,
                         res, wc * wPad, c * wPad);
             }
