@@ -94,25 +94,10 @@ public final class ImagePreprocessor {
     float[] resizedAndCropped(DecodedImage image) {
         int c = config.channels();
         float[] samples = toChannels(image, c);
-        int w = image.width();
-        int h = image.height();
-        int rw;
-        int rh;
-        if (config.shortestEdge() == 0) {
-            rw = config.width();
-            rh = config.height();
-        } else {
-            int edge = config.shortestEdge();
-            if (w <= h) {
-                rw = edge;
-                rh = (int) ((long) edge * h / w);
-            } else {
-                rh = edge;
-                rw = (int) ((long) edge * w / h);
-            }
-        }
-        float[] resized = Resampler.resize(samples, c, w, h, rw, rh, config.interpolation());
-        return centreCrop(resized, c, rw, rh, config.width(), config.height());
+        ResizeGeometry g = ResizeGeometry.of(config, image.width(), image.height());
+        float[] resized = Resampler.resize(samples, c, image.width(), image.height(), g.resizedWidth(),
+                g.resizedHeight(), config.interpolation());
+        return centreCrop(resized, c, g.resizedWidth(), g.resizedHeight(), config.width(), config.height());
     }
 
     static float[] centreCrop(float[] hwc, int c, int w, int h, int cropW, int cropH) {
@@ -122,8 +107,8 @@ public final class ImagePreprocessor {
         if (cropW > w || cropH > h) {
             throw new IllegalArgumentException("cannot crop " + cropH + " x " + cropW + " from " + h + " x " + w);
         }
-        int top = (int) Math.rint((h - cropH) / 2.0);
-        int left = (int) Math.rint((w - cropW) / 2.0);
+        int top = ResizeGeometry.centreOffset(h, cropH);
+        int left = ResizeGeometry.centreOffset(w, cropW);
         float[] out = new float[cropW * cropH * c];
         for (int y = 0; y < cropH; y++) {
             System.arraycopy(hwc, ((top + y) * w + left) * c, out, y * cropW * c, cropW * c);
@@ -156,7 +141,7 @@ public final class ImagePreprocessor {
     }
 
     /** PIL's {@code convert("L")}: ITU-R 601-2 luma in 16-bit fixed point, rounded. */
-    static int luma(int r, int g, int b) {
+    public static int luma(int r, int g, int b) {
         return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
     }
 }

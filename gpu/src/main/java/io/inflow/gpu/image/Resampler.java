@@ -77,7 +77,7 @@ public final class Resampler {
     }
 
     /** The input index output index {@code i} takes under NEAREST: {@code floor((i + 0.5) * in / out)}. */
-    static int nearestIndex(int i, int in, int out) {
+    public static int nearestIndex(int i, int in, int out) {
         return Math.min(in - 1, (int) Math.floor((i + 0.5) * in / out));
     }
 
@@ -93,8 +93,17 @@ public final class Resampler {
         return out;
     }
 
-    /** Per output index: the first input index, the number of taps and their normalised weights. */
-    static final class Coefficients {
+    /**
+     * Per output index: the first input index, the number of taps and their normalised weights (the formula in the
+     * class comment). Public so that optimised twins (the fast CPU backend) take their taps from here rather than
+     * repeating the formula.
+     *
+     * <p>{@code
+     * Resampler.Coefficients cx = Resampler.Coefficients.of(640, 341, Interpolation.BICUBIC);
+     * double w = cx.weight(0, 0);                 // input cx.start(0) + 0's weight for output 0
+     * }
+     */
+    public static final class Coefficients {
         final int[] start;
         final int[] count;
         final double[][] weights;
@@ -105,7 +114,28 @@ public final class Resampler {
             weights = new double[out][];
         }
 
-        static Coefficients of(int in, int out, Interpolation interpolation) {
+        /** Output size. */
+        public int size() {
+            return start.length;
+        }
+
+        /** First input index output {@code i} reads. */
+        public int start(int i) {
+            return start[i];
+        }
+
+        /** Number of inputs output {@code i} reads (its taps). */
+        public int count(int i) {
+            return count[i];
+        }
+
+        /** Normalised weight of input {@code start(i) + k} in output {@code i}. */
+        public double weight(int i, int k) {
+            return weights[i][k];
+        }
+
+        /** The taps of a resize from {@code in} to {@code out} samples with a filter (not NEAREST). */
+        public static Coefficients of(int in, int out, Interpolation interpolation) {
             double scale = (double) in / out;
             double filterScale = Math.max(scale, 1.0);
             double support = interpolation.support() * filterScale;

@@ -4,12 +4,12 @@ import io.inflow.gpu.backend.GluGate;
 import io.inflow.gpu.backend.ShapeChecks;
 import io.inflow.gpu.backend.cpu.fast.FastActivations;
 import io.inflow.gpu.backend.cpu.fast.FastAttention;
+import io.inflow.gpu.backend.cpu.fast.FastImagePreprocess;
 import io.inflow.gpu.backend.cpu.fast.FastLayerNorm;
 import io.inflow.gpu.backend.cpu.fast.PackedMatrix;
 import io.inflow.gpu.backend.cpu.fast.ParallelRunner;
 import io.inflow.gpu.backend.cpu.fast.Sgemm;
 import io.inflow.gpu.image.ImagePreprocessConfig;
-import io.inflow.gpu.image.ImagePreprocessor;
 import io.inflow.gpu.tensor.NativeMemory;
 import io.inflow.gpu.tensor.Tensor;
 import java.util.Map;
@@ -18,8 +18,7 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * The fast CPU backend: multi-threaded, cache-blocked Vector API kernels for the hot paths (SGEMM,
- * attention, LayerNorm, activations, embedding gather) and image preprocessing spread over the threads one image
- * per task; everything else is inherited from
+ * attention, LayerNorm, activations, embedding gather, image preprocessing); everything else is inherited from
  * {@link ReferenceCpuBackend}, which stays the oracle the fast kernels are tested against.
  *
  * <p>{@link #linear} treats its weight as immutable: it is packed for the SGEMM once and the packing is
@@ -32,8 +31,6 @@ import org.apache.arrow.memory.BufferAllocator;
  * }</pre>
  */
 public class FastCpuBackend extends ReferenceCpuBackend {
-    /** Rough arithmetic per input byte and output float of preprocessing (for the serial threshold only). */
-    private static final long IMAGE_OPS_PER_SAMPLE = 16;
     private final ParallelRunner runner;
     private final Map<Tensor, PackedMatrix> packedWeights = new WeakHashMap<>();
     private final Map<Tensor, FusedQkv> fusedQkv = new WeakHashMap<>();
@@ -233,17 +230,16 @@ public class FastCpuBackend extends ReferenceCpuBackend {
     }
 
     /**
-     * The reference's per-image code ({@link ImagePreprocessor}), images spread over the kernel threads: results are
-     * identical to the reference backend's.
+     * {@link FastImagePreprocess}: only what the crop keeps; float32 and the Vector API for BILINEAR / BICUBIC (a
+     * few ulps of 255 from the double-precision reference), index maps for identity sizes and NEAREST
+     * (bit-identical); images, or blocks of rows of few large images, spread over the kernel threads.
      */
     @Override
     public void preprocessImages(Tensor pixels, Tensor offsets, Tensor widths, Tensor heights, Tensor channels,
                                  ImagePreprocessConfig config, Tensor out) {
         ImageRows rows = checkImages(pixels, offsets, widths, heights, channels, config, out);
-        ImagePreprocessor pre = new ImagePreprocessor(config);
-        int n = rows.widths().length;
-        long work = IMAGE_OPS_PER_SAMPLE * (rows.offsets()[n] - rows.offsets()[0] + out.elementCount());
-        runner.parallelFor(n, work, i -> preprocessRow(pre, pixels, rows, i, out));
+        FastImagePreprocess.preprocess(pixels.address(), rows.offsets(), rows.widths(), rows.heights(),
+                rows.channels(), config, out.address(), runner);
     }
 
     @Override

@@ -102,8 +102,9 @@ class VitEncoderTest {
 
     /**
      * {@code encode(DecodedImageBatch)} (preprocessing on the backend) against the existing path (ImagePreprocessor
-     * into an ImageBatch, then {@code encode(Tensor)}) on the 1,000-image sample: the CPU backends preprocess with
-     * the same code, so the embeddings and logits are identical and the top-1 is the model's 886 / 1000.
+     * into an ImageBatch, then {@code encode(Tensor)}) on the 1,000-image sample: the images are already 28 x 28, so
+     * the fast CPU backend only converts and normalises them, exactly as ImagePreprocessor does; the embeddings and
+     * logits are identical and the top-1 is the model's 886 / 1000.
      */
     @Test
     void decodedImageBatchMatchesPreprocessedPixelsOnTheSample() throws Exception {
@@ -171,8 +172,15 @@ class VitEncoderTest {
             }
             VitOutput ours = vit.encode(batch);
             VitOutput ref = vit.encode(pixels(expected));
-            assertThat(ours.embeddings()).containsExactly(ref.embeddings());
-            assertThat(ours.label(0)).isEqualTo(ref.label(0));
+            // the fast CPU backend resamples in float32 (pixels within FastCpuImageKernelTest's 3.5e-4 of an 8-bit
+            // step); the two 28 x 28 images are copied, so only image 0 may differ, by rounding
+            assertThat(Vectors.firstMismatch(ours.embeddings(), ref.embeddings(), ENCODER_ABS_TOL, ENCODER_REL_TOL))
+                    .isEqualTo(-1);
+            assertThat(Arrays.copyOfRange(ours.embeddings(), 128, 3 * 128))
+                    .containsExactly(Arrays.copyOfRange(ref.embeddings(), 128, 3 * 128));
+            for (int i = 0; i < 3; i++) {
+                assertThat(ours.label(i)).isEqualTo(ref.label(i));
+            }
         }
     }
 
