@@ -40,7 +40,7 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class DecodedImageBatch implements AutoCloseable {
+public final class DecodedImageBatch extends RowBatch {
 
     public static final String PIXELS = "pixels";
     public static final String WIDTH = "width";
@@ -49,13 +49,11 @@ public final class DecodedImageBatch implements AutoCloseable {
     public static final String META_KIND = "inflow.batch.kind";
     public static final String KIND = "image-decoded";
 
-    private final int capacity;
     private final VectorSchemaRoot root;
     private final VarBinaryVector pixels;
     private final IntVector width;
     private final IntVector height;
     private final IntVector channels;
-    private int rows;
     private long pixelBytes;
 
     /**
@@ -64,10 +62,10 @@ public final class DecodedImageBatch implements AutoCloseable {
      * @throws IllegalArgumentException when {@code capacity} is not positive
      */
     public DecodedImageBatch(BufferAllocator allocator, int capacity) {
+        super(capacity);
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity must be positive (got " + capacity + ")");
         }
-        this.capacity = capacity;
         this.root = VectorSchemaRoot.create(schema(), allocator);
         this.pixels = (VarBinaryVector) root.getVector(PIXELS);
         this.width = (IntVector) root.getVector(WIDTH);
@@ -97,26 +95,24 @@ public final class DecodedImageBatch implements AutoCloseable {
      * @throws IllegalStateException when the batch is full
      */
     public int append(DecodedImage image) {
-        if (rows == capacity) {
-            throw new IllegalStateException("batch is full (" + capacity + " rows)");
-        }
-        int row = rows;
+        int row = nextRow();
         pixels.setSafe(row, image.pixels());
         width.set(row, image.width());
         height.set(row, image.height());
         channels.set(row, image.channels());
-        rows++;
         pixelBytes += image.pixels().length;
-        root.setRowCount(rows);
-        return row;
+        return commitRow();
     }
 
-    /** Forgets all rows; buffers stay allocated for reuse. */
+    /**
+     * Forgets all rows; buffers stay allocated for reuse. Nothing is zeroed (the data buffer can hold tens of MiB):
+     * the next row is written from offset 0 again, the offsets and validity of later rows are rewritten as they come.
+     */
+    @Override
     public void clear() {
-        rows = 0;
         pixelBytes = 0;
-        pixels.reset();
-        root.setRowCount(0);
+        pixels.setLastSet(-1);
+        super.clear();
     }
 
     /** The {@code uint8} sample bytes of all rows, back to back; row {@code r} starts at {@code offsets[r]}. */
@@ -170,35 +166,8 @@ public final class DecodedImageBatch implements AutoCloseable {
         return pixelBytes;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
-    public int rowCount() {
-        return rows;
-    }
-
-    public boolean isEmpty() {
-        return rows == 0;
-    }
-
-    public boolean isFull() {
-        return rows == capacity;
-    }
-
-    /** The Arrow root (for IPC, inspection or a kernel that takes Arrow vectors). */
+    @Override
     public VectorSchemaRoot root() {
         return root;
-    }
-
-    private void checkRow(int row) {
-        if (row < 0 || row >= rows) {
-            throw new IndexOutOfBoundsException("row " + row + " outside 0.." + (rows - 1));
-        }
-    }
-
-    @Override
-    public void close() {
-        root.close();
     }
 }

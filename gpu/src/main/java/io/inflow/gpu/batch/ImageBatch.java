@@ -43,7 +43,7 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class ImageBatch implements AutoCloseable {
+public final class ImageBatch extends RowBatch {
 
     public static final String PIXEL_VALUES = "pixel_values";
     public static final String ORIGINAL_WIDTH = "original_width";
@@ -57,13 +57,11 @@ public final class ImageBatch implements AutoCloseable {
     private final int height;
     private final int width;
     private final int rowFloats;
-    private final int capacity;
     private final VectorSchemaRoot root;
     private final FixedSizeListVector pixelValues;
     private final Float4Vector values;
     private final IntVector originalWidth;
     private final IntVector originalHeight;
-    private int rows;
 
     /**
      * Allocates a batch of {@code capacity} images of {@code [channels, height, width]}.
@@ -71,6 +69,7 @@ public final class ImageBatch implements AutoCloseable {
      * @throws IllegalArgumentException when a size is not positive or one row is over 2^31 - 1 floats
      */
     public ImageBatch(BufferAllocator allocator, int channels, int height, int width, int capacity) {
+        super(capacity);
         if (channels <= 0 || height <= 0 || width <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("channels, height, width and capacity must be positive (channels="
                     + channels + ", height=" + height + ", width=" + width + ", capacity=" + capacity + ")");
@@ -84,7 +83,6 @@ public final class ImageBatch implements AutoCloseable {
         this.height = height;
         this.width = width;
         this.rowFloats = (int) perRow;
-        this.capacity = capacity;
         this.root = VectorSchemaRoot.create(schema(channels, height, width), allocator);
         this.pixelValues = (FixedSizeListVector) root.getVector(PIXEL_VALUES);
         this.originalWidth = (IntVector) root.getVector(ORIGINAL_WIDTH);
@@ -122,10 +120,7 @@ public final class ImageBatch implements AutoCloseable {
      * @throws IllegalStateException when the batch is full
      */
     public long nextRowOffset() {
-        if (rows == capacity) {
-            throw new IllegalStateException("batch is full (" + capacity + " rows)");
-        }
-        return (long) rows * rowFloats * Float.BYTES;
+        return (long) nextRow() * rowFloats * Float.BYTES;
     }
 
     /**
@@ -136,18 +131,15 @@ public final class ImageBatch implements AutoCloseable {
      * @throws IllegalArgumentException when an original size is not positive
      */
     public int commitRow(int originalWidthPx, int originalHeightPx) {
-        nextRowOffset();
+        int row = nextRow();
         if (originalWidthPx <= 0 || originalHeightPx <= 0) {
             throw new IllegalArgumentException("original size must be positive (" + originalWidthPx + " x "
                     + originalHeightPx + ")");
         }
-        int row = rows;
         pixelValues.setNotNull(row);
         originalWidth.set(row, originalWidthPx);
         originalHeight.set(row, originalHeightPx);
-        rows++;
-        root.setRowCount(rows);
-        return row;
+        return commitRow();
     }
 
     /** Copies one {@code [channels, height, width]} image in and commits it. */
@@ -164,11 +156,6 @@ public final class ImageBatch implements AutoCloseable {
         return commitRow(originalWidthPx, originalHeightPx);
     }
 
-    /** Forgets all rows; buffers stay allocated for reuse. */
-    public void clear() {
-        rows = 0;
-        root.setRowCount(0);
-    }
 
     /** The {@code float32 [capacity, channels, height, width]} buffer (rows past {@link #rowCount()} are stale). */
     public ArrowBuf pixelValuesBuffer() {
@@ -217,31 +204,8 @@ public final class ImageBatch implements AutoCloseable {
         return rowFloats;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
-    public int rowCount() {
-        return rows;
-    }
-
-    public boolean isFull() {
-        return rows == capacity;
-    }
-
-    /** The Arrow root (for IPC, inspection or a kernel that takes Arrow vectors). */
+    @Override
     public VectorSchemaRoot root() {
         return root;
-    }
-
-    private void checkRow(int row) {
-        if (row < 0 || row >= rows) {
-            throw new IndexOutOfBoundsException("row " + row + " outside 0.." + (rows - 1));
-        }
-    }
-
-    @Override
-    public void close() {
-        root.close();
     }
 }

@@ -40,7 +40,7 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class TokenBatch implements AutoCloseable {
+public final class TokenBatch extends RowBatch {
 
     /** Token id written into padding positions (BERT's [PAD]). */
     public static final int PAD_ID = 0;
@@ -51,13 +51,11 @@ public final class TokenBatch implements AutoCloseable {
     public static final String META_SEQ_LEN = "inflow.batch.seq_len";
 
     private final int seqLen;
-    private final int capacity;
     private final VectorSchemaRoot root;
     private final FixedSizeListVector inputIds;
     private final IntVector ids;
     private final IntVector tokenCount;
     private final BitVector truncated;
-    private int rows;
     private long realTokens;
 
     /**
@@ -66,12 +64,12 @@ public final class TokenBatch implements AutoCloseable {
      * @throws IllegalArgumentException when seqLen or capacity is not positive
      */
     public TokenBatch(BufferAllocator allocator, int seqLen, int capacity) {
+        super(capacity);
         if (seqLen <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("seqLen and capacity must be positive (seqLen=" + seqLen
                     + ", capacity=" + capacity + ")");
         }
         this.seqLen = seqLen;
-        this.capacity = capacity;
         this.root = VectorSchemaRoot.create(schema(seqLen), allocator);
         this.inputIds = (FixedSizeListVector) root.getVector(INPUT_IDS);
         this.tokenCount = (IntVector) root.getVector(TOKEN_COUNT);
@@ -105,13 +103,10 @@ public final class TokenBatch implements AutoCloseable {
      * @throws IllegalArgumentException when the text is empty or longer than the batch's sequence length
      */
     public int append(int[] tokenIds, boolean wasTruncated) {
-        if (rows == capacity) {
-            throw new IllegalStateException("batch is full (" + capacity + " rows)");
-        }
+        int row = nextRow();
         if (tokenIds.length == 0 || tokenIds.length > seqLen) {
             throw new IllegalArgumentException("a row needs 1.." + seqLen + " tokens (got " + tokenIds.length + ")");
         }
-        int row = rows;
         int base = row * seqLen;
         for (int i = 0; i < tokenIds.length; i++) {
             ids.set(base + i, tokenIds[i]);
@@ -122,17 +117,15 @@ public final class TokenBatch implements AutoCloseable {
         inputIds.setNotNull(row);
         tokenCount.set(row, tokenIds.length);
         truncated.set(row, wasTruncated ? 1 : 0);
-        rows++;
         realTokens += tokenIds.length;
-        root.setRowCount(rows);
-        return row;
+        return commitRow();
     }
 
     /** Forgets all rows; buffers stay allocated for reuse. */
+    @Override
     public void clear() {
-        rows = 0;
         realTokens = 0;
-        root.setRowCount(0);
+        super.clear();
     }
 
     /** Native address of the {@code int32 [rowCount, seqLen]} token-id matrix. */
@@ -174,17 +167,8 @@ public final class TokenBatch implements AutoCloseable {
         return seqLen;
     }
 
-    public int capacity() {
-        return capacity;
-    }
 
-    public int rowCount() {
-        return rows;
-    }
 
-    public boolean isFull() {
-        return rows == capacity;
-    }
 
     /** Sum of real tokens over the rows (padding excluded). */
     public long realTokens() {
@@ -193,22 +177,11 @@ public final class TokenBatch implements AutoCloseable {
 
     /** Tokens the encoder processes, padding included: {@code rowCount * seqLen}. */
     public long paddedTokens() {
-        return (long) rows * seqLen;
-    }
-
-    /** The Arrow root (for IPC, inspection or a kernel that takes Arrow vectors). */
-    public VectorSchemaRoot root() {
-        return root;
-    }
-
-    private void checkRow(int row) {
-        if (row < 0 || row >= rows) {
-            throw new IndexOutOfBoundsException("row " + row + " outside 0.." + (rows - 1));
-        }
+        return (long) rowCount() * seqLen;
     }
 
     @Override
-    public void close() {
-        root.close();
+    public VectorSchemaRoot root() {
+        return root;
     }
 }

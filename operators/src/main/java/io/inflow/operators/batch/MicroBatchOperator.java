@@ -1,5 +1,6 @@
 package io.inflow.operators.batch;
 
+import io.inflow.gpu.batch.RowBatch;
 import io.inflow.operators.metrics.BatchMetrics;
 import io.inflow.operators.metrics.MetricsEndpoint;
 import io.inflow.operators.metrics.MetricsOptions;
@@ -57,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * @param <B> Arrow batch
  * @param <R> what compute returns for a batch
  */
-public abstract class MicroBatchOperator<IN, B extends AutoCloseable, R> extends AbstractStreamOperator<EnrichedEvent>
+public abstract class MicroBatchOperator<IN, B extends RowBatch, R> extends AbstractStreamOperator<EnrichedEvent>
         implements OneInputStreamOperator<IN, EnrichedEvent>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
@@ -104,17 +105,13 @@ public abstract class MicroBatchOperator<IN, B extends AutoCloseable, R> extends
     /** A new, empty Arrow batch for {@code bucket}. */
     protected abstract B newBatch(BufferAllocator allocator, int bucket);
 
-    /** Rows a batch of {@code bucket} holds at most. */
-    protected abstract int capacity(int bucket);
-
     /** Appends the record to the Arrow batch (task thread). */
     protected abstract void append(B batch, IN input);
 
-    /** Whether the batch must be handed to compute now (rows, tokens or bytes reached). */
-    protected abstract boolean isFull(B batch);
-
-    /** Empties the Arrow batch for reuse. */
-    protected abstract void clear(B batch);
+    /** Whether the batch must be handed to compute now: by default when its rows are full (images add a byte limit). */
+    protected boolean isFull(B batch) {
+        return batch.isFull();
+    }
 
     /** Real and padded work units of a batch for the metrics (tokens for text, patch tokens for images). */
     protected abstract long[] units(B batch);
@@ -206,7 +203,7 @@ public abstract class MicroBatchOperator<IN, B extends AutoCloseable, R> extends
         }
         OpenBatch<IN, B> batch = pool[bucket].poll();
         if (batch == null) {
-            batch = new OpenBatch<>(bucket, newBatch(allocator, bucket), capacity(bucket));
+            batch = new OpenBatch<>(bucket, newBatch(allocator, bucket));
         }
         return batch;
     }
@@ -306,7 +303,6 @@ public abstract class MicroBatchOperator<IN, B extends AutoCloseable, R> extends
     /** Returns a batch that left compute ({@code computeNanos} < 0: it failed) to its bucket's pool. */
     private void recycle(OpenBatch<IN, B> batch, long computeNanos) {
         metrics.batchDone(computeNanos);
-        clear(batch.arrow());
         batch.clear();
         pool[batch.bucket()].push(batch);
         inFlight--;

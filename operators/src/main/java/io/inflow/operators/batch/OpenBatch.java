@@ -1,5 +1,7 @@
 package io.inflow.operators.batch;
 
+import io.inflow.gpu.batch.RowBatch;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,12 +12,12 @@ import java.util.List;
  * <p>Owned by the task thread while open, by the compute thread while computing, and by the task thread again when
  * its results are emitted; it is then cleared and reused.
  *
- * <p>{@code OpenBatch<TokenizedText, TokenBatch> b = new OpenBatch<>(bucket, new TokenBatch(alloc, 64, 128), 128);}
+ * <p>{@code OpenBatch<TokenizedText, TokenBatch> b = new OpenBatch<>(bucket, new TokenBatch(alloc, 64, 128));}
  *
  * @param <IN> the input record type
- * @param <B> the Arrow batch type ({@code TokenBatch}, {@code DecodedImageBatch}, ...)
+ * @param <B> the Arrow batch type ({@code TokenBatch}, {@code DecodedImageBatch}, ...); its capacity bounds the inputs
  */
-public final class OpenBatch<IN, B extends AutoCloseable> {
+public final class OpenBatch<IN, B extends RowBatch> {
 
     private final int bucket;
     private final B arrow;
@@ -23,11 +25,11 @@ public final class OpenBatch<IN, B extends AutoCloseable> {
     private final long[] timestamps;
     private long openedAtMs = -1;
 
-    public OpenBatch(int bucket, B arrow, int capacity) {
+    public OpenBatch(int bucket, B arrow) {
         this.bucket = bucket;
         this.arrow = arrow;
-        this.inputs = new ArrayList<>(capacity);
-        this.timestamps = new long[capacity];
+        this.inputs = new ArrayList<>(arrow.capacity());
+        this.timestamps = new long[arrow.capacity()];
     }
 
     /**
@@ -73,8 +75,9 @@ public final class OpenBatch<IN, B extends AutoCloseable> {
         return openedAtMs;
     }
 
-    /** Forgets the inputs (the caller clears the Arrow batch). */
+    /** Empties the batch (Arrow rows and inputs) for reuse; Arrow buffers stay allocated. */
     public void clear() {
+        arrow.clear();
         inputs.clear();
         openedAtMs = -1;
     }

@@ -64,11 +64,6 @@ public final class ImageEmbedOperator extends MicroBatchOperator<DecodedImageEve
     }
 
     @Override
-    protected int capacity(int bucket) {
-        return config.maxRecords();
-    }
-
-    @Override
     protected void append(DecodedImageBatch batch, DecodedImageEvent input) {
         batch.append(input.image());
     }
@@ -76,11 +71,6 @@ public final class ImageEmbedOperator extends MicroBatchOperator<DecodedImageEve
     @Override
     protected boolean isFull(DecodedImageBatch batch) {
         return batch.isFull() || batch.pixelBytes() >= config.maxPixelBytes();
-    }
-
-    @Override
-    protected void clear(DecodedImageBatch batch) {
-        batch.clear();
     }
 
     @Override

@@ -73,11 +73,6 @@ public final class TextEmbedOperator extends MicroBatchOperator<TokenizedText, T
     }
 
     @Override
-    protected int capacity(int bucket) {
-        return config.rowsFor(buckets().length(bucket));
-    }
-
-    @Override
     protected void append(TokenBatch batch, TokenizedText input) {
         batch.append(input.ids(), input.truncated());
     }
@@ -87,16 +82,6 @@ public final class TextEmbedOperator extends MicroBatchOperator<TokenizedText, T
         if (input.truncated()) {
             metrics.truncated.inc();
         }
-    }
-
-    @Override
-    protected boolean isFull(TokenBatch batch) {
-        return batch.isFull();
-    }
-
-    @Override
-    protected void clear(TokenBatch batch) {
-        batch.clear();
     }
 
     @Override
