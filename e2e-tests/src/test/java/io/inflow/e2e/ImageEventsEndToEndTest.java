@@ -15,6 +15,7 @@ import io.inflow.jobs.demo.SampleImages;
 import io.inflow.operators.embed.ImageEncoderSpec;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.ImageEvent;
 import io.inflow.schemas.InputDecoder;
 import io.inflow.schemas.Limits;
 import io.inflow.schemas.RecordCodec;
@@ -83,12 +84,11 @@ class ImageEventsEndToEndTest {
             produced.add(new byte[][] {PipelineUnderTest.utf8(r.key()), r.value()});
         }
         expectedKinds.putAll(sample.expectedKinds());
-        produced.add(new byte[][] {PipelineUnderTest.utf8("rgb-jpeg"), PipelineUnderTest.utf8(
-                imageEvent("rgb-jpeg", jpeg(64, 48)))});
+        produced.add(new byte[][] {PipelineUnderTest.utf8("rgb-jpeg"), imageEvent("rgb-jpeg", jpeg(64, 48))});
         byte[] noise = new byte[900_000];
         new Random(7).nextBytes(noise);
-        produced.add(new byte[][] {PipelineUnderTest.utf8("over-record-limit"), PipelineUnderTest.utf8(
-                imageEvent("over-record-limit", noise))});
+        produced.add(new byte[][] {PipelineUnderTest.utf8("over-record-limit"),
+                imageEvent("over-record-limit", noise)});
         expectedKinds.put("over-record-limit", "oversize_record");
 
         Configuration conf = new Configuration();
@@ -132,9 +132,9 @@ class ImageEventsEndToEndTest {
         return "cpu-fast";
     }
 
-    private static String imageEvent(String id, byte[] image) {
-        return "{\"type\":\"image\",\"version\":1,\"id\":\"" + id + "\",\"image_base64\":\""
-                + Base64.getEncoder().encodeToString(image) + "\"}";
+    private static byte[] imageEvent(String id, byte[] image) {
+        return RecordCodec.encode(new ImageEvent(id, Base64.getEncoder().encodeToString(image), null, null, null,
+                Map.of()));
     }
 
     /** A colour gradient with a disc, as a JPEG (RGB, needs conversion to gray and resizing to 28 x 28). */

@@ -1,7 +1,6 @@
 package io.inflow.e2e;
 
 import io.inflow.jobs.demo.OutputAudit;
-import io.inflow.jobs.demo.PromSample;
 import io.inflow.jobs.demo.SampleData;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
@@ -16,11 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -28,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -170,20 +164,33 @@ class NothingLostTest {
 
     @Test
     void prometheusEndpointsServeThePipelineMetrics() throws Exception {
-        String body = get(pipeline.flink.metricsUrl());
-        Map<String, Double> sums = sumByNameOperatorAndReason(body, pipeline.jobName);
+        String body = MetricsScrape.get(pipeline.flink.metricsUrl());
+        String job = pipeline.jobName;
         int bad = produced.size() - expectedGood;
-        assertThat(sums.get("inflow_records_in_total{operator=decode}")).isEqualTo((double) produced.size());
-        assertThat(sums.get("inflow_records_out_total{operator=decode}")).isEqualTo((double) expectedGood);
-        assertThat(sums.get("inflow_records_in_total{operator=embed}")).isEqualTo((double) expectedGood);
-        assertThat(sums.get("inflow_records_out_total{operator=embed}")).isEqualTo((double) expectedGood);
-        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=oversize_record}")).isEqualTo(1.0);
-        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=malformed_json}")).isEqualTo(4.0);
-        assertThat(sums.get("inflow_dead_letters_total{operator=decode,reason=unknown_type}")).isEqualTo(1.0);
-        assertThat(sums.get("inflow_dead_letters_total{operator=decode}")).isEqualTo((double) bad);
-        assertThat(sums.get("inflow_batch_size_records_count{operator=embed}")).as("batches").isPositive();
-        assertThat(sums.get("inflow_batch_size_records_sum{operator=embed}")).isEqualTo((double) expectedGood);
-        assertThat(sums.get("inflow_truncated_records_total{operator=embed}"))
+        assertThat(MetricsScrape.sum(body, job, "inflow_records_in_total", "operator", "decode"))
+                .isEqualTo((double) produced.size());
+        assertThat(MetricsScrape.sum(body, job, "inflow_records_out_total", "operator", "decode"))
+                .isEqualTo((double) expectedGood);
+        assertThat(MetricsScrape.sum(body, job, "inflow_records_in_total", "operator", "embed"))
+                .isEqualTo((double) expectedGood);
+        assertThat(MetricsScrape.sum(body, job, "inflow_records_out_total", "operator", "embed"))
+                .isEqualTo((double) expectedGood);
+        assertThat(MetricsScrape.sum(body, job, "inflow_dead_letters_total", "operator", "decode",
+                "reason", "oversize_record"))
+                .isEqualTo(1.0);
+        assertThat(MetricsScrape.sum(body, job, "inflow_dead_letters_total", "operator", "decode",
+                "reason", "malformed_json"))
+                .isEqualTo(4.0);
+        assertThat(MetricsScrape.sum(body, job, "inflow_dead_letters_total", "operator", "decode",
+                "reason", "unknown_type"))
+                .isEqualTo(1.0);
+        assertThat(MetricsScrape.sum(body, job, "inflow_dead_letters_total", "operator", "decode"))
+                .isEqualTo((double) bad);
+        assertThat(MetricsScrape.sum(body, job, "inflow_batch_size_records_count", "operator", "embed"))
+                .as("batches").isPositive();
+        assertThat(MetricsScrape.sum(body, job, "inflow_batch_size_records_sum", "operator", "embed"))
+                .isEqualTo((double) expectedGood);
+        assertThat(MetricsScrape.sum(body, job, "inflow_truncated_records_total", "operator", "embed"))
                 .isEqualTo((double) audit.enriched().stream().filter(EnrichedEvent::truncated).count());
         for (String histogram : List.of("inflow_batch_size_records", "inflow_batch_tokens",
                 "inflow_batch_wait_seconds", "inflow_compute_seconds")) {
@@ -195,16 +202,11 @@ class NothingLostTest {
         assertThat(body).containsPattern("inflow_model_info\\{backend=\"cpu-fast\",job=\"" + pipeline.jobName
                 + "\",model=\"all-minilm-l6-v2\",operator=\"embed\",version=\"langchain4j-1.20.0-beta30/mean/l2\"} 1");
 
-        String flink = get(pipeline.flink.flinkMetricsUrl());
+        String flink = MetricsScrape.get(pipeline.flink.flinkMetricsUrl());
         assertThat(flink).as("Flink's reporter keeps Flink's own metrics: Kafka lag, checkpoints, restarts")
                 .contains("flink_taskmanager_job_task_operator_pendingRecords{",
                         "flink_jobmanager_job_lastCheckpointDuration{", "flink_jobmanager_job_numRestarts{")
                 .doesNotContain("_inflow_");
-    }
-
-    private static String get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test
@@ -221,25 +223,5 @@ class NothingLostTest {
             DeadLetterRecord d = RecordCodec.decodeDeadLetter(line.getBytes(StandardCharsets.UTF_8));
             assertThat(d.source().topic()).isEqualTo(pipeline.settings.topics().text());
         }
-    }
-
-    /**
-     * Sums this job's samples per {@code name{operator=...}} and per {@code name{operator=...,reason=...}} for
-     * labelled dead letters.
-     */
-    private static Map<String, Double> sumByNameOperatorAndReason(String exposition, String job) {
-        Map<String, Double> sums = new HashMap<>();
-        for (String line : exposition.lines().filter(l -> l.startsWith("inflow_")).collect(Collectors.toList())) {
-            PromSample p = PromSample.parse(line);
-            if (!job.equals(p.labels().get("job"))) {
-                continue;
-            }
-            String op = "{operator=" + p.labels().get("operator");
-            sums.merge(p.name() + op + "}", p.value(), Double::sum);
-            if (p.labels().containsKey("reason")) {
-                sums.merge(p.name() + op + ",reason=" + p.labels().get("reason") + "}", p.value(), Double::sum);
-            }
-        }
-        return sums;
     }
 }

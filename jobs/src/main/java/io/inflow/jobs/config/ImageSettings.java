@@ -44,23 +44,10 @@ public record ImageSettings(ImageDecodeSpec decode, ImageBatchingConfig batching
                     + ImageOptions.MAX_SIDE.key() + "': " + e.getMessage(), e);
         }
         ImageBatchingConfig batching = ImageBatchingOptions.fromConfiguration(config);
-        int topK = config.get(ImageOptions.TOP_K);
-        if (topK < 0 || topK > 1000) {
-            throw new IllegalArgumentException("'" + ImageOptions.TOP_K.key() + "' must be between 0 and 1000 (was "
-                    + topK + ")");
-        }
-        int decoderThreads = config.get(ImageOptions.DECODER_THREADS);
-        if (decoderThreads < 1 || decoderThreads > 64) {
-            throw new IllegalArgumentException("'" + ImageOptions.DECODER_THREADS.key()
-                    + "' must be between 1 and 64 (was " + decoderThreads + ")");
-        }
-        int decodeCapacity = config.get(ImageOptions.DECODE_CAPACITY);
-        if (decodeCapacity < 1 || decodeCapacity > 1024) {
-            throw new IllegalArgumentException("'" + ImageOptions.DECODE_CAPACITY.key()
-                    + "' must be between 1 and 1024 (was " + decodeCapacity + ")");
-        }
-        return new ImageSettings(decode, batching, encoder(config, backend, threads), topK, decoderThreads,
-                decodeCapacity);
+        return new ImageSettings(decode, batching, encoder(config, backend, threads),
+                Ranges.between(config, ImageOptions.TOP_K, 0, 1000),
+                Ranges.between(config, ImageOptions.DECODER_THREADS, 1, 64),
+                Ranges.between(config, ImageOptions.DECODE_CAPACITY, 1, 1024));
     }
 
     private static ImageEncoderSpec encoder(ReadableConfig config, BackendKind backend, int threads) {

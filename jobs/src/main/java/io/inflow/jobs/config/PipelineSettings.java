@@ -38,11 +38,8 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MODEL.key() + "': " + e.getMessage(), e);
         }
-        int maxTokens = config.get(PipelineOptions.TEXT_MAX_TOKENS);
-        if (maxTokens < 2 || maxTokens > TextTokenizer.MAX_SUPPORTED_TOKENS) {
-            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MAX_TOKENS.key() + "' must be between 2"
-                    + " and " + TextTokenizer.MAX_SUPPORTED_TOKENS + " (was " + maxTokens + ")");
-        }
+        int maxTokens = Ranges.between(config, PipelineOptions.TEXT_MAX_TOKENS, 2,
+                TextTokenizer.MAX_SUPPORTED_TOKENS);
         int longest = batching.buckets()[batching.buckets().length - 1];
         if (maxTokens > longest) {
             throw new IllegalArgumentException("'" + PipelineOptions.TEXT_MAX_TOKENS.key() + "' (" + maxTokens
@@ -73,21 +70,11 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
     }
 
     private static int computeThreads(ReadableConfig config) {
-        int threads = config.get(PipelineOptions.COMPUTE_THREADS);
-        if (threads < 1 || threads > 1024) {
-            throw new IllegalArgumentException("'" + PipelineOptions.COMPUTE_THREADS.key()
-                    + "' must be between 1 and 1024 (was " + threads + ")");
-        }
-        return threads;
+        return Ranges.between(config, PipelineOptions.COMPUTE_THREADS, 1, 1024);
     }
 
     private static int tokenizerThreads(ReadableConfig config) {
-        int n = config.get(PipelineOptions.TOKENIZER_THREADS);
-        if (n < 1 || n > 64) {
-            throw new IllegalArgumentException("'" + PipelineOptions.TOKENIZER_THREADS.key()
-                    + "' must be between 1 and 64 (was " + n + ")");
-        }
-        return n;
+        return Ranges.between(config, PipelineOptions.TOKENIZER_THREADS, 1, 64);
     }
 
     private static TextBatchCompute compute(ReadableConfig config, TextModel model, int longestBucket) {

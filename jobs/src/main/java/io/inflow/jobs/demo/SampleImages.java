@@ -1,5 +1,10 @@
 package io.inflow.jobs.demo;
 
+import io.inflow.schemas.ImageEvent;
+import io.inflow.schemas.RecordCodec;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,23 +101,18 @@ public final class SampleImages {
             FileImage f = files.get(i);
             Files.write(root.resolve(f.name()), SampleData.bytes(FILES + f.name()));
             String id = "image-file-" + f.name().replace(".png", "");
-            String json = "{\"type\":\"image\",\"version\":1,\"id\":\"" + id + "\",\"image_uri\":\""
-                    + root.resolve(f.name()).toUri() + "\",\"content_type\":\"image/png\",\"attributes\":{"
-                    + "\"source\":\"fashion-mnist-t10k\",\"t10k_index\":\"" + f.t10kIndex() + "\",\"label\":\""
-                    + f.label() + "\"}}";
-            good.add(new SampleData.Record(id, json.getBytes(StandardCharsets.UTF_8), false));
+            ImageEvent event = new ImageEvent(id, null, root.resolve(f.name()).toUri().toString(), "image/png", null,
+                    Map.of("source", "fashion-mnist-t10k", "t10k_index", Integer.toString(f.t10kIndex()),
+                            "label", f.label()));
+            good.add(new SampleData.Record(id, RecordCodec.encode(event), false));
         }
         List<SampleData.Record> bad = new ArrayList<>();
         for (Broken b : broken) {
             String json = new String(SampleData.bytes(BROKEN + b.file()), StandardCharsets.UTF_8).strip()
-                    .replace(ROOT_PLACEHOLDER, jsonEscape(root.toString()));
+                    .replace(ROOT_PLACEHOLDER, new String(JsonStringEncoder.getInstance().quoteAsString(root.toString())));
             bad.add(new SampleData.Record(SampleData.idOf(json), json.getBytes(StandardCharsets.UTF_8), true));
         }
         return SampleData.spread(good, bad);
-    }
-
-    private static String jsonEscape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     /** Good images: inline plus file references. */

@@ -4,6 +4,8 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Arrays;
 
+import static io.inflow.operators.batch.KeyChecks.require;
+
 /**
  * Limits of one micro-batch. A batch is handed to compute as soon as any limit is reached.
  *
@@ -54,12 +56,6 @@ public record BatchingConfig(int maxRecords, int maxTokens, Duration maxWait, in
     /** Rows a batch of the given padded length can hold under both the record and the token limit. */
     public int rowsFor(int bucketLength) {
         return Math.max(1, Math.min(maxRecords, maxTokens / bucketLength));
-    }
-
-    private static void require(boolean ok, String key, String rule, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("'" + key + "' must be " + rule + " (was " + actual + ")");
-        }
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.inflow.operators.batch;
 import java.io.Serializable;
 import java.time.Duration;
 
+import static io.inflow.operators.batch.KeyChecks.require;
+
 /**
  * Limits of one image micro-batch. A batch is handed to compute as soon as any limit is reached.
  *
@@ -34,11 +36,5 @@ public record ImageBatchingConfig(int maxRecords, long maxPixelBytes, Duration m
         return new ImageBatchingConfig(ImageBatchingOptions.MAX_RECORDS.defaultValue(),
                 ImageBatchingOptions.MAX_PIXEL_BYTES.defaultValue(), ImageBatchingOptions.MAX_WAIT.defaultValue(),
                 ImageBatchingOptions.MAX_IN_FLIGHT.defaultValue());
-    }
-
-    private static void require(boolean ok, String key, String rule, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("'" + key + "' must be " + rule + " (was " + actual + ")");
-        }
     }
 }

@@ -61,7 +61,16 @@ public final class AsyncImageDecodeFunction extends RichAsyncFunction<SourcedIma
 
     @Override
     public void asyncInvoke(SourcedImage input, ResultFuture<DecodedImageEvent> result) {
-        executor.execute(() -> result.complete(List.of(decode(decoder, input))));
+        executor.execute(() -> {
+            try {
+                result.complete(List.of(decode(decoder, input)));
+            } catch (OutOfMemoryError e) {
+                // not the image's fault: the limits admitted it, the heap is too small for them
+                result.completeExceptionally(new IllegalStateException("out of heap decoding image event "
+                        + input.event().id() + ": give the task managers more heap or lower inflow.image.max-pixels"
+                        + " / inflow.image.decode-capacity", e));
+            }
+        });
     }
 
     /** Decodes one image; never throws on content. */
@@ -72,8 +81,8 @@ public final class AsyncImageDecodeFunction extends RichAsyncFunction<SourcedIma
             return DecodedImageEvent.decoded(event.id(), event.attributes(), input.source(), image);
         } catch (RecordRejectedException e) {
             return DecodedImageEvent.rejected(input.raw(), e.kind(), e.getMessage());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            // a reader bug or an allocation the limits did not foresee: keep the record and the reason
+        } catch (RuntimeException e) {
+            // a reader bug on hostile input: keep the record and the reason
             return DecodedImageEvent.rejected(input.raw(), ErrorKind.IMAGE_CORRUPT,
                     "image decoder error on event " + event.id() + ": " + e);
         }
