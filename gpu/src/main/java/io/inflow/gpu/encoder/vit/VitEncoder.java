@@ -18,7 +18,6 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -185,11 +184,7 @@ public final class VitEncoder implements AutoCloseable {
         Tensor x = cls;
         if (pooling == PoolingMode.MEAN) {
             x = ws.get("pooled", b, d);
-            Tensor lengths = ws.get("lengths", DType.INT32, b);
-            int[] full = new int[b];
-            Arrays.fill(full, vit.tokens());
-            backend.write(lengths, full);
-            backend.meanPool(hidden, lengths, x);
+            backend.meanPool(hidden, transformer.lengths(), x);
         }
         if (head != null) {
             Tensor projected = ws.get("projected", b, head.outDim());

@@ -25,6 +25,8 @@ public final class VitTransformer implements AutoCloseable {
     private final VitConfig config;
     private final VitWeights weights;
     private final Workspace ws;
+    /** int32 [b]: every row at full length (images have no padding), written by the last forward. */
+    private Tensor lengths;
 
     public VitTransformer(Backend backend, VitConfig config, VitWeights weights) {
         this.backend = backend;
@@ -73,7 +75,7 @@ public final class VitTransformer implements AutoCloseable {
         if (weights.preNormGamma != null) {
             backend.layerNorm(x2, null, weights.preNormGamma, weights.preNormBeta, config.layerNormEps(), x2);
         }
-        Tensor lengths = ws.get("lengths", DType.INT32, b);
+        lengths = ws.get("lengths", DType.INT32, b);
         int[] full = new int[b];
         Arrays.fill(full, s);
         backend.write(lengths, full);
@@ -99,6 +101,11 @@ public final class VitTransformer implements AutoCloseable {
         }
         backend.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
         return x;
+    }
+
+    /** The int32 {@code [b]} lengths of the last {@link #forward} (all {@code tokens}), for mask-aware pooling. */
+    public Tensor lengths() {
+        return lengths;
     }
 
     /** Frees the activation buffers now (re-created, sized to the next batch, on the next forward). */
