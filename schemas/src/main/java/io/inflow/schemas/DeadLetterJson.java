@@ -22,6 +22,20 @@ final class DeadLetterJson {
         g.writeStringField("stage", r.stage());
         g.writeEndObject();
         g.writeNumberField("failed_at", r.failedAt());
+        DeadLetterRecord.Truncation t = r.truncation();
+        if (t != null) {
+            g.writeObjectFieldStart("truncation");
+            g.writeBooleanField("truncated", true);
+            if (t.keySha256() != null) {
+                g.writeNumberField("key_size", t.keySize());
+                g.writeStringField("key_sha256", t.keySha256());
+            }
+            if (t.valueSha256() != null) {
+                g.writeNumberField("value_size", t.valueSize());
+                g.writeStringField("value_sha256", t.valueSha256());
+            }
+            g.writeEndObject();
+        }
         g.writeEndObject();
     }
 
@@ -48,7 +62,7 @@ final class DeadLetterJson {
         String message = error.requiredString("message");
         String stage = error.requiredNonEmptyString("stage");
         long failedAt = f.requiredLong("failed_at", 0);
-        return new DeadLetterRecord(source, key, value, kind, message, stage, failedAt);
+        return new DeadLetterRecord(source, key, value, kind, message, stage, failedAt, truncation(f));
     }
 
     private static byte[] bytes(JsonFields f, JsonNode root, String name) throws RecordRejectedException {
@@ -67,5 +81,21 @@ final class DeadLetterJson {
                     + problem);
         }
         return Base64.getDecoder().decode(text);
+    }
+
+    /** The optional {@code truncation} object: absent when the record holds the whole original bytes. */
+    private static DeadLetterRecord.Truncation truncation(JsonFields f) throws RecordRejectedException {
+        JsonFields t = f.optionalObject("truncation");
+        if (t == null) {
+            return null;
+        }
+        String keySha = t.optionalString("key_sha256");
+        String valueSha = t.optionalString("value_sha256");
+        if (!t.requiredBoolean("truncated")) {
+            throw new RecordRejectedException(ErrorKind.INVALID_FIELD, "field 'truncation.truncated' must be true"
+                    + " (the object is absent when nothing was cut)");
+        }
+        return new DeadLetterRecord.Truncation(keySha == null ? -1 : t.requiredLong("key_size", 0), keySha,
+                valueSha == null ? -1 : t.requiredLong("value_size", 0), valueSha);
     }
 }

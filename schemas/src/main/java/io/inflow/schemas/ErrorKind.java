@@ -28,10 +28,22 @@ public enum ErrorKind {
     UNKNOWN_TYPE,
     /** The {@code version} field is not a major version this reader understands. */
     UNSUPPORTED_VERSION,
-    /** Tokenization of a valid record failed (set by the embedding stage, not by this module). */
+    /** The tokenizer threw on a valid record (set by the tokenize stage, not by this module). */
     TOKENIZE_FAILED,
-    /** Model computation on a valid record failed (set by the compute stage, not by this module). */
+    /**
+     * Model computation failed on this record: its batch failed, and bisecting the batch isolated this record as one
+     * that fails on its own (set by the compute stage, not by this module).
+     */
     COMPUTE_FAILED,
+    /** The model's output for this record holds NaN or an infinity (set by the compute stage). */
+    NON_FINITE_OUTPUT,
+    /** The record's output could not be serialised to its wire form (set by the output stage). */
+    SERIALIZE_FAILED,
+    /**
+     * The record's output (or what it produced) is larger than the sink's maximum request size
+     * ({@code max.request.size} of the Kafka producer) (set by the output stage).
+     */
+    OUTPUT_TOO_LARGE,
     /**
      * The image bytes are not in a supported format (PNG, JPEG, BMP, GIF), e.g. WebP, TIFF or random bytes
      * (set by the image decoding stage, not by this module).

@@ -129,6 +129,11 @@ final class JsonFields {
         return new JsonFields((ObjectNode) v, path(name) + ".");
     }
 
+    /** The object, or null when absent. */
+    JsonFields optionalObject(String name) throws RecordRejectedException {
+        return node.has(name) ? requiredObject(name) : null;
+    }
+
     /** The array, or null when absent. */
     ArrayNode optionalArray(String name) throws RecordRejectedException {
         JsonNode v = node.get(name);

@@ -60,4 +60,21 @@ final class Utf8 {
         }
         return bytes;
     }
+
+    /** {@code s} with every unpaired surrogate replaced by U+FFFD, so it can be written as UTF-8 (itself if none). */
+    static String withoutUnpairedSurrogates(String s) {
+        if (encodedLength(s) >= 0) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                sb.append(c).append(s.charAt(++i));
+            } else {
+                sb.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+        return sb.toString();
+    }
 }

@@ -27,6 +27,6 @@ public final class DecodeTextFunction extends DecodeFunction<SourcedText> {
 
     @Override
     protected SourcedText decode(InputDecoder decoder, RawRecord raw) throws RecordRejectedException {
-        return new SourcedText(decoder.decodeText(raw.value()), raw.source());
+        return new SourcedText(decoder.decodeText(raw.value()), raw);
     }
 }

@@ -78,7 +78,7 @@ public final class AsyncImageDecodeFunction extends RichAsyncFunction<SourcedIma
         ImageEvent event = input.event();
         try {
             DecodedImage image = decoder.decode(event);
-            return DecodedImageEvent.decoded(event.id(), event.attributes(), input.source(), image);
+            return DecodedImageEvent.decoded(event.id(), event.attributes(), input.raw(), image);
         } catch (RecordRejectedException e) {
             return DecodedImageEvent.rejected(input.raw(), e.kind(), e.getMessage());
         } catch (RuntimeException e) {

@@ -46,7 +46,7 @@ public final class RouteRejectedImages extends ProcessFunction<DecodedImageEvent
     @Override
     public void processElement(DecodedImageEvent in, Context ctx, Collector<DecodedImageEvent> out) {
         if (in.isRejected()) {
-            ctx.output(DeadLetters.TAG, DeadLetters.of(in.rejectedRaw(), in.kind(), in.reason(), STAGE,
+            ctx.output(DeadLetters.TAG, DeadLetters.of(in.raw(), in.kind(), in.reason(), STAGE,
                     ctx.timerService().currentProcessingTime()));
             deadLetters.get(in.kind()).inc();
         } else {

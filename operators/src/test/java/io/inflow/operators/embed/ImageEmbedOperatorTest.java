@@ -8,6 +8,7 @@ import io.inflow.gpu.image.DecodedImage;
 import io.inflow.operators.batch.ImageBatchingConfig;
 import io.inflow.operators.image.DecodedImageEvent;
 import io.inflow.operators.testing.Harnesses;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.SourceRef;
@@ -90,7 +91,7 @@ class ImageEmbedOperatorTest {
 
     private static StreamRecord<DecodedImageEvent> event(String id, DecodedImage img, long offset) {
         return new StreamRecord<>(DecodedImageEvent.decoded(id, Map.of("k", id),
-                new SourceRef("events.image", 1, offset, 5000 + offset), img), 5000 + offset);
+                new RawRecord("events.image", 1, offset, 5000 + offset, null, new byte[] {1}), img), 5000 + offset);
     }
 
     private static VitOutput alone(DecodedImage img) {

@@ -7,6 +7,7 @@ import io.inflow.gpu.text.Tokenized;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.testing.Harnesses;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.ModelRef;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +84,8 @@ class TextEmbedOperatorTest {
     private static StreamRecord<TokenizedText> text(String id, String text, long offset) {
         Tokenized t = tokenizer.encode(text);
         SourcedText input = new SourcedText(new TextEvent(id, text, "en", null, Map.of("k", id)),
-                new SourceRef("events.text", 0, offset, 1000 + offset));
+                new RawRecord("events.text", 0, offset, 1000 + offset, id.getBytes(StandardCharsets.UTF_8),
+                        text.getBytes(StandardCharsets.UTF_8)));
         return new StreamRecord<>(new TokenizedText(input, t.ids(), t.truncated()), 1000 + offset);
     }
 
@@ -159,7 +162,7 @@ class TextEmbedOperatorTest {
         ids[0] = 101;
         ids[63] = 102;
         SourcedText input = new SourcedText(new TextEvent("t", "long", "en", null, Map.of()),
-                new SourceRef("events.text", 0, 1, 1));
+                new RawRecord("events.text", 0, 1, 1, null, new byte[] {1}));
         harness.processElement(new StreamRecord<>(new TokenizedText(input, ids, true), 1));
         harness.endInput();
         EnrichedEvent e = outputs().get(0);

@@ -56,7 +56,7 @@ class ImageDecodeStepsTest {
         DecodedImageEvent unreadable = AsyncImageDecodeFunction.decode(decoder, byUri);
         assertThat(unreadable.kind()).isEqualTo(ErrorKind.IMAGE_UNREADABLE);
         assertThat(unreadable.reason()).contains("no image root is configured");
-        assertThat(unreadable.rejectedRaw()).isSameAs(byUri.raw());
+        assertThat(unreadable.raw()).isSameAs(byUri.raw());
 
         DecodedImageEvent corrupt = AsyncImageDecodeFunction.decode(decoder, envelope(new ImageEvent("cut",
                 png().substring(0, 40), null, null, null, Map.of()), 3));

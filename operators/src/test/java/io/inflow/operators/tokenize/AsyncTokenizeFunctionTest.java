@@ -1,6 +1,7 @@
 package io.inflow.operators.tokenize;
 
 import io.inflow.gpu.text.TextModel;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.SourceRef;
 import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
@@ -38,7 +39,8 @@ class AsyncTokenizeFunctionTest {
     }
 
     private static SourcedText text(String id, String text) {
-        return new SourcedText(new TextEvent(id, text, null, null, Map.of()), new SourceRef("events.text", 1, 5, 9));
+        return new SourcedText(new TextEvent(id, text, null, null, Map.of()), new RawRecord("events.text", 1, 5, 9, null,
+                text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private static CompletableFuture<Collection<TokenizedText>> invoke(AsyncTokenizeFunction f, SourcedText in) {

@@ -1,5 +1,6 @@
 package io.inflow.operators.tokenize;
 
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.SourceRef;
 import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
@@ -28,7 +29,8 @@ class TokenizedTextSerializationTest {
         TextEvent event = new InputDecoder(Limits.defaults()).decodeText(("{\"type\":\"text\",\"version\":1,"
                 + "\"id\":\"e-1\",\"text\":\"Grüße 👋\",\"lang\":\"de\",\"event_time\":5,"
                 + "\"attributes\":{\"source\":\"test\",\"k\":\"v\"}}").getBytes(StandardCharsets.UTF_8));
-        TokenizedText original = new TokenizedText(new SourcedText(event, new SourceRef("events.text", 3, 77, 12)),
+        TokenizedText original = new TokenizedText(new SourcedText(event, new RawRecord("events.text", 3, 77, 12, null,
+                new byte[] {1, 2})),
                 new int[] {101, 7, 102}, true);
 
         for (Object value : new Object[] {original, original.input()}) {
