@@ -17,7 +17,8 @@ import io.inflow.operators.embed.TextEmbedOperatorFactory;
 import io.inflow.operators.tokenize.AsyncTokenizeFunction;
 import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.DeadLetterRecord;
-import io.inflow.schemas.EnrichedEvent;
+import io.inflow.operators.output.OutputEncoder;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.SourcedImage;
 import io.inflow.schemas.SourcedText;
 
@@ -118,13 +119,16 @@ public final class InflowPipeline {
                 .returns(TypeInformation.of(TokenizedText.class))
                 .name("tokenize").uid(UID_TOKENIZE);
         TextBatchCompute compute = s.compute();
-        DataStream<EnrichedEvent> enriched = tokenized
-                .transform("batch + compute", TypeInformation.of(EnrichedEvent.class),
-                        new TextEmbedOperatorFactory(s.batching(), compute, s.encoding()))
+        OutputEncoder encoder = new OutputEncoder(s.kafka().sinkLimits().maxRequestBytes());
+        SingleOutputStreamOperator<EncodedRecord> textEnriched = tokenized
+                .transform("batch + compute", TypeInformation.of(EncodedRecord.class),
+                        new TextEmbedOperatorFactory(s.batching(), compute, s.encoding(), encoder))
                 .uid(UID_EMBED);
+        DataStream<EncodedRecord> enriched = textEnriched;
+        deadLetters = deadLetters.union(textEnriched.getSideOutput(DeadLetters.TAG));
 
         if (s.imagesEnabled()) {
-            Branch image = imageBranch(env, s);
+            Branch image = imageBranch(env, s, encoder);
             enriched = enriched.union(image.enriched());
             deadLetters = deadLetters.union(image.deadLetters());
         }
@@ -137,11 +141,11 @@ public final class InflowPipeline {
     }
 
     /** What a branch feeds into the shared sinks. */
-    private record Branch(DataStream<EnrichedEvent> enriched, DataStream<DeadLetterRecord> deadLetters) {
+    private record Branch(DataStream<EncodedRecord> enriched, DataStream<DeadLetterRecord> deadLetters) {
     }
 
     /** The image branch; its dead letters come from envelope decoding and from pixel decoding. */
-    private static Branch imageBranch(StreamExecutionEnvironment env, PipelineSettings s) {
+    private static Branch imageBranch(StreamExecutionEnvironment env, PipelineSettings s, OutputEncoder encoder) {
         ImageSettings img = s.images();
         String topic = s.kafka().topics().image();
         SingleOutputStreamOperator<SourcedImage> envelopes = env
@@ -158,12 +162,12 @@ public final class InflowPipeline {
         SingleOutputStreamOperator<DecodedImageEvent> images = pixels
                 .process(new RouteRejectedImages(), TypeInformation.of(DecodedImageEvent.class))
                 .name("route rejected images").uid(UID_IMAGE_ROUTE);
-        SingleOutputStreamOperator<EnrichedEvent> enriched = images
-                .transform("batch + vit", TypeInformation.of(EnrichedEvent.class),
+        SingleOutputStreamOperator<EncodedRecord> enriched = images
+                .transform("batch + vit", TypeInformation.of(EncodedRecord.class),
                         new ImageEmbedOperatorFactory(img.batching(), new VitCompute(img.encoder()), s.encoding(),
-                                img.topK()))
+                                img.topK(), encoder))
                 .uid(UID_IMAGE_EMBED);
         return new Branch(enriched, envelopes.getSideOutput(DeadLetters.TAG)
-                .union(images.getSideOutput(DeadLetters.TAG)));
+                .union(images.getSideOutput(DeadLetters.TAG), enriched.getSideOutput(DeadLetters.TAG)));
     }
 }

@@ -2,7 +2,7 @@ package io.inflow.connectors.kafka;
 
 import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.DeadLetterRecord;
-import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.RecordCodec;
 
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -13,7 +13,6 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 
 /**
@@ -54,28 +53,36 @@ public final class InflowKafka {
                 .build();
     }
 
-    /** The sink of enriched events: key = event id, value = enriched JSON. */
-    public static KafkaSink<EnrichedEvent> enrichedSink(KafkaSettings s) {
+    /**
+     * The sink of enriched events, already encoded by the operator that made them (key = the input's Kafka key,
+     * value = the enriched JSON; the operator checked the size against {@link SinkLimits#maxRequestBytes()}).
+     */
+    public static KafkaSink<EncodedRecord> enrichedSink(KafkaSettings s) {
         String topic = s.topics().enriched();
-        KafkaRecordSerializationSchema<EnrichedEvent> serializer = (event, context, timestamp) ->
-                new ProducerRecord<>(topic, null, timestamp, event.id().getBytes(StandardCharsets.UTF_8),
-                        RecordCodec.encode(event));
-        return sink(s, serializer, "enriched", 1 << 20);
+        KafkaRecordSerializationSchema<EncodedRecord> serializer = (record, context, timestamp) ->
+                new ProducerRecord<>(topic, null, timestamp, record.key(), record.value());
+        return sink(s, serializer, "enriched");
     }
 
-    /** The dead-letter sink: key = the original key, value = the dead-letter JSON (which holds the original value). */
+    /**
+     * The dead-letter sink: key = the original key, value = the dead-letter JSON (which holds the original value).
+     * Originals over {@link SinkLimits#deadLetterMaxOriginalBytes()} are cut first, so every dead letter fits one
+     * producer request.
+     */
     public static KafkaSink<DeadLetterRecord> deadLetterSink(KafkaSettings s) {
         String topic = s.topics().deadLetter();
-        KafkaRecordSerializationSchema<DeadLetterRecord> serializer = (record, context, timestamp) ->
-                new ProducerRecord<>(topic, null, timestamp, record.key(), RecordCodec.encode(record));
-        return sink(s, serializer, "dlq", TopicAdmin.MAX_MESSAGE_BYTES);
+        int keep = s.sinkLimits().deadLetterMaxOriginalBytes();
+        KafkaRecordSerializationSchema<DeadLetterRecord> serializer = (record, context, timestamp) -> {
+            DeadLetterRecord fit = record.fitTo(keep);
+            return new ProducerRecord<>(topic, null, timestamp, fit.key(), RecordCodec.encode(fit));
+        };
+        return sink(s, serializer, "dlq");
     }
 
     private static <T> KafkaSink<T> sink(KafkaSettings s, KafkaRecordSerializationSchema<T> serializer,
-            String name, int maxRequestBytes) {
+            String name) {
         Properties props = s.clientProperties();
-        // a dead letter of an oversize input is larger than Kafka's 1 MiB default request
-        props.putIfAbsent("max.request.size", Integer.toString(maxRequestBytes));
+        props.setProperty("max.request.size", Integer.toString(s.sinkLimits().maxRequestBytes()));
         props.setProperty("transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
         props.putIfAbsent("linger.ms", "5");
         props.putIfAbsent("compression.type", "lz4");

@@ -2,6 +2,7 @@ package io.inflow.connectors.kafka;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
@@ -62,6 +63,13 @@ public final class KafkaOptions {
     public static final ConfigOption<String> TOPIC_TOPICS = topic("topic-trees", "topics",
             "Output: density-tree snapshots.");
 
+    public static final ConfigOption<MemorySize> DEAD_LETTER_MAX_ORIGINAL_BYTES = ConfigOptions
+            .key("inflow.dead-letter.max-original-bytes").memoryType()
+            .defaultValue(new MemorySize(SinkLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES))
+            .withDescription("Original key + value bytes a dead letter keeps; larger inputs are cut and the dead"
+                    + " letter records their full sizes and SHA-256. Its largest dead letter (about 2.3 times this,"
+                    + " plus 16 KiB) must fit the producers' max.request.size (checked at start).");
+
     /** Prefix for pass-through Kafka client properties. */
     public static final String PROPERTIES_PREFIX = "inflow.kafka.properties.";
 
@@ -108,7 +116,31 @@ public final class KafkaOptions {
         return new KafkaSettings(bootstrap, config.get(GROUP_ID), config.get(STARTING_OFFSETS),
                 deliveryGuarantee(config.get(DELIVERY_GUARANTEE)), config.get(TRANSACTIONAL_ID_PREFIX), timeout, extra,
                 new KafkaSettings.Topics(config.get(TOPIC_TEXT), config.get(TOPIC_IMAGE), config.get(TOPIC_CORPUS),
-                        config.get(TOPIC_ENRICHED), config.get(TOPIC_DLQ), config.get(TOPIC_TOPICS)));
+                        config.get(TOPIC_ENRICHED), config.get(TOPIC_DLQ), config.get(TOPIC_TOPICS)),
+                sinkLimits(config, extra));
+    }
+
+    /** The sinks' size limits: max.request.size from the pass-through properties, the dead-letter share. */
+    private static SinkLimits sinkLimits(ReadableConfig config, Properties extra) {
+        String request = extra.getProperty("max.request.size");
+        int maxRequest = SinkLimits.DEFAULT_MAX_REQUEST_BYTES;
+        if (request != null) {
+            try {
+                maxRequest = Integer.parseInt(request.strip());
+            } catch (NumberFormatException e) {
+                maxRequest = -1;
+            }
+            if (maxRequest < 64 << 10) {
+                throw new IllegalArgumentException("'" + PROPERTIES_PREFIX + "max.request.size' must be a number of"
+                        + " bytes of at least 65536 (was '" + request + "')");
+            }
+        }
+        long original = config.get(DEAD_LETTER_MAX_ORIGINAL_BYTES).getBytes();
+        if (original > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("'" + DEAD_LETTER_MAX_ORIGINAL_BYTES.key() + "' is too large (was "
+                    + original + " bytes)");
+        }
+        return new SinkLimits(maxRequest, (int) original);
     }
 
     /** Every comma-separated entry must be host:port with a port in 1..65535. */

@@ -13,7 +13,7 @@ import java.util.Properties;
  */
 public record KafkaSettings(String bootstrapServers, String groupId, KafkaOptions.StartingOffsets startingOffsets,
         DeliveryGuarantee deliveryGuarantee, String transactionalIdPrefix, Duration transactionTimeout,
-        Properties extraProperties, Topics topics) implements Serializable {
+        Properties extraProperties, Topics topics, SinkLimits sinkLimits) implements Serializable {
 
     /** Topic names. */
     public record Topics(String text, String image, String corpus, String enriched, String deadLetter,

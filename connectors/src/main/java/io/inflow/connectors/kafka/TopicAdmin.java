@@ -26,22 +26,83 @@ public final class TopicAdmin {
     }
 
     /**
-     * Largest record on Inflow's topics (topic-level {@code max.message.bytes}). A dead-letter record holds the
-     * rejected value base64-encoded (4/3 of its size), so the dead-letter topic must take records about 1.4 times
-     * larger than the input topics; 16 MiB on every topic covers inputs up to about 11 MiB.
+     * Largest record on Inflow's input topics (topic-level {@code max.message.bytes}). Inputs over
+     * {@code inflow.schemas.max-record-bytes} are dead-lettered, with their bytes cut to fit the dead-letter topic
+     * ({@link SinkLimits}), so the input topics may accept more than the pipeline processes.
      */
     public static final int MAX_MESSAGE_BYTES = 16 << 20;
 
-    /** The topics of the pipeline with their configuration: the corpus is compacted (upsert / delete by doc id). */
-    public static List<NewTopic> topics(KafkaSettings.Topics t, int partitions, short replication) {
-        Map<String, String> large = Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+    /**
+     * The topics of the pipeline with their configuration: inputs take records up to {@link #MAX_MESSAGE_BYTES};
+     * outputs one producer request ({@link SinkLimits#outputTopicMaxMessageBytes()}); the corpus is compacted
+     * (upsert / delete by doc id).
+     */
+    public static List<NewTopic> topics(KafkaSettings.Topics t, SinkLimits limits, int partitions,
+            short replication) {
+        Map<String, String> input = Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        Map<String, String> output = Map.of("max.message.bytes",
+                Integer.toString(limits.outputTopicMaxMessageBytes()));
         List<NewTopic> out = new ArrayList<>();
-        for (String name : List.of(t.text(), t.image(), t.enriched(), t.deadLetter(), t.topicTrees())) {
-            out.add(new NewTopic(name, partitions, replication).configs(large));
+        for (String name : List.of(t.text(), t.image())) {
+            out.add(new NewTopic(name, partitions, replication).configs(input));
+        }
+        for (String name : List.of(t.enriched(), t.deadLetter(), t.topicTrees())) {
+            out.add(new NewTopic(name, partitions, replication).configs(output));
         }
         out.add(new NewTopic(t.corpus(), partitions, replication).configs(Map.of("cleanup.policy", "compact",
                 "max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES))));
         return out;
+    }
+
+    /**
+     * Fails when an existing output topic takes smaller records than the sinks may write (its
+     * {@code max.message.bytes}, or the broker's {@code message.max.bytes} it inherits): a dead letter or an
+     * enriched event would then be refused and fail the job. Missing topics pass (the broker may create them with
+     * its defaults, checked when they exist).
+     *
+     * @throws IllegalArgumentException naming the topic, its limit and what to change
+     */
+    public static void checkOutputLimits(KafkaSettings settings) {
+        SinkLimits limits = settings.sinkLimits();
+        Map<String, Long> need = new java.util.LinkedHashMap<>();
+        need.put(settings.topics().deadLetter(), limits.maxDeadLetterBytes() + SinkLimits.RECORD_OVERHEAD_BYTES);
+        // enriched events are checked one by one against max.request.size before they reach the sink
+        need.put(settings.topics().enriched(), (long) limits.maxRequestBytes());
+        Properties props = settings.clientProperties();
+        props.setProperty("request.timeout.ms", "15000");
+        props.setProperty("default.api.timeout.ms", "30000");
+        try (Admin admin = Admin.create(props)) {
+            java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<org.apache.kafka.common.config.ConfigResource> resources = need.keySet().stream()
+                    .filter(existing::contains)
+                    .map(n -> new org.apache.kafka.common.config.ConfigResource(
+                            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, n))
+                    .toList();
+            var configs = admin.describeConfigs(resources).all().get(30, TimeUnit.SECONDS);
+            for (var e : configs.entrySet()) {
+                var entry = e.getValue().get("max.message.bytes");
+                if (entry == null || entry.value() == null) {
+                    continue;
+                }
+                long topicMax = Long.parseLong(entry.value());
+                long needed = need.get(e.getKey().name());
+                if (topicMax < needed) {
+                    throw new IllegalArgumentException("topic " + e.getKey().name() + " takes records of at most "
+                            + topicMax + " bytes (max.message.bytes), but Inflow may write records of " + needed
+                            + " bytes to it: raise the topic's max.message.bytes to at least " + needed
+                            + ", or lower '" + KafkaOptions.PROPERTIES_PREFIX + "max.request.size' and '"
+                            + KafkaOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES.key() + "' (at most "
+                            + SinkLimits.largestOriginalFor((int) Math.min(Integer.MAX_VALUE, topicMax))
+                            + " bytes for this topic)");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading topic configurations", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + settings.bootstrapServers() + " did not describe its topics"
+                    + " within 30 s (" + e.getMessage() + "); check inflow.kafka.bootstrap-servers", e);
+        }
     }
 
     /**
@@ -54,7 +115,7 @@ public final class TopicAdmin {
         props.setProperty("request.timeout.ms", "15000");
         props.setProperty("default.api.timeout.ms", "30000");
         try (Admin admin = Admin.create(props)) {
-            for (NewTopic topic : topics(settings.topics(), partitions, replication)) {
+            for (NewTopic topic : topics(settings.topics(), settings.sinkLimits(), partitions, replication)) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
                     LOG.info("created topic {} ({} partitions, replication {})", topic.name(), partitions,

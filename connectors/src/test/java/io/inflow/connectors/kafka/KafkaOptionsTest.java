@@ -147,21 +147,59 @@ class KafkaOptionsTest {
 
     @Test
     void topicAdminCreatesSixTopicsAndCompactsTheCorpus() {
-        KafkaSettings.Topics names = KafkaOptions.settings(withBootstrap("localhost:9092")).topics();
+        KafkaSettings s = KafkaOptions.settings(withBootstrap("localhost:9092"));
 
-        List<NewTopic> topics = TopicAdmin.topics(names, 3, (short) 1);
+        List<NewTopic> topics = TopicAdmin.topics(s.topics(), s.sinkLimits(), 3, (short) 1);
 
         assertThat(topics).extracting(NewTopic::name).containsExactlyInAnyOrder(
                 "events.text", "events.image", "corpus", "enriched", "dlq", "topics");
         assertThat(topics).allSatisfy(t -> {
             assertThat(t.numPartitions()).isEqualTo(3);
             assertThat(t.replicationFactor()).isEqualTo((short) 1);
-            assertThat(t.configs()).containsEntry("max.message.bytes",
-                    Integer.toString(TopicAdmin.MAX_MESSAGE_BYTES));
         });
+        // inputs take large records (they are dead-lettered, cut); outputs one producer request
+        assertThat(topics).filteredOn(t -> List.of("events.text", "events.image", "corpus").contains(t.name()))
+                .allSatisfy(t -> assertThat(t.configs()).containsEntry("max.message.bytes",
+                        Integer.toString(TopicAdmin.MAX_MESSAGE_BYTES)));
+        assertThat(topics).filteredOn(t -> List.of("enriched", "dlq", "topics").contains(t.name()))
+                .allSatisfy(t -> assertThat(t.configs()).containsEntry("max.message.bytes",
+                        Integer.toString(SinkLimits.DEFAULT_MAX_REQUEST_BYTES)));
         assertThat(topics).filteredOn(t -> t.name().equals("corpus")).singleElement()
                 .satisfies(t -> assertThat(t.configs()).containsEntry("cleanup.policy", "compact"));
         assertThat(topics).filteredOn(t -> !t.name().equals("corpus"))
                 .allSatisfy(t -> assertThat(t.configs()).doesNotContainKey("cleanup.policy"));
+    }
+
+    @Test
+    void defaultDeadLettersFitKafkasDefaultRequestSize() {
+        SinkLimits limits = KafkaOptions.settings(withBootstrap("localhost:9092")).sinkLimits();
+        assertThat(limits).isEqualTo(SinkLimits.defaults());
+        assertThat(limits.maxDeadLetterBytes() + SinkLimits.RECORD_OVERHEAD_BYTES)
+                .isLessThanOrEqualTo(SinkLimits.DEFAULT_MAX_REQUEST_BYTES);
+    }
+
+    @Test
+    void deadLetterShareThatCannotFitARequestFailsNamingBothKeys() {
+        Configuration c = withBootstrap("localhost:9092");
+        c.setString("inflow.dead-letter.max-original-bytes", "1 mb");
+        assertThatThrownBy(() -> KafkaOptions.settings(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.dead-letter.max-original-bytes")
+                .hasMessageContaining("inflow.kafka.properties.max.request.size")
+                .hasMessageContaining("lower it to at most " + SinkLimits.largestOriginalFor(1 << 20));
+        // raising the producer's request size makes the same share valid
+        c.setString("inflow.kafka.properties.max.request.size", Integer.toString(4 << 20));
+        assertThat(KafkaOptions.settings(c).sinkLimits().deadLetterMaxOriginalBytes()).isEqualTo(1 << 20);
+    }
+
+    @Test
+    void largestOriginalForIsTheLargestThatFits() {
+        for (int request : new int[] {64 << 10, 1 << 20, 1_048_588, 16 << 20}) {
+            long largest = SinkLimits.largestOriginalFor(request);
+            assertThat(SinkLimits.maxDeadLetterBytes(largest) + SinkLimits.RECORD_OVERHEAD_BYTES)
+                    .as("request %d", request).isLessThanOrEqualTo(request);
+            assertThat(SinkLimits.maxDeadLetterBytes(largest + 4) + SinkLimits.RECORD_OVERHEAD_BYTES)
+                    .as("request %d, 4 bytes more", request).isGreaterThan(request);
+        }
     }
 }

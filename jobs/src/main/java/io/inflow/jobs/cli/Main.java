@@ -103,6 +103,7 @@ public final class Main {
                 } else {
                     requireInputTopics(settings);
                 }
+                TopicAdmin.checkOutputLimits(settings.kafka());
                 LocalFlink flink = LocalFlink.withFreePorts(conf);
                 StreamExecutionEnvironment env = flink.environment();
                 InflowPipeline.build(env, flink.configuration());

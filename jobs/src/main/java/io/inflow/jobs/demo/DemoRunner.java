@@ -92,6 +92,7 @@ public final class DemoRunner {
             Path imageRoot = imageRoot(conf);
             PipelineSettings settings = PipelineSettings.from(conf);
             TopicAdmin.ensureTopics(settings.kafka(), DEMO_PARTITIONS, (short) 1);
+            TopicAdmin.checkOutputLimits(settings.kafka());
             say("  topics: %s, %s (input), %s, %s (output), %s, %s", settings.kafka().topics().text(),
                     settings.kafka().topics().image(), settings.kafka().topics().enriched(),
                     settings.kafka().topics().deadLetter(), settings.kafka().topics().corpus(),

@@ -1,6 +1,6 @@
 package io.inflow.operators.batch;
 
-import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.EncodedRecord;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
@@ -17,14 +17,14 @@ import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
  * <pre>{@code
  * final class MyFactory extends MicroBatchOperatorFactory<MyInput> {
  *     MyFactory() { super(MyOperator.class); }
- *     protected MicroBatchOperator<MyInput, ?, ?> create(StreamOperatorParameters<EnrichedEvent> p) { return new MyOperator(p); }
+ *     protected MicroBatchOperator<MyInput, ?, ?> create(StreamOperatorParameters<EncodedRecord> p) { return new MyOperator(p); }
  * }
  * }</pre>
  *
  * @param <IN> the operator's input record
  */
-public abstract class MicroBatchOperatorFactory<IN> extends AbstractStreamOperatorFactory<EnrichedEvent>
-        implements OneInputStreamOperatorFactory<IN, EnrichedEvent>, YieldingOperatorFactory<EnrichedEvent> {
+public abstract class MicroBatchOperatorFactory<IN> extends AbstractStreamOperatorFactory<EncodedRecord>
+        implements OneInputStreamOperatorFactory<IN, EncodedRecord>, YieldingOperatorFactory<EncodedRecord> {
 
     private static final long serialVersionUID = 1L;
 
@@ -38,12 +38,12 @@ public abstract class MicroBatchOperatorFactory<IN> extends AbstractStreamOperat
     }
 
     /** A new operator instance for one subtask. */
-    protected abstract MicroBatchOperator<IN, ?, ?> create(StreamOperatorParameters<EnrichedEvent> parameters);
+    protected abstract MicroBatchOperator<IN, ?, ?> create(StreamOperatorParameters<EncodedRecord> parameters);
 
     @Override
     @SuppressWarnings("unchecked")
-    public <T extends StreamOperator<EnrichedEvent>> T createStreamOperator(
-            StreamOperatorParameters<EnrichedEvent> parameters) {
+    public <T extends StreamOperator<EncodedRecord>> T createStreamOperator(
+            StreamOperatorParameters<EncodedRecord> parameters) {
         return (T) create(parameters);
     }
 

@@ -54,6 +54,11 @@ public final class OpenBatch<IN, B extends RowBatch> {
         return arrow;
     }
 
+    /** The rows' inputs in row order (a view; do not change it). */
+    public List<IN> inputs() {
+        return inputs;
+    }
+
     public IN input(int row) {
         return inputs.get(row);
     }

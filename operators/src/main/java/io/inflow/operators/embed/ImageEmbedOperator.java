@@ -5,7 +5,10 @@ import io.inflow.gpu.encoder.vit.VitOutput;
 import io.inflow.operators.batch.ImageBatchingConfig;
 import io.inflow.operators.batch.MicroBatchOperator;
 import io.inflow.operators.image.DecodedImageEvent;
+import io.inflow.operators.output.OutputEncoder;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.ModelRef;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -20,9 +23,10 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
  *
  * <p>Create it through {@link ImageEmbedOperatorFactory}:
  * <pre>{@code
- * DataStream<EnrichedEvent> out = decodedImages.transform("batch + vit", TypeInformation.of(EnrichedEvent.class),
+ * DataStream<EncodedRecord> out = decodedImages.transform("batch + vit", TypeInformation.of(EncodedRecord.class),
  *         new ImageEmbedOperatorFactory(ImageBatchingConfig.defaults(),
- *                 new VitCompute(ImageEncoderSpec.bundled(BackendKind.CPU, 2)), EmbeddingEncoding.FLOAT32, 3));
+ *                 new VitCompute(ImageEncoderSpec.bundled(BackendKind.CPU, 2)), EmbeddingEncoding.FLOAT32, 3,
+ *                 new OutputEncoder(1 << 20)));
  * }</pre>
  */
 public final class ImageEmbedOperator extends MicroBatchOperator<DecodedImageEvent, DecodedImageBatch, VitOutput> {
@@ -39,9 +43,9 @@ public final class ImageEmbedOperator extends MicroBatchOperator<DecodedImageEve
     private final int topK;
     private transient int tokensPerImage;
 
-    ImageEmbedOperator(StreamOperatorParameters<EnrichedEvent> parameters, ImageBatchingConfig config,
-            VitCompute compute, EmbeddingEncoding encoding, int topK) {
-        super(parameters, config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY);
+    ImageEmbedOperator(StreamOperatorParameters<EncodedRecord> parameters, ImageBatchingConfig config,
+            VitCompute compute, EmbeddingEncoding encoding, int topK, OutputEncoder encoder) {
+        super(parameters, config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY, encoder);
         this.config = config;
         this.compute = compute;
         this.encoding = encoding;
@@ -108,6 +112,17 @@ public final class ImageEmbedOperator extends MicroBatchOperator<DecodedImageEve
     @Override
     protected int resultRows(VitOutput result) {
         return result.rows();
+    }
+
+    @Override
+    protected boolean finite(VitOutput result, int row) {
+        return Finite.rows(result.embeddings(), result.dimension(), row)
+                && Finite.rows(result.probabilities(), result.numLabels(), row);
+    }
+
+    @Override
+    protected RawRecord raw(DecodedImageEvent input) {
+        return input.raw();
     }
 
     @Override

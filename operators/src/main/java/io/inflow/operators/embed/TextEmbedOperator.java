@@ -6,7 +6,14 @@ import io.inflow.operators.batch.LengthBuckets;
 import io.inflow.operators.batch.MicroBatchOperator;
 import io.inflow.operators.metrics.BatchMetrics;
 import io.inflow.operators.tokenize.TokenizedText;
+import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.output.OutputEncoder;
+import io.inflow.operators.tokenize.AsyncTokenizeFunction;
+import io.inflow.schemas.DeadLetterRecord;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.ErrorKind;
+import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.ModelRef;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -23,9 +30,10 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
  *
  * <p>Create it through {@link TextEmbedOperatorFactory}:
  * <pre>{@code
- * DataStream<EnrichedEvent> out = tokenized.transform("embed", TypeInformation.of(EnrichedEvent.class),
+ * DataStream<EncodedRecord> out = tokenized.transform("embed", TypeInformation.of(EncodedRecord.class),
  *         new TextEmbedOperatorFactory(BatchingConfig.defaults(),
- *                 new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2), EmbeddingEncoding.FLOAT32));
+ *                 new TokenizationOnlyCompute(TextModel.ALL_MINILM_L6_V2), EmbeddingEncoding.FLOAT32,
+ *                 new OutputEncoder(1 << 20)));
  * }</pre>
  */
 public final class TextEmbedOperator extends MicroBatchOperator<TokenizedText, TokenBatch, BatchOutput> {
@@ -41,9 +49,9 @@ public final class TextEmbedOperator extends MicroBatchOperator<TokenizedText, T
     private final EmbeddingEncoding encoding;
     private transient LengthBuckets buckets;
 
-    TextEmbedOperator(StreamOperatorParameters<EnrichedEvent> parameters, BatchingConfig config,
-            TextBatchCompute compute, EmbeddingEncoding encoding) {
-        super(parameters, config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY);
+    TextEmbedOperator(StreamOperatorParameters<EncodedRecord> parameters, BatchingConfig config,
+            TextBatchCompute compute, EmbeddingEncoding encoding, OutputEncoder encoder) {
+        super(parameters, config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY, encoder);
         this.config = config;
         this.compute = compute;
         this.encoding = encoding;
@@ -117,6 +125,22 @@ public final class TextEmbedOperator extends MicroBatchOperator<TokenizedText, T
     @Override
     protected int resultRows(BatchOutput result) {
         return result.rows();
+    }
+
+    @Override
+    protected boolean finite(BatchOutput result, int row) {
+        return !result.hasEmbeddings() || Finite.rows(result.embeddings(), result.dimension(), row);
+    }
+
+    @Override
+    protected RawRecord raw(TokenizedText input) {
+        return input.input().raw();
+    }
+
+    @Override
+    protected DeadLetterRecord rejected(TokenizedText input, long nowMs) {
+        return input.failure() == null ? null : DeadLetters.of(input.input().raw(), ErrorKind.TOKENIZE_FAILED,
+                input.failure(), AsyncTokenizeFunction.STAGE, nowMs);
     }
 
     @Override

@@ -10,11 +10,10 @@ import io.inflow.schemas.SourcedImage;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+import io.inflow.operators.runtime.HelperThreads;
 
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -56,7 +55,7 @@ public final class AsyncImageDecodeFunction extends RichAsyncFunction<SourcedIma
     @Override
     public void open(OpenContext openContext) {
         decoder = new ImageDecoder(spec.toConfig());
-        executor = Executors.newFixedThreadPool(threads, new ExecutorThreadFactory("inflow-image-decoder"));
+        executor = HelperThreads.pool("inflow-image-decoder", threads);
     }
 
     @Override

@@ -8,11 +8,10 @@ import io.inflow.schemas.SourcedText;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+import io.inflow.operators.runtime.HelperThreads;
 
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -26,9 +25,11 @@ import java.util.concurrent.TimeoutException;
  *         new AsyncTokenizeFunction(TextModel.ALL_MINILM_L6_V2, 256, 1), 60, TimeUnit.SECONDS, 256);
  * }</pre>
  */
-public final class AsyncTokenizeFunction extends RichAsyncFunction<SourcedText, TokenizedText> {
+public class AsyncTokenizeFunction extends RichAsyncFunction<SourcedText, TokenizedText> {
 
     private static final long serialVersionUID = 1L;
+    /** Stage name of the dead letters of texts the tokenizer failed on. */
+    public static final String STAGE = "tokenize";
 
     private final TextModel model;
     private final int maxTokens;
@@ -52,20 +53,31 @@ public final class AsyncTokenizeFunction extends RichAsyncFunction<SourcedText, 
     @Override
     public void open(OpenContext openContext) {
         tokenizer = TextTokenizer.load(model, maxTokens);
-        executor = Executors.newFixedThreadPool(threads, new ExecutorThreadFactory("inflow-tokenizer"));
+        executor = HelperThreads.pool("inflow-tokenizer", threads);
     }
 
     @Override
     public void asyncInvoke(SourcedText input, ResultFuture<TokenizedText> result) {
         executor.execute(() -> {
+            TokenizedText out;
             try {
-                Tokenized t = tokenizer.encode(input.event().text());
-                result.complete(List.of(new TokenizedText(input, t.ids(), t.truncated())));
+                Tokenized t = tokenize(input.event().text());
+                out = new TokenizedText(input, t.ids(), t.truncated());
+            } catch (VirtualMachineError e) {
+                result.completeExceptionally(e); // not the text's fault: fail the task
+                return;
             } catch (Throwable e) {
-                result.completeExceptionally(new IllegalStateException("tokenizer " + model.modelName()
-                        + " failed on event " + input.event().id() + " (" + input.source() + ")", e));
+                // the text's fault: it goes to the dead letters (tokenize_failed), the job goes on
+                out = TokenizedText.failed(input, "tokenizer " + model.modelName() + " failed on event "
+                        + input.event().id() + ": " + e);
             }
+            result.complete(List.of(out));
         });
+    }
+
+    /** Tokenizes one text (tokenizer thread). */
+    protected Tokenized tokenize(String text) {
+        return tokenizer.encode(text);
     }
 
     @Override

@@ -9,6 +9,8 @@ import io.inflow.operators.batch.ImageBatchingConfig;
 import io.inflow.operators.image.DecodedImageEvent;
 import io.inflow.operators.testing.Harnesses;
 import io.inflow.schemas.RawRecord;
+import io.inflow.operators.output.OutputEncoder;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.SourceRef;
@@ -44,7 +46,7 @@ class ImageEmbedOperatorTest {
     private static final long MAX_WAIT_MS = 50;
 
     private static VitEncoder reference;
-    private OneInputStreamOperatorTestHarness<DecodedImageEvent, EnrichedEvent> harness;
+    private OneInputStreamOperatorTestHarness<DecodedImageEvent, EncodedRecord> harness;
 
     @BeforeAll
     static void loadReference() throws Exception {
@@ -66,7 +68,8 @@ class ImageEmbedOperatorTest {
     private void open(int maxRecords, long maxPixelBytes, EmbeddingEncoding encoding, int topK) throws Exception {
         ImageBatchingConfig cfg = new ImageBatchingConfig(maxRecords, maxPixelBytes, Duration.ofMillis(MAX_WAIT_MS), 2);
         harness = new OneInputStreamOperatorTestHarness<>(new ImageEmbedOperatorFactory(cfg,
-                new VitCompute(ImageEncoderSpec.bundled(BackendKind.CPU, 1)), encoding, topK));
+                new VitCompute(ImageEncoderSpec.bundled(BackendKind.CPU, 1)), encoding, topK,
+                new OutputEncoder(1 << 20)));
         harness.open();
     }
 

@@ -8,6 +8,8 @@ import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.testing.Harnesses;
 import io.inflow.schemas.RawRecord;
+import io.inflow.operators.output.OutputEncoder;
+import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.ModelRef;
@@ -39,7 +41,7 @@ class TextEmbedOperatorTest {
 
     private static final long MAX_WAIT_MS = 50;
 
-    private OneInputStreamOperatorTestHarness<TokenizedText, EnrichedEvent> harness;
+    private OneInputStreamOperatorTestHarness<TokenizedText, EncodedRecord> harness;
 
     @BeforeEach
     void resetShapes() {
@@ -72,7 +74,8 @@ class TextEmbedOperatorTest {
     private void open(int maxRecords, int[] buckets, TextBatchCompute compute, EmbeddingEncoding encoding)
             throws Exception {
         BatchingConfig cfg = new BatchingConfig(maxRecords, 4096, Duration.ofMillis(MAX_WAIT_MS), buckets, 2);
-        harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg, compute, encoding));
+        harness = new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg, compute, encoding,
+                new OutputEncoder(1 << 20)));
         harness.open();
     }
 
