@@ -20,6 +20,20 @@ public record RawRecord(String topic, int partition, long offset, long timestamp
         return new SourceRef(topic, partition, offset, timestamp);
     }
 
+    /** Compares the key and value bytes by content (a record's default would compare the arrays' identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RawRecord r && partition == r.partition && offset == r.offset
+                && timestamp == r.timestamp && topic.equals(r.topic) && java.util.Arrays.equals(key, r.key)
+                && java.util.Arrays.equals(value, r.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(topic, partition, offset, timestamp, java.util.Arrays.hashCode(key),
+                java.util.Arrays.hashCode(value));
+    }
+
     @Override
     public String toString() {
         return topic + "-" + partition + "@" + offset;

@@ -88,6 +88,7 @@ class JsonSchemaConformanceTest {
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
+                Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterCut())),
                 Arguments.of("topic-tree", RecordCodec.encode(Samples.topicTree())));
     }
 

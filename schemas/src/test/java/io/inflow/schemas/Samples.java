@@ -84,4 +84,10 @@ final class Samples {
         return new TopicTreeRecord("tree-2024-11-22T18", 1_732_298_400_000L, 1_732_302_000_000L,
                 1_732_302_000_500L, MODEL, nodes);
     }
+
+    /** A dead letter of a 4 MiB input cut to 2 KiB (key kept, value cut). */
+    static DeadLetterRecord deadLetterCut() {
+        return new DeadLetterRecord(SOURCE, utf8("big-1"), new byte[4 << 20], ErrorKind.OVERSIZE_RECORD,
+                "record is 4194304 bytes, over the limit of 1048576", "decode", 1_732_300_002_000L).fitTo(2048);
+    }
 }

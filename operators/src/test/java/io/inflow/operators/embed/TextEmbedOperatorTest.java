@@ -11,6 +11,7 @@ import io.inflow.schemas.RawRecord;
 import io.inflow.operators.output.OutputEncoder;
 import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.Float16;
 import io.inflow.schemas.ModelRef;
 import io.inflow.schemas.SourceRef;
@@ -207,12 +208,27 @@ class TextEmbedOperatorTest {
     }
 
     @Test
-    void computeFailureFailsTheTaskWithTheBatchShape() throws Exception {
-        open(1, new int[] {16}, new FailingCompute());
+    void aSystemicComputeFailureFailsTheTaskWithTheBatchShape() throws Exception {
+        // an InternalError is the JVM's (or a native library's) fault, never a record's: no bisecting, no dead letter
+        open(1, new int[] {16}, new FailingCompute(() -> new InternalError("device lost")));
         harness.processElement(text("a", "boom", 1));
         assertThatThrownBy(() -> awaitOutputs(1))
                 .hasMessageContaining("compute failed on a batch of 1 rows x 16 tokens")
                 .hasRootCauseMessage("device lost");
+        assertThat(Harnesses.deadLetters(harness)).isEmpty();
+    }
+
+    @Test
+    void aRecordThatFailsComputeOnItsOwnIsDeadLetteredNotFatal() throws Exception {
+        open(1, new int[] {16}, new FailingCompute(() -> new IllegalStateException("cannot embed this")));
+        harness.processElement(text("a", "boom", 1));
+        Harnesses.awaitTotal(harness, 0, 1);
+        assertThat(Harnesses.deadLetters(harness)).singleElement().satisfies(d -> {
+            assertThat(d.kind()).isEqualTo(ErrorKind.COMPUTE_FAILED);
+            assertThat(d.message()).contains("cannot embed this");
+            assertThat(d.source().offset()).isEqualTo(1);
+        });
+        assertThat(outputs()).isEmpty();
     }
 
     @Test
@@ -265,6 +281,12 @@ class TextEmbedOperatorTest {
     }
 
     static final class FailingCompute implements TextBatchCompute {
+        private final java.util.function.Supplier<? extends Throwable> failure;
+
+        FailingCompute(SerializableFailure failure) {
+            this.failure = failure;
+        }
+
         @Override
         public void open() {
         }
@@ -276,7 +298,15 @@ class TextEmbedOperatorTest {
 
         @Override
         public BatchOutput compute(TokenBatch batch) {
-            throw new IllegalStateException("device lost");
+            Throwable t = failure.get();
+            if (t instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) t;
         }
+    }
+
+    /** A failure factory the (serializable) compute can hold. */
+    interface SerializableFailure extends java.util.function.Supplier<Throwable>, java.io.Serializable {
     }
 }
