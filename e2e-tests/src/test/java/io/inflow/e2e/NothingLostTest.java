@@ -114,8 +114,7 @@ class NothingLostTest {
             kinds.merge(d.kind(), 1, Integer::sum);
             byte[][] original = byOffset.get(d.source().partition() + "@" + d.source().offset());
             assertThat(original).as("dead letter points at a produced offset").isNotNull();
-            assertThat(d.key()).isEqualTo(original[0]);
-            assertThat(d.value()).as("original value bytes of %s", d.kind()).isEqualTo(original[1]);
+            OutputChecks.carriesOriginal(d, original[0], original[1]);
             assertThat(d.message()).isNotBlank();
             assertThat(d.stage()).isEqualTo("decode");
         }

@@ -1,9 +1,12 @@
 package io.inflow.e2e;
 
 import io.inflow.jobs.demo.OutputAudit;
+import io.inflow.schemas.DeadLetterRecord;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
 
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +26,33 @@ final class OutputChecks {
             assertThat(audit.hasOutputFor(m.topic(), m.partition(), m.offset()))
                     .as("output for %s-%d@%d", m.topic(), m.partition(), m.offset()).isTrue();
         }
+    }
+
+    /**
+     * The dead letter carries the input's original key and value: whole, or (when they exceed the dead-letter share
+     * {@code inflow.dead-letter.max-original-bytes}) as prefixes with the whole sizes and SHA-256 in its truncation.
+     */
+    static void carriesOriginal(DeadLetterRecord d, byte[] key, byte[] value) {
+        if (d.truncation() == null) {
+            assertThat(d.key()).as("original key of %s", d.kind()).isEqualTo(key);
+            assertThat(d.value()).as("original value bytes of %s", d.kind()).isEqualTo(value);
+            return;
+        }
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(d.truncation().valueSize()).as("original value size of %s", d.kind()).isEqualTo(value.length);
+        assertThat(d.truncation().valueSha256()).isEqualTo(HexFormat.of().formatHex(sha.digest(value)));
+        assertThat(value).as("cut value is a prefix").startsWith(d.value());
+        if (key == null) {
+            assertThat(d.key()).isNull();
+        } else {
+            assertThat(key).as("cut key is a prefix").startsWith(d.key());
+        }
+        assertThat(d.originalBytes()).as("kept bytes").isLessThan(key.length + (long) value.length);
     }
 
     /** Closes the audit and the pipeline, whichever were started. */

@@ -7,6 +7,7 @@ import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.demo.OutputAudit;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
+import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.schemas.SourcedText;
 
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -59,6 +60,12 @@ final class PipelineUnderTest implements AutoCloseable {
 
     static PipelineUnderTest start(Configuration extra, UnaryOperator<DataStream<SourcedText>> tap)
             throws Exception {
+        return start(extra, tap, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(Configuration, UnaryOperator)}, with {@code textCompute} wrapped around the text compute. */
+    static PipelineUnderTest start(Configuration extra, UnaryOperator<DataStream<SourcedText>> tap,
+            UnaryOperator<TextBatchCompute> textCompute) throws Exception {
         EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(null);
         try {
             Configuration conf = new Configuration();
@@ -70,7 +77,7 @@ final class PipelineUnderTest implements AutoCloseable {
             TopicAdmin.ensureTopics(settings, PARTITIONS, (short) 1);
             LocalFlink flink = LocalFlink.withFreePorts(conf);
             StreamExecutionEnvironment env = flink.environment();
-            InflowPipeline.build(env, flink.configuration(), tap);
+            InflowPipeline.build(env, flink.configuration(), tap, textCompute);
             String jobName = "inflow-e2e-" + RUNS.incrementAndGet();
             JobClient job = env.executeAsync(jobName);
             return new PipelineUnderTest(kafka, settings, flink, job, jobName);
@@ -105,6 +112,30 @@ final class PipelineUnderTest implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /**
+     * How often Flink restarted the job, from its REST API ({@code numRestarts} of the job). The web server fetches
+     * metrics lazily (the first query may answer an empty list), so this asks again for up to 30 s.
+     */
+    long restarts() throws Exception {
+        String url = flink.webUiUrl() + "/jobs/" + job.getJobID() + "/metrics?get=numRestarts";
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.regex.Pattern value = java.util.regex.Pattern.compile("\"value\":\"(\\d+)\"");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            java.net.http.HttpResponse<String> r = http.send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            java.util.regex.Matcher m = value.matcher(r.body());
+            if (r.statusCode() == 200 && m.find()) {
+                return Long.parseLong(m.group(1));
+            }
+            last = r.statusCode() + " " + r.body();
+            Thread.sleep(500);
+        }
+        throw new AssertionError("no numRestarts from " + url + " within 30 s: " + last);
     }
 
     OutputAudit audit() {

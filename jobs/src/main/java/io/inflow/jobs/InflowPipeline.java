@@ -91,6 +91,15 @@ public final class InflowPipeline {
      */
     public static PipelineSettings build(StreamExecutionEnvironment env, ReadableConfig config,
             UnaryOperator<DataStream<SourcedText>> tap) {
+        return build(env, config, tap, UnaryOperator.identity());
+    }
+
+    /**
+     * Builds the pipeline with {@code tap} applied to the decoded text stream and {@code textCompute} wrapped around
+     * the text compute (fault tests wrap it to inject a failing row; a user could add instrumentation).
+     */
+    public static PipelineSettings build(StreamExecutionEnvironment env, ReadableConfig config,
+            UnaryOperator<DataStream<SourcedText>> tap, UnaryOperator<TextBatchCompute> textCompute) {
         PipelineSettings s = PipelineSettings.from(config);
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(PipelineSettings.defaultCheckpointInterval(config).toMillis());
@@ -118,7 +127,7 @@ public final class InflowPipeline {
                         TOKENIZE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, tokenizeCapacity(s))
                 .returns(TypeInformation.of(TokenizedText.class))
                 .name("tokenize").uid(UID_TOKENIZE);
-        TextBatchCompute compute = s.compute();
+        TextBatchCompute compute = textCompute.apply(s.compute());
         OutputEncoder encoder = new OutputEncoder(s.kafka().sinkLimits().maxRequestBytes());
         SingleOutputStreamOperator<EncodedRecord> textEnriched = tokenized
                 .transform("batch + compute", TypeInformation.of(EncodedRecord.class),
