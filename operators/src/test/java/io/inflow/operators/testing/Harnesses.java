@@ -1,5 +1,6 @@
 package io.inflow.operators.testing;
 
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.schemas.EnrichedEvent;
 
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -30,6 +31,19 @@ public final class Harnesses {
             }
         }
         return out;
+    }
+
+    /**
+     * Batches the {@code embed} operators of {@code modality} have handed to compute in this JVM (the
+     * {@code inflow_batch_size_records} count, summed over jobs). The operator records it on the task thread at the
+     * moment it flushes, so unlike outputs (which need the mailbox) it shows at once whether a flush happened: take a
+     * value before, compare after.
+     */
+    public static long batchesFlushed(String modality) {
+        return InflowMetrics.BATCH_SIZE.collect().getDataPoints().stream()
+                .filter(d -> "embed".equals(d.getLabels().get(InflowMetrics.OPERATOR))
+                        && modality.equals(d.getLabels().get(InflowMetrics.MODALITY)))
+                .mapToLong(d -> d.getCount()).sum();
     }
 
     /** Runs mails (batch results) until {@code n} outputs exist; fails after {@link #MAILBOX_WAIT}. */
