@@ -1,11 +1,15 @@
 package io.inflow.e2e;
 
+import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.jobs.demo.OutputAudit;
 import io.inflow.jobs.demo.SampleData;
+import io.inflow.schemas.InputDecoder;
+import io.inflow.schemas.Limits;
 import io.inflow.schemas.SourcedText;
 
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -27,36 +31,62 @@ import static org.assertj.core.api.Assertions.assertThat;
  * One forced failure mid-stream: the job fails on a record after earlier outputs were committed, Flink restarts it
  * from the last checkpoint and replays. A {@code read_committed} consumer must see every input exactly once; the
  * records the failed attempt had written sit in aborted transactions.
+ *
+ * <p>Checkpoints happen only when the test asks for them ({@link ManualCheckpoints}), so the failed attempt's open
+ * transaction is known to hold writes when the failure comes: the test waits until a {@code read_uncommitted}
+ * consumer sees outputs beyond the committed ones, and only then produces the record that fails the job. That makes
+ * "the uncommitted view is strictly larger than the committed one" a deterministic check that aborted writes exist
+ * and stay invisible.
  */
 @Timeout(600)
 class ExactlyOnceAfterFailureTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceAfterFailureTest.class);
     private static final Duration OUTPUT_WAIT = Duration.ofMinutes(4);
-    /** The id that makes the first attempt fail (in the second half of the sample). */
-    private static final String FAIL_ON = "sample-01100";
 
     @Test
     void noInputIsMissingOrDuplicatedAfterARestart() throws Exception {
         FailOnce.reset();
+        List<SampleData.Record> sample = new ArrayList<>(SampleData.load().mixed());
+        // the record that fails the first attempt: the last valid text, produced on its own at the end
+        int last = sample.size() - 1;
+        while (sample.get(last).malformed()) {
+            last--;
+        }
+        SampleData.Record trigger = sample.remove(last);
+        String failOn = new InputDecoder(Limits.defaults()).decodeText(trigger.value()).id();
         List<byte[][]> all = new ArrayList<>();
-        for (SampleData.Record r : SampleData.load().mixed()) {
+        for (SampleData.Record r : sample) {
             all.add(new byte[][] {PipelineUnderTest.utf8(r.key()), r.value()});
         }
+        all.add(new byte[][] {PipelineUnderTest.utf8(trigger.key()), trigger.value()});
         int half = all.size() / 2;
+
         Configuration conf = new Configuration();
         conf.setString("restart-strategy.type", "fixed-delay");
         conf.setString("restart-strategy.fixed-delay.attempts", "3");
         conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-        try (PipelineUnderTest p = PipelineUnderTest.start(conf, s -> s.map(new FailOnce(FAIL_ON))
-                .returns(TypeInformation.of(SourcedText.class)).name("fail once on " + FAIL_ON));
-                OutputAudit audit = p.audit()) {
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, ManualCheckpoints.NEVER);
+        conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, ManualCheckpoints.NEVER);
+        conf.set(KafkaOptions.TRANSACTION_TIMEOUT, KafkaOptions.BROKER_MAX_TRANSACTION_TIMEOUT);
+        try (PipelineUnderTest p = PipelineUnderTest.start(conf, s -> s.map(new FailOnce(failOn))
+                .returns(TypeInformation.of(SourcedText.class)).name("fail once on " + failOn));
+                OutputAudit audit = p.audit();
+                OutputCount uncommitted = new OutputCount(p, "read_uncommitted")) {
+            ManualCheckpoints checkpoints = new ManualCheckpoints(p);
             List<RecordMetadata> landed = new ArrayList<>(p.produce(all.subList(0, half)));
-            assertThat(audit.awaitTotal(half, OUTPUT_WAIT, a -> { })).as("first half committed").isTrue();
-            assertThat(FailOnce.FAILURES.get()).as("no failure before the second half").isZero();
+            assertThat(audit.awaitTotal(half, OUTPUT_WAIT, a -> checkpoints.trigger()))
+                    .as("first half committed (%s)", audit.summary()).isTrue();
 
-            landed.addAll(p.produce(all.subList(half, all.size())));
-            assertThat(audit.awaitTotal(all.size(), OUTPUT_WAIT, a -> { }))
+            landed.addAll(p.produce(all.subList(half, all.size() - 1)));
+            assertThat(uncommitted.awaitMoreThan(audit.total(), OUTPUT_WAIT))
+                    .as("the open transaction holds outputs of the second half").isTrue();
+            audit.poll(Duration.ofSeconds(1));
+            assertThat(audit.total()).as("nothing committed without a checkpoint").isEqualTo(half);
+            assertThat(FailOnce.FAILURES.get()).as("no failure before the trigger record").isZero();
+
+            landed.addAll(p.produce(all.subList(all.size() - 1, all.size())));
+            assertThat(audit.awaitTotal(all.size(), OUTPUT_WAIT, a -> checkpoints.trigger()))
                     .as("all outputs after the restart (%s)", audit.summary()).isTrue();
             audit.poll(Duration.ofSeconds(3)); // a duplicate would arrive late
 
@@ -68,31 +98,53 @@ class ExactlyOnceAfterFailureTest {
                 assertThat(audit.hasOutputFor(m.topic(), m.partition(), m.offset()))
                         .as("output for %s-%d@%d", m.topic(), m.partition(), m.offset()).isTrue();
             }
-            long uncommittedView = countAll(p, "read_uncommitted");
+            long uncommittedView = uncommitted.settle();
             LOG.info("read_committed sees {} outputs; read_uncommitted sees {} (aborted writes of the failed attempt)",
                     audit.total(), uncommittedView);
-            assertThat(uncommittedView).isGreaterThanOrEqualTo(all.size());
+            assertThat(uncommittedView).as("read_uncommitted also sees the failed attempt's aborted writes")
+                    .isGreaterThan(all.size());
         }
     }
 
-    private static long countAll(PipelineUnderTest p, String isolation) {
-        Properties props = new Properties();
-        props.setProperty("bootstrap.servers", p.kafka.bootstrapServers());
-        props.setProperty("group.id", "count-" + isolation + "-" + System.nanoTime());
-        props.setProperty("isolation.level", isolation);
-        props.setProperty("auto.offset.reset", "earliest");
-        long n = 0;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(p.settings.topics().enriched(), p.settings.topics().deadLetter()));
+    /** Counts every record on the output topics as a consumer with the given isolation level sees them. */
+    private static final class OutputCount implements AutoCloseable {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private long count;
+
+        OutputCount(PipelineUnderTest p, String isolation) {
+            Properties props = new Properties();
+            props.setProperty("bootstrap.servers", p.kafka.bootstrapServers());
+            props.setProperty("group.id", "count-" + isolation + "-" + System.nanoTime());
+            props.setProperty("isolation.level", isolation);
+            props.setProperty("auto.offset.reset", "earliest");
+            consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer.subscribe(List.of(p.settings.topics().enriched(), p.settings.topics().deadLetter()));
+        }
+
+        /** Polls until more than {@code n} records were seen or the timeout passed. */
+        boolean awaitMoreThan(long n, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (count <= n && System.nanoTime() < deadline) {
+                count += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            return count > n;
+        }
+
+        /** Polls until five polls in a row bring nothing; returns the total. */
+        long settle() {
             int emptyPolls = 0;
             while (emptyPolls < 5) {
-                int got = c.poll(Duration.ofMillis(500)).count();
-                n += got;
+                int got = consumer.poll(Duration.ofMillis(500)).count();
+                count += got;
                 emptyPolls = got == 0 ? emptyPolls + 1 : 0;
             }
+            return count;
         }
-        return n;
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
     }
 
     /** Throws on the first sight of one event id; lets it through afterwards (the MiniCluster shares this JVM). */

@@ -226,13 +226,15 @@ class PrometheusLiveTest {
         assertThat(booleanComparisons("a >= bool 1")).isEqualTo("a >= bool 1");
     }
 
+    /**
+     * Writes query_range data of the README's main panels: to {@code -Dinflow.metrics.dump=DIR} for
+     * {@code deploy/grafana/render-screenshots.sh}, else to the test's work directory. Either way every panel must
+     * get data points, so the test never passes without having done anything.
+     */
     @Test
-    void dumpsMainPanelsWhenAsked() throws Exception {
+    void dumpsMainPanels() throws Exception {
         String dir = System.getProperty("inflow.metrics.dump");
-        if (dir == null || dir.isBlank()) {
-            return;
-        }
-        Path out = Path.of(dir);
+        Path out = dir == null || dir.isBlank() ? work.resolve("dump") : Path.of(dir);
         Files.createDirectories(out);
         String j = "job=\"" + pipeline.jobName + "\"";
         Map<String, Map<String, String>> panels = new LinkedHashMap<>();
@@ -259,7 +261,9 @@ class PrometheusLiveTest {
                 "last checkpoint duration (ms)", "max(flink_jobmanager_job_lastCheckpointDuration >= 0)"));
         panels.put("deadletters", Map.of(
                 "by reason", "sum by (reason) (inflow_dead_letters_total{" + j + "}) > 0"));
+        List<String> empty = new ArrayList<>();
         for (var panel : panels.entrySet()) {
+            int points = 0;
             try (Writer w = Files.newBufferedWriter(out.resolve(panel.getKey() + ".tsv"))) {
                 for (var series : new java.util.TreeMap<>(panel.getValue()).entrySet()) {
                     JsonNode result = get("query_range?query=" + enc(series.getValue()) + "&start=" + runStart
@@ -270,6 +274,7 @@ class PrometheusLiveTest {
                         w.write("# " + label + "\n");
                         for (JsonNode v : s.path("values")) {
                             double value = Double.parseDouble(v.get(1).asText());
+                            points += Double.isFinite(value) ? 1 : 0;
                             w.write((v.get(0).asLong() - runStart) + "\t" + (Double.isNaN(value) ? "NaN" : value)
                                     + "\n");
                         }
@@ -277,7 +282,11 @@ class PrometheusLiveTest {
                     }
                 }
             }
+            if (points == 0) {
+                empty.add(panel.getKey());
+            }
         }
+        assertThat(empty).as("panels without a finite data point in %s", out).isEmpty();
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

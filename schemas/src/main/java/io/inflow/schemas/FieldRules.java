@@ -41,7 +41,7 @@ final class FieldRules {
         return value;
     }
 
-    /** text: not blank, UTF-8 length within maxTextBytes, well-formed. */
+    /** text: at least one visible character, UTF-8 length within maxTextBytes, well-formed. */
     static String text(String field, String value, Limits limits) throws RecordRejectedException {
         long bytes = wellFormed(field, value);
         if (bytes > limits.maxTextBytes()) {
@@ -52,7 +52,23 @@ final class FieldRules {
             throw invalid("field '" + field + "' is " + (value.isEmpty() ? "empty" : "only whitespace")
                     + ", must contain text");
         }
+        if (value.codePoints().allMatch(FieldRules::invisible)) {
+            int first = value.codePoints().filter(cp -> !Character.isWhitespace(cp) && !Character.isSpaceChar(cp))
+                    .findFirst().orElseThrow();
+            throw invalid("field '" + field + "' has no visible character (only whitespace, control and format"
+                    + " characters such as U+" + String.format("%04X", first) + "), must contain text");
+        }
         return value;
+    }
+
+    /**
+     * Whitespace, separators, control characters (Cc: U+0000 to U+001F, U+007F to U+009F) and format characters
+     * (Cf: zero-width space and joiners, byte order mark, bidi marks): nothing a tokenizer or a reader sees.
+     */
+    private static boolean invisible(int cp) {
+        int type = Character.getType(cp);
+        return Character.isWhitespace(cp) || Character.isSpaceChar(cp) || type == Character.CONTROL
+                || type == Character.FORMAT;
     }
 
     static String lang(String value) throws RecordRejectedException {

@@ -24,10 +24,18 @@ import java.util.Map;
  * bit for bit). Writing: floats and doubles in their shortest round-trip form (Schubfach).
  */
 final class Json {
+    /**
+     * Most objects and arrays open at once in a record, the record's own object included (Jackson's default, stated
+     * here so that the documented limit cannot move with a Jackson upgrade). Deeper input is {@code malformed_json};
+     * Inflow's records need 3 levels, so the limit only matters for unknown fields, which readers skip.
+     */
+    static final int MAX_NESTING_DEPTH = 1000;
+
     static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     // the record size limit bounds strings; Jackson's own 20M-char cap would only mask it
-                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE)
+                            .maxNestingDepth(MAX_NESTING_DEPTH).build())
                     .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                     .build())
             .build();

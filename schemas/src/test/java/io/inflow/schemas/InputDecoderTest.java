@@ -164,6 +164,38 @@ class InputDecoderTest {
     }
 
     @Test
+    void nestingDeeperThanTheLimitIsMalformed() throws Exception {
+        // the record's object is level 1, so an unknown field may hold MAX_NESTING_DEPTH - 1 levels of arrays
+        int inner = Json.MAX_NESTING_DEPTH - 1;
+        String ok = text("\"id\":\"a\",\"text\":\"x\",\"future\":" + "[".repeat(inner) + "]".repeat(inner));
+        assertThat(decoder.decodeText(utf8(ok)).id()).isEqualTo("a");
+        String deep = text("\"id\":\"a\",\"text\":\"x\",\"future\":" + "[".repeat(inner + 1)
+                + "]".repeat(inner + 1));
+        rejects(deep, ErrorKind.MALFORMED_JSON).hasMessageContaining("nesting depth (1001)")
+                .hasMessageContaining("maximum allowed (1000");
+    }
+
+    @Test
+    void textWithoutAVisibleCharacter() {
+        rejects(text("\"id\":\"a\",\"text\":\"\\u0000\\u0001\\u001b\""), ErrorKind.INVALID_FIELD)
+                .hasMessage("field 'text' has no visible character (only whitespace, control and format characters"
+                        + " such as U+0000), must contain text");
+        rejects(text("\"id\":\"a\",\"text\":\" \\u0007\\t\\u0085\""), ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("no visible character").hasMessageContaining("U+0007");
+        // zero-width space, zero-width joiner, byte order mark, left-to-right mark: format characters
+        rejects(text("\"id\":\"a\",\"text\":\"\\u200b\\u200d\\ufeff\\u200e\""), ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("no visible character").hasMessageContaining("U+200B");
+    }
+
+    @Test
+    void oneVisibleCharacterAmongInvisibleOnesIsText() throws Exception {
+        for (String text : new String[] {"\\u0000x", "\\u200b\\u00e9", "\\ud83d\\ude00", "\\u0301"}) {
+            assertThat(decoder.decodeText(utf8(text("\"id\":\"a\",\"text\":\"" + text + "\""))).text())
+                    .as(text).isNotEmpty();
+        }
+    }
+
+    @Test
     void idRules() {
         rejects(text("\"id\":\"\",\"text\":\"x\""), ErrorKind.INVALID_FIELD).hasMessageContaining("'id' is empty");
         rejects(text("\"id\":\"msg\\u0007-1\",\"text\":\"x\""), ErrorKind.INVALID_FIELD)

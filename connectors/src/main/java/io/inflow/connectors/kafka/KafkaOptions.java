@@ -92,13 +92,15 @@ public final class KafkaOptions {
     /**
      * Reads and validates the Kafka keys; errors say which key to change.
      *
-     * @throws IllegalArgumentException on a missing bootstrap server list or an out-of-range timeout
+     * @throws IllegalArgumentException on a missing bootstrap server list, one none of whose hosts resolves, or an
+     *     out-of-range timeout
      */
     public static KafkaSettings settings(ReadableConfig config) {
         String bootstrap = config.getOptional(BOOTSTRAP_SERVERS).orElseThrow(() -> new IllegalArgumentException(
                 "'" + BOOTSTRAP_SERVERS.key() + "' is not set: give the Kafka bootstrap servers, e.g. -D"
                         + BOOTSTRAP_SERVERS.key() + "=localhost:9092"));
         checkBootstrapServers(bootstrap);
+        BootstrapHosts.requireResolvable(BOOTSTRAP_SERVERS.key(), bootstrap);
         Duration timeout = config.get(TRANSACTION_TIMEOUT);
         if (timeout.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0 || timeout.toMillis() < 1_000) {
             throw new IllegalArgumentException("'" + TRANSACTION_TIMEOUT.key() + "' must be between 1 s and "

@@ -50,6 +50,25 @@ class KafkaOptionsTest {
     }
 
     @Test
+    void anUnresolvableBootstrapHostIsNamed() {
+        // .invalid never resolves (RFC 6761)
+        assertThatThrownBy(() -> KafkaOptions.settings(withBootstrap("inflow-no-such-host.invalid:9092")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("'inflow.kafka.bootstrap-servers': host 'inflow-no-such-host.invalid' of"
+                        + " 'inflow-no-such-host.invalid:9092' cannot be resolved");
+        assertThatThrownBy(() -> KafkaOptions.settings(withBootstrap("a.invalid:9092, b.invalid:9093")))
+                .hasMessageContaining("hosts 'a.invalid', 'b.invalid' of");
+    }
+
+    @Test
+    void oneResolvableHostIsEnoughAsForKafka() {
+        assertThat(KafkaOptions.settings(withBootstrap("inflow-no-such-host.invalid:9092,localhost:9092"))
+                .bootstrapServers()).isEqualTo("inflow-no-such-host.invalid:9092,localhost:9092");
+        assertThat(KafkaOptions.settings(withBootstrap("[::1]:9092,127.0.0.1:9092")).bootstrapServers())
+                .isEqualTo("[::1]:9092,127.0.0.1:9092");
+    }
+
+    @Test
     void transactionTimeoutAboveTheBrokerMaximumFails() {
         Configuration c = withBootstrap("localhost:9092");
         c.setString("inflow.kafka.transaction-timeout", "20 min");
@@ -92,7 +111,7 @@ class KafkaOptionsTest {
 
     @Test
     void everyKeyIsRead() {
-        Configuration c = withBootstrap("a:1,b:2");
+        Configuration c = withBootstrap("localhost:1,127.0.0.1:2");
         c.setString("inflow.kafka.group-id", "g");
         c.setString("inflow.kafka.starting-offsets", "LATEST");
         c.setString("inflow.kafka.delivery-guarantee", "at-least-once");
@@ -107,7 +126,7 @@ class KafkaOptionsTest {
 
         KafkaSettings s = KafkaOptions.settings(c);
 
-        assertThat(s.bootstrapServers()).isEqualTo("a:1,b:2");
+        assertThat(s.bootstrapServers()).isEqualTo("localhost:1,127.0.0.1:2");
         assertThat(s.groupId()).isEqualTo("g");
         assertThat(s.startingOffsets()).isEqualTo(KafkaOptions.StartingOffsets.LATEST);
         assertThat(s.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);

@@ -51,6 +51,14 @@ public final class PipelineOptions {
             .intType().defaultValue(64 << 10)
             .withDescription("Largest UTF-8 size of a text field; larger ones go to the dead-letter topic.");
 
+    public static final ConfigOption<Integer> MAX_ID_LENGTH = ConfigOptions.key("inflow.schemas.max-id-length")
+            .intType().defaultValue(128)
+            .withDescription("Most characters of an id (id, doc_id); longer ones go to the dead-letter topic.");
+
+    public static final ConfigOption<Integer> MAX_ATTRIBUTES = ConfigOptions.key("inflow.schemas.max-attributes")
+            .intType().defaultValue(64)
+            .withDescription("Most entries of an event's attributes; more go to the dead-letter topic.");
+
     public static final ConfigOption<Duration> DEFAULT_CHECKPOINT_INTERVAL = ConfigOptions
             .key("inflow.checkpoint.default-interval").durationType().defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval used when execution.checkpointing.interval is not set."

@@ -19,8 +19,8 @@ import org.apache.flink.configuration.ReadableConfig;
 import java.time.Duration;
 
 /**
- * Everything the pipeline reads from the Flink configuration, validated at start: a bad value fails here with
- * a message naming the key, long before any record is read.
+ * Everything the pipeline reads from the Flink configuration, validated at start: a bad value or an unknown
+ * {@code inflow.*} key ({@link KnownKeys}) fails here with a message naming the key, long before any record is read.
  *
  * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
  *
@@ -30,6 +30,7 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
         EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads, ImageSettings images) {
 
     public static PipelineSettings from(ReadableConfig config) {
+        KnownKeys.check(config);
         KafkaSettings kafka = KafkaOptions.settings(config);
         BatchingConfig batching = BatchingOptions.fromConfiguration(config);
         TextModel model;
@@ -46,15 +47,13 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + ") exceeds the longest of '" + BatchingOptions.BUCKETS.key() + "' (" + longest
                     + "): add a bucket of at least " + maxTokens + " or lower the token limit");
         }
-        Limits defaults = Limits.defaults();
         Limits limits;
         try {
             limits = new Limits(config.get(PipelineOptions.MAX_RECORD_BYTES), config.get(PipelineOptions.MAX_TEXT_BYTES),
-                    defaults.maxIdLength(), defaults.maxAttributes(), config.get(PipelineOptions.MAX_IMAGE_BYTES));
+                    config.get(PipelineOptions.MAX_ID_LENGTH), config.get(PipelineOptions.MAX_ATTRIBUTES),
+                    config.get(PipelineOptions.MAX_IMAGE_BYTES));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("'" + PipelineOptions.MAX_RECORD_BYTES.key() + "' / '"
-                    + PipelineOptions.MAX_TEXT_BYTES.key() + "' / '" + PipelineOptions.MAX_IMAGE_BYTES.key() + "': "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException("inflow.schemas.*: " + e.getMessage(), e);
         }
         ImageSettings images = config.get(ImageOptions.ENABLED)
                 ? ImageSettings.from(config, limits.maxImageBytes(), config.get(PipelineOptions.COMPUTE_BACKEND),

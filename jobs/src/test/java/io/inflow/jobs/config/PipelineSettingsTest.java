@@ -44,6 +44,8 @@ class PipelineSettingsTest {
         c.setString("inflow.embedding.encoding", "FLOAT16_BASE64");
         c.setString("inflow.schemas.max-record-bytes", "2097152");
         c.setString("inflow.schemas.max-text-bytes", "1024");
+        c.setString("inflow.schemas.max-id-length", "64");
+        c.setString("inflow.schemas.max-attributes", "8");
         c.setString("inflow.batch.length-buckets", "32;64;128");
 
         PipelineSettings s = PipelineSettings.from(c);
@@ -53,6 +55,8 @@ class PipelineSettingsTest {
         assertThat(s.encoding()).isEqualTo(EmbeddingEncoding.FLOAT16_BASE64);
         assertThat(s.limits().maxRecordBytes()).isEqualTo(2 << 20);
         assertThat(s.limits().maxTextBytes()).isEqualTo(1024);
+        assertThat(s.limits().maxIdLength()).isEqualTo(64);
+        assertThat(s.limits().maxAttributes()).isEqualTo(8);
         assertThat(s.batching().buckets()).containsExactly(32, 64, 128);
     }
 
@@ -129,5 +133,51 @@ class PipelineSettingsTest {
     void kafkaErrorsSurfaceToo() {
         assertThatThrownBy(() -> PipelineSettings.from(new Configuration()))
                 .hasMessageContaining("inflow.kafka.bootstrap-servers");
+    }
+
+    @Test
+    void anUnresolvableBootstrapHostIsNamedInTheError() {
+        Configuration c = new Configuration();
+        c.setString("inflow.kafka.bootstrap-servers", "kafka-1.invalid:9092");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("inflow.kafka.bootstrap-servers")
+                .hasMessageContaining("host 'kafka-1.invalid'")
+                .hasMessageContaining("cannot be resolved");
+    }
+
+    @Test
+    void anUnknownInflowKeyFailsNamingTheNearestKnownKey() {
+        Configuration c = valid();
+        c.setString("inflow.batch.max-record", "32");
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("unknown key inflow.batch.max-record; did you mean inflow.batch.max-records?");
+    }
+
+    @Test
+    void everyUnknownKeyIsListedAndOtherNamespacesAreLeftAlone() {
+        Configuration c = valid();
+        c.setString("inflow.kafka.bootstrap-server", "localhost:9092");
+        c.setString("inflow.image.topk", "5");
+        c.setString("parallelism.default", "2");              // Flink's own
+        c.setString("my.company.setting", "x");                // not ours
+
+        assertThatThrownBy(() -> PipelineSettings.from(c))
+                .hasMessageContaining("unknown key inflow.image.topk; did you mean inflow.image.top-k?")
+                .hasMessageContaining(
+                        "unknown key inflow.kafka.bootstrap-server; did you mean inflow.kafka.bootstrap-servers?")
+                .hasMessageNotContaining("parallelism").hasMessageNotContaining("my.company");
+    }
+
+    @Test
+    void prefixFamiliesAcceptAnyKeyBelowThem() {
+        Configuration c = valid();
+        c.setString("inflow.kafka.properties.security.protocol", "SSL");
+        c.setString("inflow.cuda.pool-bytes", "1073741824");
+
+        assertThat(PipelineSettings.from(c).kafka().clientProperties()).containsEntry("security.protocol", "SSL");
     }
 }

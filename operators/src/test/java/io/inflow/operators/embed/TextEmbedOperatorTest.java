@@ -105,9 +105,12 @@ class TextEmbedOperatorTest {
     void flushesWhenTheBatchIsFullAndKeepsOrderAndSource() throws Exception {
         openDefault(2);
         harness.processElement(text("a", "A man is eating food.", 7));
-        assertThat(RecordingCompute.SHAPES).as("one row does not fill a batch of 2").isEmpty();
         harness.processElement(text("b", "A man is eating a piece of bread.", 8));
         List<EnrichedEvent> out = awaitOutputs(2);
+        // SHAPES is written on the compute thread before the batch's result is put into the mailbox, and
+        // awaitOutputs ran that mail here: so it holds every batch computed so far. One 2-row batch means "a" alone
+        // did not fill it (a flush after "a" would show as two 1-row batches).
+        assertThat(RecordingCompute.SHAPES).as("a and b in one batch").containsExactly("2x16");
         assertThat(out).extracting(EnrichedEvent::id).containsExactly("a", "b");
         assertThat(out.get(0).tokenCount()).isEqualTo(8);   // [CLS] a man is eating food . [SEP]
         assertThat(out.get(1).tokenCount()).isEqualTo(11);
@@ -115,18 +118,23 @@ class TextEmbedOperatorTest {
         assertThat(out.get(0).attributes()).containsEntry("k", "a");
         assertThat(out.get(0).model()).isEqualTo(new ModelRef("all-minilm-l6-v2", "recording"));
         assertThat(out.get(0).truncated()).isFalse();
-        assertThat(RecordingCompute.SHAPES).containsExactly("2x16");
     }
 
     @Test
     void flushesAfterMaxWaitInProcessingTime() throws Exception {
         openDefault(64);
         harness.setProcessingTime(0);
+        long flushed = Harnesses.batchesFlushed(TextEmbedOperator.MODALITY);
         harness.processElement(text("a", "hello world", 1));
         harness.setProcessingTime(MAX_WAIT_MS - 1);
-        assertThat(RecordingCompute.SHAPES).as("before max-wait nothing is flushed").isEmpty();
+        // counted on this thread at the hand-over to compute, so no mailbox run is needed to see a flush
+        assertThat(Harnesses.batchesFlushed(TextEmbedOperator.MODALITY)).as("before max-wait nothing is flushed")
+                .isEqualTo(flushed);
+        harness.processElement(text("b", "hello again", 2));
         harness.setProcessingTime(MAX_WAIT_MS);
-        assertThat(awaitOutputs(1)).extracting(EnrichedEvent::id).containsExactly("a");
+        assertThat(awaitOutputs(2)).extracting(EnrichedEvent::id).containsExactly("a", "b");
+        assertThat(RecordingCompute.SHAPES).as("nothing flushed before max-wait: b joined a's batch")
+                .containsExactly("2x16");
     }
 
     @Test

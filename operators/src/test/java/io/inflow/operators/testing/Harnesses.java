@@ -1,6 +1,7 @@
 package io.inflow.operators.testing;
 
 import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.EnrichedEvent;
@@ -63,6 +64,19 @@ public final class Harnesses {
             side.forEach(r -> out.add(r.getValue()));
         }
         return out;
+    }
+
+    /**
+     * Batches the {@code embed} operators of {@code modality} have handed to compute in this JVM (the
+     * {@code inflow_batch_size_records} count, summed over jobs). The operator records it on the task thread at the
+     * moment it flushes, so unlike outputs (which need the mailbox) it shows at once whether a flush happened: take a
+     * value before, compare after.
+     */
+    public static long batchesFlushed(String modality) {
+        return InflowMetrics.BATCH_SIZE.collect().getDataPoints().stream()
+                .filter(d -> "embed".equals(d.getLabels().get(InflowMetrics.OPERATOR))
+                        && modality.equals(d.getLabels().get(InflowMetrics.MODALITY)))
+                .mapToLong(d -> d.getCount()).sum();
     }
 
     /** Runs mails (batch results) until {@code n} outputs exist; fails after {@link #MAILBOX_WAIT}. */

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -44,10 +45,17 @@ class AsyncTokenizeFunctionTest {
     }
 
     private static CompletableFuture<Collection<TokenizedText>> invoke(AsyncTokenizeFunction f, SourcedText in) {
+        return invoke(f, in, new AtomicReference<>());
+    }
+
+    /** As {@link #invoke(AsyncTokenizeFunction, SourcedText)}, recording the thread that completed the result. */
+    private static CompletableFuture<Collection<TokenizedText>> invoke(AsyncTokenizeFunction f, SourcedText in,
+            AtomicReference<Thread> completedOn) {
         CompletableFuture<Collection<TokenizedText>> done = new CompletableFuture<>();
         f.asyncInvoke(in, new ResultFuture<>() {
             @Override
             public void complete(Collection<TokenizedText> result) {
+                completedOn.set(Thread.currentThread()); // before done.complete: visible once done is
                 done.complete(result);
             }
 
@@ -71,7 +79,11 @@ class AsyncTokenizeFunctionTest {
     @Test
     void tokenizesOffTheCallingThreadAndKeepsTheInput() throws Exception {
         SourcedText in = text("a", "A man is eating food.");
-        List<TokenizedText> out = new ArrayList<>(invoke(fn, in).get(30, TimeUnit.SECONDS));
+        AtomicReference<Thread> completedOn = new AtomicReference<>();
+        List<TokenizedText> out = new ArrayList<>(invoke(fn, in, completedOn).get(30, TimeUnit.SECONDS));
+        // the result is completed by the thread that tokenized (asyncInvoke hands both to the tokenizer pool)
+        assertThat(completedOn.get()).as("thread that tokenized").isNotNull().isNotSameAs(Thread.currentThread());
+        assertThat(completedOn.get().getName()).startsWith("inflow-tokenizer");
         assertThat(out).hasSize(1);
         assertThat(out.get(0).input()).isSameAs(in);
         assertThat(out.get(0).ids()).containsExactly(101, 1037, 2158, 2003, 5983, 2833, 1012, 102);

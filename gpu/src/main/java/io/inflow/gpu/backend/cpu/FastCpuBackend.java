@@ -6,6 +6,7 @@ import io.inflow.gpu.backend.cpu.fast.FastActivations;
 import io.inflow.gpu.backend.cpu.fast.FastAttention;
 import io.inflow.gpu.backend.cpu.fast.FastImagePreprocess;
 import io.inflow.gpu.backend.cpu.fast.FastLayerNorm;
+import io.inflow.gpu.backend.cpu.fast.FastPooling;
 import io.inflow.gpu.backend.cpu.fast.PackedMatrix;
 import io.inflow.gpu.backend.cpu.fast.ParallelRunner;
 import io.inflow.gpu.backend.cpu.fast.Sgemm;
@@ -18,8 +19,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * The fast CPU backend: multi-threaded, cache-blocked Vector API kernels for the hot paths (SGEMM,
- * attention, LayerNorm, activations, embedding gather, image preprocessing); everything else is inherited from
- * {@link ReferenceCpuBackend}, which stays the oracle the fast kernels are tested against.
+ * attention, LayerNorm, activations, embedding gather, pooling, image preprocessing); everything else is inherited
+ * from {@link ReferenceCpuBackend}, which stays the oracle the fast kernels are tested against.
  *
  * <p>{@link #linear} treats its weight as immutable: it is packed for the SGEMM once and the packing is
  * cached per weight tensor object (weights are loaded once per model). {@link #matmul} packs every call.
@@ -227,6 +228,26 @@ public class FastCpuBackend extends ReferenceCpuBackend {
                 NativeMemory.copyFromArray(row, 0, out.address() + 4L * t * dim, dim);
             }
         });
+    }
+
+    @Override
+    public void meanPool(Tensor hidden, Tensor lengths, Tensor out) {
+        int[] bsd = checkPool("meanPool", hidden, out);
+        int[] len = ShapeChecks.lengths("meanPool", lengths, bsd[0], bsd[1]);
+        FastPooling.mean(hidden.address(), len, out.address(), bsd[0], bsd[1], bsd[2], runner);
+    }
+
+    @Override
+    public void firstTokenPool(Tensor hidden, Tensor out) {
+        int[] bsd = checkPool("firstTokenPool", hidden, out);
+        FastPooling.first(hidden.address(), out.address(), bsd[0], bsd[1], bsd[2]);
+    }
+
+    @Override
+    public void lastTokenPool(Tensor hidden, Tensor lengths, Tensor out) {
+        int[] bsd = checkPool("lastTokenPool", hidden, out);
+        int[] len = ShapeChecks.lengths("lastTokenPool", lengths, bsd[0], bsd[1]);
+        FastPooling.last(hidden.address(), len, out.address(), bsd[0], bsd[1], bsd[2]);
     }
 
     /**

@@ -10,7 +10,6 @@ import io.inflow.gpu.testing.Vectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -271,24 +270,35 @@ class FastVsReferenceTest {
     }
 
     @Test
-    void poolingMatches() {
+    void poolingMatchesOnEdgeSizes() throws NoSuchMethodException {
+        // a kernel FastCpuBackend inherits would be compared with itself here: make sure each is its own
+        for (String kernel : List.of("meanPool", "lastTokenPool")) {
+            assertThat(FastCpuBackend.class.getDeclaredMethod(kernel, Tensor.class, Tensor.class, Tensor.class))
+                    .as("FastCpuBackend's own %s", kernel).isNotNull();
+        }
+        assertThat(FastCpuBackend.class.getDeclaredMethod("firstTokenPool", Tensor.class, Tensor.class)).isNotNull();
         Random r = new Random(SEED);
-        int batch = 4;
-        int seq = 9;
-        int dim = 33;
-        float[] h = random(r, batch * seq * dim, 1f);
-        int[] lengths = {9, 1, 5, 3};
-        List<Consumer<Object>> none = List.of();
-        assertThat(none).isEmpty();
-        same("meanPool", new float[][] {h}, new int[][] {{batch, seq, dim}}, new int[] {batch, dim}, (b, t) -> {
-            try (Tensor len = b.upload(lengths, batch)) {
-                b.meanPool(t.get(0), len, t.get(1));
+        for (int dim : new int[] {1, 7, 16, 33, 384}) {
+            for (int seq : new int[] {1, 9, 17}) {
+                int batch = 4;
+                float[] h = random(r, batch * seq * dim, 1f);
+                int[] lengths = {seq, 1, 1 + r.nextInt(seq), Math.max(1, seq - 1)};  // full, one, random, one short
+                int[] in = {batch, seq, dim};
+                int[] outShape = {batch, dim};
+                String shape = " " + batch + "x" + seq + "x" + dim;
+                same("meanPool" + shape, new float[][] {h}, new int[][] {in}, outShape, (b, t) -> {
+                    try (Tensor len = b.upload(lengths, batch)) {
+                        b.meanPool(t.get(0), len, t.get(1));
+                    }
+                });
+                same("lastTokenPool" + shape, new float[][] {h}, new int[][] {in}, outShape, (b, t) -> {
+                    try (Tensor len = b.upload(lengths, batch)) {
+                        b.lastTokenPool(t.get(0), len, t.get(1));
+                    }
+                });
+                same("firstTokenPool" + shape, new float[][] {h}, new int[][] {in}, outShape,
+                        (b, t) -> b.firstTokenPool(t.get(0), t.get(1)));
             }
-        });
-        same("lastTokenPool", new float[][] {h}, new int[][] {{batch, seq, dim}}, new int[] {batch, dim}, (b, t) -> {
-            try (Tensor len = b.upload(lengths, batch)) {
-                b.lastTokenPool(t.get(0), len, t.get(1));
-            }
-        });
+        }
     }
 }
