@@ -40,6 +40,8 @@ final class PipelineProcess implements AutoCloseable {
         cmd.add("io.inflow.jobs.cli.Main");
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // a test JVM that ends early (timeout, crash) must not leave pipelines running
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
         return new PipelineProcess(p, log);
     }
 

@@ -18,8 +18,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -134,19 +136,41 @@ public final class Main {
         out.println("stopping job " + info.jobId() + " (pid " + info.pid() + ", " + info.restUrl()
                 + ") with a savepoint ...");
         out.flush();
-        String savepoint = StopWithSavepoint.viaRest(info.restUrl(), info.jobId(), dir.savepoints(), timeout);
-        out.println("savepoint " + savepoint + "; the same run command resumes from it");
-        Optional<ProcessHandle> process = ProcessHandle.of(info.pid());
-        if (process.isPresent()) {
-            try {
-                process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                out.println("process " + info.pid() + " exited");
-            } catch (TimeoutException e) {
-                out.println("process " + info.pid() + " is still running after " + timeout);
-                return 1;
+        Instant asked = Instant.now().minusSeconds(1); // file times may be coarse
+        String savepoint;
+        try {
+            savepoint = StopWithSavepoint.viaRest(info.restUrl(), info.jobId(), dir.savepoints(), timeout);
+        } catch (IOException e) {
+            // a local job's cluster shuts down as soon as the job finished, which can be before the last poll:
+            // then the savepoint the stop wrote is on disk
+            savepoint = awaitExit(info, timeout) ? dir.completed().stream()
+                    .filter(p -> p.savepoint() && !p.takenAt().isBefore(asked)).map(p -> p.directory().toString())
+                    .reduce((a, b) -> b).orElseThrow(() -> e) : null;
+            if (savepoint == null) {
+                throw e;
             }
         }
+        out.println("savepoint " + savepoint + "; the same run command resumes from it");
+        if (!awaitExit(info, timeout)) {
+            out.println("process " + info.pid() + " is still running after " + timeout);
+            return 1;
+        }
+        out.println("process " + info.pid() + " exited");
         return 0;
+    }
+
+    /** Whether the process of {@code info} has ended (or ends within {@code timeout}). */
+    private static boolean awaitExit(RunningJob.Info info, Duration timeout) throws InterruptedException {
+        Optional<ProcessHandle> process = ProcessHandle.of(info.pid());
+        if (process.isEmpty()) {
+            return true;
+        }
+        try {
+            process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        }
     }
 
     static int run(CommandLine cl, PrintStream out) throws Exception {

@@ -51,7 +51,9 @@ public final class StopWithSavepoint {
     /** Stops job {@code jobId} of the cluster at {@code restUrl} with a savepoint in {@code dir}. */
     public static String viaRest(String restUrl, String jobId, Path dir, Duration timeout)
             throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        // no connect timeout: on a loaded machine a fresh JVM's first loopback connect can take seconds, and the
+        // JDK client reports a timed-out connect as a bare ConnectException; the request timeout bounds each call
+        HttpClient http = HttpClient.newHttpClient();
         String body = JSON.writeValueAsString(Map.of("targetDirectory", dir.toUri().toString(), "drain", false));
         JsonNode trigger = send(http, HttpRequest.newBuilder(URI.create(restUrl + "/jobs/" + jobId + "/stop"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
@@ -78,8 +80,14 @@ public final class StopWithSavepoint {
 
     private static JsonNode send(HttpClient http, HttpRequest.Builder request) throws IOException,
             InterruptedException {
-        HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpRequest req = request.timeout(Duration.ofSeconds(30)).build();
+        HttpResponse<String> r;
+        try {
+            r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException e) {
+            throw new IOException("cannot reach Flink's REST API at " + req.uri() + " (" + e + "): is the job's"
+                    + " process still running?", e);
+        }
         if (r.statusCode() / 100 != 2) {
             throw new IOException(r.request().method() + " " + r.request().uri() + ": HTTP " + r.statusCode() + " "
                     + r.body());
