@@ -7,15 +7,27 @@ import io.inflow.jobs.InflowPipelineJob;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.demo.DemoRunner;
 import io.inflow.jobs.embedded.LocalFlink;
+import io.inflow.jobs.recovery.ResumableJob;
+import io.inflow.jobs.recovery.RunningJob;
+import io.inflow.jobs.recovery.StateDirectory;
+import io.inflow.jobs.recovery.StateOptions;
+import io.inflow.jobs.recovery.StopSignal;
+import io.inflow.jobs.recovery.StopWithSavepoint;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The {@code inflow} command line (see {@link #USAGE}); the {@code ./inflow} script at the repository root builds
@@ -30,12 +42,27 @@ public final class Main {
               demo    Start a Kafka broker (KRaft, loopback) and a local Flink cluster, run the text pipeline on the
                       bundled sample (1,200 texts + 12 malformed records), print enriched and dead-lettered records
                       and the metrics URL, then stop everything.
-                        --keep-running      keep broker and job running after the sample (Ctrl-C stops)
-                        --data-dir DIR      keep the broker's data in DIR (default: temporary, deleted on exit)
+                        --keep-running      keep broker and job running after the sample (Ctrl-C stops;
+                                            with --data-dir it takes a final savepoint)
+                        --data-dir DIR      keep the broker's data and the job's checkpoints in DIR (default:
+                                            temporary, deleted on exit); run again with the same DIR after a
+                                            crash and the demo resumes where it was
                         --timeout SECONDS   give up waiting for the sample's outputs after this long (default 300)
-              run     Run the text pipeline on a local Flink cluster against an existing Kafka cluster.
+                        --fresh             with --data-dir: discard the demo's job state (moved aside)
+              run     Run the pipeline on a local Flink cluster against an existing Kafka cluster. Checkpoints
+                      go to the state directory and are kept on failure: after a crash (kill -9, power loss)
+                      the same command resumes from the newest completed checkpoint or savepoint and says so.
+                      Ctrl-C stops with a final savepoint (Ctrl-C twice: at once, resume from the checkpoint).
                         --bootstrap-servers HOST:PORT   (or -Dinflow.kafka.bootstrap-servers=...)
                         --create-topics                 create missing topics first
+                        --state-dir DIR                 checkpoints and savepoints (default ~/.inflow/state, or
+                                                        -Dinflow.state.dir=DIR); one sub-directory per
+                                                        consumer group (inflow.kafka.group-id)
+                        --fresh                         start without the old state (moved aside, not deleted):
+                                                        sources start at inflow.kafka.starting-offsets
+              stop    Stop the pipeline that 'run' (or 'demo --data-dir') is running, with a final savepoint;
+                      the next 'run' resumes from it. Same --state-dir / -Dinflow.kafka.group-id as the run
+                      (or --data-dir DIR for the demo).
               help    Show this text.
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
@@ -82,6 +109,70 @@ public final class Main {
         }
     }
 
+    /**
+     * The pipeline's state directory: {@code --data-dir DIR} (the demo's, {@code DIR/flink-state}), else
+     * {@code --state-dir DIR} or {@code inflow.state.dir} or {@code ~/.inflow/state}, with one sub-directory per
+     * consumer group.
+     */
+    static StateDirectory stateDirectory(CommandLine cl, Configuration conf) {
+        if (cl.value("--data-dir") != null) {
+            return DemoRunner.stateDirectory(Path.of(cl.value("--data-dir")));
+        }
+        Configuration c = new Configuration(conf);
+        if (cl.value("--state-dir") != null) {
+            c.set(StateOptions.STATE_DIR, cl.value("--state-dir"));
+        }
+        return StateDirectory.of(StateOptions.stateDir(c), c.get(KafkaOptions.GROUP_ID));
+    }
+
+    /** {@code ./inflow stop}: stop with savepoint through the running job's REST API, then wait for its exit. */
+    static int stop(CommandLine cl, PrintStream out) throws Exception {
+        Configuration conf = cl.configuration();
+        StateDirectory dir = stateDirectory(cl, conf);
+        RunningJob.Info info = RunningJob.find(dir).orElseThrow(() -> new IllegalArgumentException(
+                "no running pipeline uses " + dir.root() + " (give the run's --state-dir / -Dinflow.kafka.group-id,"
+                        + " or --data-dir for the demo)"));
+        Duration timeout = conf.get(StateOptions.STOP_TIMEOUT);
+        out.println("stopping job " + info.jobId() + " (pid " + info.pid() + ", " + info.restUrl()
+                + ") with a savepoint ...");
+        out.flush();
+        Instant asked = Instant.now().minusSeconds(1); // file times may be coarse
+        String savepoint;
+        try {
+            savepoint = StopWithSavepoint.viaRest(info.restUrl(), info.jobId(), dir.savepoints(), timeout);
+        } catch (IOException e) {
+            // a local job's cluster shuts down as soon as the job finished, which can be before the last poll:
+            // then the savepoint the stop wrote is on disk
+            savepoint = awaitExit(info, timeout) ? dir.completed().stream()
+                    .filter(p -> p.savepoint() && !p.takenAt().isBefore(asked)).map(p -> p.directory().toString())
+                    .reduce((a, b) -> b).orElseThrow(() -> e) : null;
+            if (savepoint == null) {
+                throw e;
+            }
+        }
+        out.println("savepoint " + savepoint + "; the same run command resumes from it");
+        if (!awaitExit(info, timeout)) {
+            out.println("process " + info.pid() + " is still running after " + timeout);
+            return 1;
+        }
+        out.println("process " + info.pid() + " exited");
+        return 0;
+    }
+
+    /** Whether the process of {@code info} has ended (or ends within {@code timeout}). */
+    private static boolean awaitExit(RunningJob.Info info, Duration timeout) throws InterruptedException {
+        Optional<ProcessHandle> process = ProcessHandle.of(info.pid());
+        if (process.isEmpty()) {
+            return true;
+        }
+        try {
+            process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        }
+    }
+
     static int run(CommandLine cl, PrintStream out) throws Exception {
         switch (cl.command()) {
             case "demo" -> {
@@ -89,7 +180,8 @@ public final class Main {
                 String timeout = cl.value("--timeout");
                 return new DemoRunner(out).run(new DemoRunner.Options(cl.has("--keep-running"),
                         dir == null ? null : Path.of(dir),
-                        Duration.ofSeconds(timeout == null ? 300 : Long.parseLong(timeout)), cl.configuration()));
+                        Duration.ofSeconds(timeout == null ? 300 : Long.parseLong(timeout)), cl.configuration(),
+                        cl.has("--fresh")));
             }
             case "run" -> {
                 Configuration conf = new Configuration(cl.configuration());
@@ -104,14 +196,23 @@ public final class Main {
                     requireInputTopics(settings);
                 }
                 TopicAdmin.checkOutputLimits(settings.kafka());
-                LocalFlink flink = LocalFlink.withFreePorts(conf);
-                StreamExecutionEnvironment env = flink.environment();
-                InflowPipeline.build(env, flink.configuration());
-                out.println("running " + InflowPipelineJob.JOB_NAME + " against " + settings.kafka().bootstrapServers()
-                        + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + " (Flink's: "
-                        + flink.flinkMetricsUrl() + "); Ctrl-C stops");
-                env.execute(InflowPipelineJob.JOB_NAME);
-                return 0;
+                try (ResumableJob state = ResumableJob.prepare(stateDirectory(cl, conf), conf, cl.has("--fresh"),
+                        out)) {
+                    LocalFlink flink = LocalFlink.withFreePorts(conf);
+                    StreamExecutionEnvironment env = flink.environment();
+                    InflowPipeline.build(env, flink.configuration());
+                    JobClient job = env.executeAsync(InflowPipelineJob.JOB_NAME);
+                    state.started(job, flink.webUiUrl());
+                    out.println("running " + InflowPipelineJob.JOB_NAME + " (job " + job.getJobID() + ") against "
+                            + settings.kafka().bootstrapServers() + "; state in " + state.directory().root()
+                            + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + " (Flink's: "
+                            + flink.flinkMetricsUrl() + "); Ctrl-C stops with a savepoint");
+                    out.flush();
+                    return state.awaitEnd(job, StopSignal.install(out), out);
+                }
+            }
+            case "stop" -> {
+                return stop(cl, out);
             }
             case "help", "--help", "-h" -> {
                 out.print(USAGE);

@@ -5,6 +5,7 @@ import io.inflow.operators.batch.BatchingOptions;
 import io.inflow.operators.batch.ImageBatchingOptions;
 import io.inflow.operators.metrics.MetricsOptions;
 import io.inflow.operators.runtime.ArrowMemoryOptions;
+import io.inflow.jobs.recovery.StateOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.FallbackKey;
@@ -36,7 +37,7 @@ public final class KnownKeys {
     /** Every class whose public static {@code ConfigOption} fields are Inflow's configuration keys. */
     static final List<Class<?>> OPTION_CLASSES = List.of(PipelineOptions.class, ImageOptions.class,
             BatchingOptions.class, ImageBatchingOptions.class, MetricsOptions.class, KafkaOptions.class,
-            ArrowMemoryOptions.class);
+            ArrowMemoryOptions.class, StateOptions.class);
 
     /**
      * Key families accepted whole: Kafka client properties, and the CUDA backend's settings (read as system

@@ -7,6 +7,10 @@ import io.inflow.jobs.config.ImageOptions;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
+import io.inflow.jobs.recovery.ResumableJob;
+import io.inflow.jobs.recovery.StateDirectory;
+import io.inflow.jobs.recovery.StopSignal;
+import io.inflow.jobs.recovery.StopWithSavepoint;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.RecordCodec;
@@ -36,7 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -53,13 +57,25 @@ public final class DemoRunner {
     /** Partitions of each demo topic: two lets the two sample producers' records spread over both source readers. */
     public static final int DEMO_PARTITIONS = 2;
 
-    /** What the demo does. */
-    public record Options(boolean keepRunning, Path dataDir, Duration timeout, Configuration flinkConfig) {
+    /**
+     * What the demo does. With a {@code dataDir} the broker's data, the job's checkpoints and savepoints
+     * ({@code flink-state}) and the {@code file:} images ({@code images}) live there, so a demo that crashed or was
+     * stopped resumes where it was when run again with the same directory ({@code fresh}: without the old job
+     * state); without one everything is temporary and a new demo starts from scratch.
+     */
+    public record Options(boolean keepRunning, Path dataDir, Duration timeout, Configuration flinkConfig,
+            boolean fresh) {
+        public Options(boolean keepRunning, Path dataDir, Duration timeout, Configuration flinkConfig) {
+            this(keepRunning, dataDir, timeout, flinkConfig, false);
+        }
+    }
+
+    /** The job's state directory of a demo with {@code --data-dir}: tied to the broker data beside it. */
+    public static StateDirectory stateDirectory(Path dataDir) {
+        return StateDirectory.at(dataDir.resolve("flink-state"));
     }
 
     private final PrintStream out;
-    /** Counted down when the demo has released everything (lets a Ctrl-C shutdown hook wait for it). */
-    private final CountDownLatch stopped = new CountDownLatch(1);
 
     public DemoRunner(PrintStream out) {
         this.out = out;
@@ -67,11 +83,10 @@ public final class DemoRunner {
 
     /** Runs the demo; returns a process exit code (0 when every sample record came out exactly once). */
     public int run(Options options) throws Exception {
-        try {
-            return runDemo(options);
-        } finally {
-            stopped.countDown();
+        if (options.fresh() && options.dataDir() == null) {
+            throw new IllegalArgumentException("--fresh needs --data-dir: a demo without one always starts fresh");
         }
+        return runDemo(options);
     }
 
     private int runDemo(Options options) throws Exception {
@@ -89,59 +104,93 @@ public final class DemoRunner {
             if (!conf.contains(CoreOptions.DEFAULT_PARALLELISM)) {
                 conf.set(CoreOptions.DEFAULT_PARALLELISM, DEMO_PARTITIONS);
             }
-            Path imageRoot = imageRoot(conf);
+            Path imageRoot = imageRoot(conf, options.dataDir());
             PipelineSettings settings = PipelineSettings.from(conf);
             TopicAdmin.ensureTopics(settings.kafka(), DEMO_PARTITIONS, (short) 1);
             TopicAdmin.checkOutputLimits(settings.kafka());
+            List<String> inputTopics = settings.imagesEnabled()
+                    ? List.of(settings.kafka().topics().text(), settings.kafka().topics().image())
+                    : List.of(settings.kafka().topics().text());
+            long alreadyThere = InputCount.records(kafka.bootstrapServers(), inputTopics);
             say("  topics: %s, %s (input), %s, %s (output), %s, %s", settings.kafka().topics().text(),
                     settings.kafka().topics().image(), settings.kafka().topics().enriched(),
                     settings.kafka().topics().deadLetter(), settings.kafka().topics().corpus(),
                     settings.kafka().topics().topicTrees());
 
-            LocalFlink flink = LocalFlink.withFreePorts(conf);
-            StreamExecutionEnvironment env = flink.environment();
-            InflowPipeline.build(env, flink.configuration());
-            say("starting the job on a local Flink cluster (%s, delivery %s) ...", settings.model().modelName(),
-                    settings.kafka().deliveryGuarantee());
-            JobClient job = env.executeAsync("inflow-demo");
-            say("  job %s running; Flink web UI %s", job.getJobID(), flink.webUiUrl());
-            say("  metrics (Prometheus): Inflow %s, Flink %s", flink.metricsUrl(), flink.flinkMetricsUrl());
+            try (ResumableJob state = options.dataDir() == null ? null
+                    : ResumableJob.prepare(stateDirectory(options.dataDir()), conf, options.fresh(), out)) {
+                return runJob(options, conf, settings, kafka, imageRoot, inputTopics, alreadyThere, state, t0);
+            }
+        }
+    }
 
-            SampleData sample = SampleData.load();
-            List<SampleData.Record> texts = sample.mixed();
-            SampleImages images = SampleImages.load();
-            List<SampleData.Record> imageRecords = settings.imagesEnabled() ? images.records(imageRoot) : List.of();
-            int expected = texts.size() + imageRecords.size();
-            try (OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.kafka().topics().enriched(),
-                    settings.kafka().topics().deadLetter())) {
+    private int runJob(Options options, Configuration conf, PipelineSettings settings, EmbeddedKafkaBroker kafka,
+            Path imageRoot, List<String> inputTopics, long alreadyThere, ResumableJob state, long t0)
+            throws Exception {
+        LocalFlink flink = LocalFlink.withFreePorts(conf);
+        StreamExecutionEnvironment env = flink.environment();
+        InflowPipeline.build(env, flink.configuration());
+        say("starting the job on a local Flink cluster (%s, delivery %s) ...", settings.model().modelName(),
+                settings.kafka().deliveryGuarantee());
+        JobClient job = env.executeAsync("inflow-demo");
+        if (state != null) {
+            state.started(job, flink.webUiUrl());
+        }
+        say("  job %s running; Flink web UI %s", job.getJobID(), flink.webUiUrl());
+        say("  metrics (Prometheus): Inflow %s, Flink %s", flink.metricsUrl(), flink.flinkMetricsUrl());
+
+        SampleData sample = SampleData.load();
+        List<SampleData.Record> texts = sample.mixed();
+        SampleImages images = SampleImages.load();
+        List<SampleData.Record> imageRecords = settings.imagesEnabled() ? images.records(imageRoot) : List.of();
+        try (OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.kafka().topics().enriched(),
+                settings.kafka().topics().deadLetter())) {
+            if (alreadyThere > 0) {
+                say("the input topics already hold %d records (data in %s): not producing the sample again;"
+                        + " waiting until every one of them is accounted for", alreadyThere, kafka.dataDir());
+            } else {
                 produce(kafka.bootstrapServers(), settings.kafka().topics().text(), texts);
                 say("produced %d records to %s (%d text events, %d malformed)", texts.size(),
                         settings.kafka().topics().text(), sample.goodCount(), sample.malformedCount());
-                if (settings.imagesEnabled()) {
-                    produce(kafka.bootstrapServers(), settings.kafka().topics().image(), imageRecords);
-                    say("produced %d records to %s (%d inline PNGs, %d file: URIs under %s, %d broken images)",
-                            imageRecords.size(), settings.kafka().topics().image(), images.inlineCount(),
-                            images.fileCount(), imageRoot, images.brokenCount());
-                }
-                boolean complete = audit.awaitTotal(expected, options.timeout(),
-                        a -> say("  progress: %s of %d", a.summary(), expected));
-                printResults(audit, expected);
-                printMetrics(flink.metricsUrl());
-                int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
-                if (!complete) {
-                    say("TIMED OUT after %s: %d of %d records came out", options.timeout(), audit.total(),
-                            expected);
-                }
-                if (options.keepRunning()) {
-                    say("keeping everything running: produce to %s at %s; Ctrl-C stops", settings.kafka().topics()
-                            .text(), kafka.bootstrapServers());
-                    awaitInterrupt();
-                }
-                say("stopping the job and the broker ...");
-                job.cancel().get(30, TimeUnit.SECONDS);
-                say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
-                return rc;
             }
+            if (settings.imagesEnabled() && alreadyThere == 0) {
+                produce(kafka.bootstrapServers(), settings.kafka().topics().image(), imageRecords);
+                say("produced %d records to %s (%d inline PNGs, %d file: URIs under %s, %d broken images)",
+                        imageRecords.size(), settings.kafka().topics().image(), images.inlineCount(),
+                        images.fileCount(), imageRoot, images.brokenCount());
+            }
+            int expected = (int) InputCount.records(kafka.bootstrapServers(), inputTopics);
+            boolean complete = audit.awaitTotal(expected, options.timeout(),
+                    a -> say("  progress: %s of %d", a.summary(), expected));
+            printResults(audit, expected);
+            printMetrics(flink.metricsUrl());
+            int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
+            if (!complete) {
+                say("TIMED OUT after %s: %d of %d records came out", options.timeout(), audit.total(),
+                        expected);
+            }
+            if (options.keepRunning()) {
+                say("keeping everything running: produce to %s at %s; Ctrl-C stops%s", settings.kafka().topics()
+                        .text(), kafka.bootstrapServers(), state == null ? ""
+                        : " with a savepoint (kill -9 and run the same command again: it resumes)");
+                StopSignal stop = StopSignal.install(out);
+                if (state != null) {
+                    int stopped = state.awaitEnd(job, stop, out);
+                    say("broker stopping; done in %.1f s", (System.nanoTime() - t0) / 1e9);
+                    return stopped == 0 ? rc : stopped;
+                }
+                CompletableFuture.anyOf(job.getJobExecutionResult(), stop.requested()).exceptionally(e -> null)
+                        .join();
+            }
+            say("stopping the job and the broker ...");
+            if (state != null && !job.getJobExecutionResult().isDone()) {
+                say("  stopped with savepoint %s", StopWithSavepoint.viaClient(job,
+                        state.directory().savepoints(), Duration.ofSeconds(60)));
+            } else if (!job.getJobExecutionResult().isDone()) {
+                job.cancel().get(30, TimeUnit.SECONDS);
+            }
+            say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
+            return rc;
         }
     }
 
@@ -246,10 +295,16 @@ public final class DemoRunner {
      * The directory {@code file:} image URIs resolve under: {@code inflow.image.root} when set, else a temporary
      * directory deleted when the JVM exits (set into the configuration so the job reads it).
      */
-    private static Path imageRoot(Configuration conf) throws IOException {
+    private static Path imageRoot(Configuration conf, Path dataDir) throws IOException {
         Optional<String> configured = conf.getOptional(ImageOptions.ROOT);
         if (configured.isPresent()) {
             return Path.of(configured.get());
+        }
+        if (dataDir != null) {
+            // a resumed demo replays file: URIs that were produced by an earlier run: keep them beside the data
+            Path root = Files.createDirectories(dataDir.resolve("images")).toAbsolutePath();
+            conf.set(ImageOptions.ROOT, root.toString());
+            return root;
         }
         Path root = Files.createTempDirectory("inflow-demo-images-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root), "inflow-demo-images-cleanup"));
@@ -280,20 +335,6 @@ public final class DemoRunner {
 
     private static String abbreviate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max - 3) + "...";
-    }
-
-    /** Waits for Ctrl-C; the shutdown hook then waits (up to 60 s) until the demo has stopped job and broker. */
-    private void awaitInterrupt() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "inflow-demo-shutdown"));
-        stop.await();
     }
 
     private void say(String format, Object... args) {

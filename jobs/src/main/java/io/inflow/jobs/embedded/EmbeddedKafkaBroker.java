@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,8 @@ import java.util.stream.Stream;
  * JVM on loopback. Used by the demo and by the integration tests; it is the same broker code a Kafka cluster runs.
  *
  * <p>Storage is formatted on first start ({@code kafka-storage format}); with a given data directory the broker
- * keeps its topics across restarts, otherwise a temporary directory is deleted on close.
+ * keeps its topics across restarts (also after kill -9: Kafka recovers its log) and its ports when they are still
+ * free, otherwise a temporary directory is deleted on close.
  *
  * <pre>{@code
  * try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(null)) {
@@ -64,14 +66,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         boolean temp = dataDir == null;
         try {
             Path dir = temp ? Files.createTempDirectory("inflow-kafka-") : Files.createDirectories(dataDir);
-            int brokerPort = Ports.freeLoopbackPort();
-            int controllerPort = Ports.freeLoopbackPort();
-            Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort);
             Path propsFile = dir.resolve("server.properties");
+            Properties previous = new Properties();
+            if (Files.exists(propsFile)) {
+                try (Reader r = Files.newBufferedReader(propsFile)) {
+                    previous.load(r);
+                }
+            }
+            int brokerPort = Ports.loopbackPortOr(portOf(previous, "PLAINTEXT"));
+            int controllerPort = Ports.loopbackPortOr(portOf(previous, "CONTROLLER"));
+            Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort);
             try (Writer w = Files.newBufferedWriter(propsFile)) {
                 props.store(w, "Inflow embedded Kafka broker (KRaft combined mode)");
             }
-            format(propsFile);
+            if (!Files.exists(dir.resolve("log").resolve("meta.properties"))) {
+                format(propsFile);
+            }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
             EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temp, brokerPort);
@@ -82,6 +92,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the embedded Kafka broker's directory", e);
         }
+    }
+
+    /** The port of listener {@code name} in an earlier run's properties, or 0. */
+    private static int portOf(Properties previous, String name) {
+        for (String l : previous.getProperty("listeners", "").split(",")) {
+            if (l.startsWith(name + "://")) {
+                return Integer.parseInt(l.substring(l.lastIndexOf(':') + 1));
+            }
+        }
+        return 0;
     }
 
     static Properties brokerProperties(Path logDir, int brokerPort, int controllerPort) {
