@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 /**
  * {@code ./inflow run} against a real broker without the input topics fails before the job starts, naming the
- * missing topic and what to do (the text topic exists here, the image topic does not).
+ * missing topic and what to do (the text topic exists here, the image topic does not); likewise an existing output
+ * topic that takes smaller records than the sinks may write.
  */
 @Timeout(120)
 class MissingTopicsTest {
@@ -67,5 +68,27 @@ class MissingTopicsTest {
         KafkaSettings kafkaSettings = settings(false).kafka();
         assertThat(TopicAdmin.missing(kafkaSettings, List.of("events.text", "nope", "nope")))
                 .containsExactly("nope");
+    }
+
+    @Test
+    void anOutputTopicTooSmallForTheLargestDeadLetterFailsAtStart() throws Exception {
+        // a dead-letter topic created by hand with 200 kB records: the default dead letter can reach ~0.9 MiB
+        try (Admin admin = Admin.create(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("small-dlq", 1, (short) 1)
+                    .configs(java.util.Map.of("max.message.bytes", "200000")))).all().get(30, TimeUnit.SECONDS);
+        }
+        Configuration c = new Configuration();
+        c.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        c.setString("inflow.topics.dead-letter", "small-dlq");
+        KafkaSettings small = KafkaOptions.settings(c);
+        assertThatThrownBy(() -> TopicAdmin.checkOutputLimits(small))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("topic small-dlq takes records of at most 200000 bytes")
+                .hasMessageContaining("inflow.dead-letter.max-original-bytes")
+                .hasMessageContaining("(at most 78576 bytes for this topic)"); // 7/3 x + 16 KiB + 264 <= 200000
+        // with a dead-letter share that fits the topic, the same check passes; the default dlq (absent here) too
+        c.setString("inflow.dead-letter.max-original-bytes", "64 kb");
+        assertThatCode(() -> TopicAdmin.checkOutputLimits(KafkaOptions.settings(c))).doesNotThrowAnyException();
+        assertThatCode(() -> TopicAdmin.checkOutputLimits(settings(false).kafka())).doesNotThrowAnyException();
     }
 }
