@@ -1,38 +1,78 @@
 package io.inflow.operators.batch;
 
 import io.inflow.schemas.DeadLetterRecord;
-import io.inflow.schemas.EncodedRecord;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * What a computed batch turns into, row by row in the batch's order: the encoded output record, or the row's dead
- * letter. Built on the compute thread by {@link BisectingRunner}, emitted on the task thread.
+ * What a computed batch turns into: the results of the parts that computed (the whole batch, or the halves a
+ * failing batch was bisected into) and the dead letters of the rows that failed on their own. Built on the compute
+ * thread by {@link BisectingRunner}, emitted row by row, in row order, on the task thread.
  *
- * <p>{@code Object o = result.row(3); if (o instanceof EncodedRecord r) ... else if (o instanceof DeadLetterRecord d) ...}
+ * <p>{@code for (int row = 0; row < r.rows(); row++) { if (r.failure(row) != null) ...; else r.partOf(row) ... }}
+ *
+ * @param <IN> input row
+ * @param <R> compute's result of one part
  */
-final class BatchResult {
+final class BatchResult<IN, R> {
 
-    private final Object[] rows;
-    private final long computeNanos;
-    private final int computeCalls;
+    /** Rows {@code from .. from + inputs.size()} of the batch, computed together into {@code result}. */
+    record Part<IN, R>(int from, List<IN> inputs, R result) {
+    }
 
-    BatchResult(Object[] rows, long computeNanos, int computeCalls) {
-        for (int i = 0; i < rows.length; i++) {
-            if (!(rows[i] instanceof EncodedRecord) && !(rows[i] instanceof DeadLetterRecord)) {
-                throw new IllegalStateException("row " + i + " of a batch of " + rows.length + " has no outcome");
+    private final List<Part<IN, R>> parts = new ArrayList<>();
+    private final DeadLetterRecord[] failures;
+    private final Part<IN, R>[] partOfRow;
+    private long computeNanos;
+    private int computeCalls;
+
+    @SuppressWarnings("unchecked")
+    BatchResult(int rows) {
+        failures = new DeadLetterRecord[rows];
+        partOfRow = new Part[rows];
+    }
+
+    void part(int from, List<IN> inputs, R result) {
+        Part<IN, R> p = new Part<>(from, List.copyOf(inputs), result);
+        parts.add(p);
+        for (int i = 0; i < inputs.size(); i++) {
+            partOfRow[from + i] = p;
+        }
+    }
+
+    void failure(int row, DeadLetterRecord letter) {
+        failures[row] = letter;
+    }
+
+    void finish(long nanos, int calls) {
+        for (int i = 0; i < failures.length; i++) {
+            if (failures[i] == null && partOfRow[i] == null) {
+                throw new IllegalStateException("row " + i + " of a batch of " + failures.length + " has no outcome");
             }
         }
-        this.rows = rows;
-        this.computeNanos = computeNanos;
-        this.computeCalls = computeCalls;
+        parts.sort((a, b) -> Integer.compare(a.from(), b.from()));
+        this.computeNanos = nanos;
+        this.computeCalls = calls;
     }
 
     int rows() {
-        return rows.length;
+        return failures.length;
     }
 
-    /** An {@link EncodedRecord} or a {@link DeadLetterRecord}. */
-    Object row(int i) {
-        return rows[i];
+    /** The dead letter of a row that failed compute on its own, else null. */
+    DeadLetterRecord failure(int row) {
+        return failures[row];
+    }
+
+    /** The part a computed row belongs to (null for a failed row). */
+    Part<IN, R> partOf(int row) {
+        return partOfRow[row];
+    }
+
+    /** The computed parts in row order. */
+    List<Part<IN, R>> parts() {
+        return parts;
     }
 
     /** Wall time on the compute thread, bisection included. */

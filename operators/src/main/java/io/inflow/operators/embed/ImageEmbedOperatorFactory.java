@@ -1,16 +1,15 @@
 package io.inflow.operators.embed;
 
+import io.inflow.gpu.batch.DecodedImageBatch;
+import io.inflow.operators.batch.BatchOperatorFactory;
+import io.inflow.operators.batch.BatchSettings;
 import io.inflow.operators.batch.ImageBatchingConfig;
-import io.inflow.operators.batch.MicroBatchOperator;
-import io.inflow.operators.batch.MicroBatchOperatorFactory;
 import io.inflow.operators.image.DecodedImageEvent;
 import io.inflow.operators.output.OutputEncoder;
 import io.inflow.schemas.EncodedRecord;
 
-import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
-
 /**
- * Creates {@link ImageEmbedOperator}s.
+ * The image embedding operator: a {@link io.inflow.operators.batch.BatchOperator} running {@link ImageEmbedCompute}.
  *
  * <pre>{@code
  * images.transform("batch + vit", TypeInformation.of(EncodedRecord.class),
@@ -18,34 +17,21 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
  *                 new OutputEncoder(1 << 20)));
  * }</pre>
  */
-public final class ImageEmbedOperatorFactory extends MicroBatchOperatorFactory<DecodedImageEvent> {
+public final class ImageEmbedOperatorFactory
+        extends BatchOperatorFactory<DecodedImageEvent, DecodedImageBatch, RowOutcomes, EncodedRecord> {
 
     private static final long serialVersionUID = 1L;
-
-    private final ImageBatchingConfig config;
-    private final VitCompute compute;
-    private final EmbeddingEncoding encoding;
-    private final int topK;
-    private final OutputEncoder encoder;
+    /** The {@code operator} label of its metrics. */
+    public static final String METRICS_OPERATOR = "embed";
+    /** The {@code modality} label of its metrics. */
+    public static final String MODALITY = "image";
 
     /**
      * @param topK class scores per event (highest first); 0 for none, capped at the model's number of classes
      */
     public ImageEmbedOperatorFactory(ImageBatchingConfig config, VitCompute compute, EmbeddingEncoding encoding,
             int topK, OutputEncoder encoder) {
-        super(ImageEmbedOperator.class);
-        if (topK < 0) {
-            throw new IllegalArgumentException("topK must be >= 0 (was " + topK + ")");
-        }
-        this.config = config;
-        this.compute = compute;
-        this.encoding = encoding;
-        this.topK = topK;
-        this.encoder = encoder;
-    }
-
-    @Override
-    protected MicroBatchOperator<DecodedImageEvent, ?, ?> create(StreamOperatorParameters<EncodedRecord> parameters) {
-        return new ImageEmbedOperator(parameters, config, compute, encoding, topK, encoder);
+        super(new ImageEmbedCompute(config, compute, encoding, topK, encoder),
+                new BatchSettings(config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY));
     }
 }

@@ -1,42 +1,33 @@
 package io.inflow.operators.embed;
 
+import io.inflow.gpu.batch.TokenBatch;
+import io.inflow.operators.batch.BatchOperatorFactory;
+import io.inflow.operators.batch.BatchSettings;
 import io.inflow.operators.batch.BatchingConfig;
-import io.inflow.operators.batch.MicroBatchOperator;
-import io.inflow.operators.batch.MicroBatchOperatorFactory;
-import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.operators.output.OutputEncoder;
+import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.EncodedRecord;
 
-import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
-
 /**
- * Creates {@link TextEmbedOperator}s.
+ * The text embedding operator: a {@link io.inflow.operators.batch.BatchOperator} running {@link TextEmbedCompute}.
  *
  * <pre>{@code
  * tokenized.transform("embed", TypeInformation.of(EncodedRecord.class),
  *         new TextEmbedOperatorFactory(batching, compute, EmbeddingEncoding.OMIT, new OutputEncoder(1 << 20)));
  * }</pre>
  */
-public final class TextEmbedOperatorFactory extends MicroBatchOperatorFactory<TokenizedText> {
+public final class TextEmbedOperatorFactory
+        extends BatchOperatorFactory<TokenizedText, TokenBatch, RowOutcomes, EncodedRecord> {
 
     private static final long serialVersionUID = 1L;
-
-    private final BatchingConfig config;
-    private final TextBatchCompute compute;
-    private final EmbeddingEncoding encoding;
-    private final OutputEncoder encoder;
+    /** The {@code operator} label of its metrics. */
+    public static final String METRICS_OPERATOR = "embed";
+    /** The {@code modality} label of its metrics. */
+    public static final String MODALITY = "text";
 
     public TextEmbedOperatorFactory(BatchingConfig config, TextBatchCompute compute, EmbeddingEncoding encoding,
             OutputEncoder encoder) {
-        super(TextEmbedOperator.class);
-        this.config = config;
-        this.compute = compute;
-        this.encoding = encoding;
-        this.encoder = encoder;
-    }
-
-    @Override
-    protected MicroBatchOperator<TokenizedText, ?, ?> create(StreamOperatorParameters<EncodedRecord> parameters) {
-        return new TextEmbedOperator(parameters, config, compute, encoding, encoder);
+        super(new TextEmbedCompute(config, compute, encoding, encoder),
+                new BatchSettings(config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY));
     }
 }

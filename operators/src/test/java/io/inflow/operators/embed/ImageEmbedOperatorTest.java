@@ -155,20 +155,20 @@ class ImageEmbedOperatorTest {
         harness.setProcessingTime(0);
         // Outputs arrive through the mailbox only, so "no output yet" would prove nothing: the flush count is
         // recorded on this thread when the operator hands a batch to compute.
-        long flushed = Harnesses.batchesFlushed(ImageEmbedOperator.MODALITY);
+        long flushed = Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY);
         harness.processElement(event("a", image(1, 28, 28, 1), 1));
-        assertThat(Harnesses.batchesFlushed(ImageEmbedOperator.MODALITY)).as("784 bytes of 1,568: not full")
+        assertThat(Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY)).as("784 bytes of 1,568: not full")
                 .isEqualTo(flushed);
         harness.processElement(event("b", image(2, 28, 28, 1), 2));
-        assertThat(Harnesses.batchesFlushed(ImageEmbedOperator.MODALITY)).as("1,568 bytes: full")
+        assertThat(Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY)).as("1,568 bytes: full")
                 .isEqualTo(flushed + 1);
         assertThat(Harnesses.awaitOutputs(harness, 2)).extracting(EnrichedEvent::id).containsExactly("a", "b");
         harness.processElement(event("c", image(3, 28, 28, 1), 3));
         harness.setProcessingTime(MAX_WAIT_MS - 1);
-        assertThat(Harnesses.batchesFlushed(ImageEmbedOperator.MODALITY)).as("c waits until max-wait")
+        assertThat(Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY)).as("c waits until max-wait")
                 .isEqualTo(flushed + 1);
         harness.setProcessingTime(MAX_WAIT_MS);
-        assertThat(Harnesses.batchesFlushed(ImageEmbedOperator.MODALITY)).as("flushed at max-wait")
+        assertThat(Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY)).as("flushed at max-wait")
                 .isEqualTo(flushed + 2);
         List<EnrichedEvent> out = Harnesses.awaitOutputs(harness, 3);
         assertThat(out).extracting(EnrichedEvent::id).containsExactly("a", "b", "c");
@@ -178,12 +178,23 @@ class ImageEmbedOperatorTest {
     }
 
     @Test
-    void drainsBeforeACheckpointBarrierAndEncodesHalfFloats() throws Exception {
+    void anImageThatDoesNotFitTheOpenBatchFlushesItAndFormsABatchOfItsOwn() throws Exception {
+        open(64, 2 * 784, EmbeddingEncoding.OMIT, 0);
+        long flushed = Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY);
+        harness.processElement(event("a", image(1, 28, 28, 1), 1));
+        // 40 x 30 x 3 = 3,600 bytes: over the 1,568-byte limit even alone; it must not join a's batch
+        harness.processElement(event("big", image(2, 40, 30, 3), 2));
+        assertThat(Harnesses.batchesFlushed(ImageEmbedOperatorFactory.MODALITY))
+                .as("a's batch handed over before big was appended, then big's own (full) batch").isEqualTo(flushed + 2);
+        assertThat(Harnesses.awaitOutputs(harness, 2)).extracting(EnrichedEvent::id).containsExactly("a", "big");
+    }
+
+    @Test
+    void encodesHalfFloatsAndAllClassScores() throws Exception {
         open(64, 1 << 20, EmbeddingEncoding.FLOAT16_BASE64, 10);
         harness.processElement(event("a", image(1, 28, 28, 1), 1));
         harness.processElement(event("b", image(2, 40, 30, 3), 2));
-        harness.prepareSnapshotPreBarrier(1);
-        // no mailbox pumping here: the operator itself must have emitted everything before the barrier
+        harness.endInput();
         List<EnrichedEvent> out = Harnesses.outputs(harness);
         assertThat(out).extracting(EnrichedEvent::id).containsExactly("a", "b");
         assertThat(out.get(0).scores()).hasSize(10);

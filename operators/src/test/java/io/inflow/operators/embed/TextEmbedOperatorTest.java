@@ -124,11 +124,11 @@ class TextEmbedOperatorTest {
     void flushesAfterMaxWaitInProcessingTime() throws Exception {
         openDefault(64);
         harness.setProcessingTime(0);
-        long flushed = Harnesses.batchesFlushed(TextEmbedOperator.MODALITY);
+        long flushed = Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY);
         harness.processElement(text("a", "hello world", 1));
         harness.setProcessingTime(MAX_WAIT_MS - 1);
         // counted on this thread at the hand-over to compute, so no mailbox run is needed to see a flush
-        assertThat(Harnesses.batchesFlushed(TextEmbedOperator.MODALITY)).as("before max-wait nothing is flushed")
+        assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("before max-wait nothing is flushed")
                 .isEqualTo(flushed);
         harness.processElement(text("b", "hello again", 2));
         harness.setProcessingTime(MAX_WAIT_MS);
@@ -138,12 +138,17 @@ class TextEmbedOperatorTest {
     }
 
     @Test
-    void flushesAndDrainsBeforeACheckpointBarrier() throws Exception {
+    void aCheckpointDoesNotFlushOpenBatches() throws Exception {
+        // buffered rows go into state instead (CheckpointedRowsTest restores them)
         openDefault(64);
         harness.processElement(text("a", "hello world", 1));
         harness.processElement(text("b", "hello again", 2));
+        long flushed = Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY);
         harness.prepareSnapshotPreBarrier(1);
-        // no mailbox pumping here: the operator itself must have emitted everything before the barrier
+        harness.snapshot(1, 10);
+        assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).isEqualTo(flushed);
+        assertThat(outputs()).isEmpty();
+        harness.endInput();
         assertThat(outputs()).extracting(EnrichedEvent::id).containsExactly("a", "b");
     }
 
