@@ -90,7 +90,9 @@ class CrashRestartTest {
         int events = 20_000;
         List<String> summary = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), p.text(), "eo", events, 250);
+        // the last 2,000 events wait until after the stop, so every fault lands mid-stream however slow the machine
+        try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), p.text(), "eo", events, 250,
+                events - 2_000);
                 OutputAudit audit = p.audit()) {
             PipelineProcess run = p.start(0);
             for (int kill = 1; kill <= 2; kill++) {
@@ -117,6 +119,7 @@ class CrashRestartTest {
             assertThat(run.awaitExit(60)).as("the stopped run exits cleanly:\n%s", run.log()).isZero();
             assertThat(stream.done()).as("the stop happens mid-stream").isFalse();
             run = p.start(3);
+            stream.release();
             assertThat(awaitLog(run, "resuming from")).containsPattern(
                     "resuming from \\S+savepoint-\\S+ \\(savepoint \\(checkpoint \\d+\\), taken at ");
 
@@ -136,7 +139,8 @@ class CrashRestartTest {
     void atLeastOnceShowsDuplicatesAfterAKillAndFreshStartsOver() throws Exception {
         Pipeline p = new Pipeline("alo", tmp.resolve("state-alo"), "2s", "at-least-once");
         int events = 6_000;
-        try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), p.text(), "alo", events, 200);
+        try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), p.text(), "alo", events, 200,
+                events - 1_000);
                 OutputAudit audit = p.audit()) {
             PipelineProcess run = p.start(0);
             awaitProgress(p, audit, run, 500, stream);
@@ -146,6 +150,7 @@ class CrashRestartTest {
             LOG.info("at-least-once: kill -9 at {} outputs, {} of {} events sent", drain(audit), stream.sent(),
                     events);
             run = p.start(1);
+            stream.release();
             assertThat(awaitLog(run, "resuming from")).contains("resuming from");
             List<RecordMetadata> landed = stream.awaitLanded();
             long deadline = System.nanoTime() + WAIT.toNanos();

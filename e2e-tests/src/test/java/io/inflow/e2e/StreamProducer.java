@@ -13,13 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A steady stream of text events (every 1,000th one malformed, so {@code dlq} is part of the count) produced at a
- * fixed rate on a background thread, so faults can be injected while input is still arriving.
+ * fixed rate on a background thread, so faults can be injected while input is still arriving. A stream may hold
+ * back its tail until {@link #release()}: on a loaded machine the faults then still land mid-stream, however long
+ * the restarts take.
  *
  * <p>{@code try (StreamProducer s = StreamProducer.start(bootstrap, "events.text", "ev", 20_000, 250)) { s.awaitLanded(); }}
  */
@@ -28,12 +31,33 @@ final class StreamProducer implements AutoCloseable {
     private final Thread thread;
     private final AtomicInteger sent = new AtomicInteger();
     private final int count;
+    private final CountDownLatch released = new CountDownLatch(1);
+    private volatile int holdAt = Integer.MAX_VALUE;
     private volatile List<RecordMetadata> landed;
     private volatile Throwable failure;
 
     private StreamProducer(int count, Runnable body) {
         this.count = count;
         this.thread = new Thread(body, "stream-producer");
+    }
+
+    /**
+     * Starts producing {@code count} events with ids {@code <prefix>-<n>} at {@code perSecond} (0: at once), holding
+     * before event {@code holdAt} until {@link #release()}.
+     */
+    static StreamProducer start(String bootstrap, String topic, String prefix, int count, int perSecond,
+            int holdAt) {
+        StreamProducer[] self = new StreamProducer[1];
+        self[0] = new StreamProducer(count, () -> self[0].produce(bootstrap, topic, prefix, perSecond));
+        self[0].holdAt = holdAt;
+        self[0].thread.setDaemon(true);
+        self[0].thread.start();
+        return self[0];
+    }
+
+    /** Lets a held stream go on. */
+    void release() {
+        released.countDown();
     }
 
     /** Starts producing {@code count} events with ids {@code <prefix>-<n>} at {@code perSecond} (0: at once). */
@@ -56,6 +80,11 @@ final class StreamProducer implements AutoCloseable {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             for (int i = 0; i < count; i++) {
+                if (i == holdAt) {
+                    producer.flush();
+                    released.await();
+                    t0 = System.nanoTime() - (long) i * 1_000_000_000L / Math.max(1, perSecond);
+                }
                 String id = prefix + "-" + i;
                 byte[] value = i % 1000 == 999 ? "{not json".getBytes(StandardCharsets.UTF_8)
                         : RecordCodec.encode(new TextEvent(id, "Event number " + i + " of a steady stream: the quick"

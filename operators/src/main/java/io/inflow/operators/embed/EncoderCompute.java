@@ -2,6 +2,7 @@ package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.encoder.TextEncoder;
+import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import io.inflow.schemas.ModelRef;
@@ -18,6 +19,7 @@ public final class EncoderCompute implements TextBatchCompute {
     private static final long serialVersionUID = 1L;
 
     private final EncoderSpec spec;
+    private transient ProcessResources.Lease<TextEncoder> lease;
     private transient TextEncoder encoder;
 
     public EncoderCompute(EncoderSpec spec) {
@@ -26,7 +28,8 @@ public final class EncoderCompute implements TextBatchCompute {
 
     @Override
     public void open() throws Exception {
-        encoder = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
+        lease = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
+        encoder = lease.get();
     }
 
     @Override
@@ -53,7 +56,7 @@ public final class EncoderCompute implements TextBatchCompute {
     public void close() throws Exception {
         if (encoder != null) {
             encoder = null;
-            SharedEncoders.release(spec);
+            lease.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.encoder.vit.VitEncoder;
+import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.encoder.vit.VitOutput;
 import io.inflow.schemas.ModelRef;
 
@@ -36,6 +37,7 @@ public final class VitCompute implements Serializable {
     private static final String WEIGHTS = "model.safetensors";
 
     private final ImageEncoderSpec spec;
+    private transient ProcessResources.Lease<VitEncoder> lease;
     private transient VitEncoder encoder;
     private transient ModelRef model;
 
@@ -49,7 +51,8 @@ public final class VitCompute implements Serializable {
 
     /** Loads (or shares) the encoder. */
     public void open() throws Exception {
-        encoder = SharedEncoders.acquire(spec, () -> VitEncoder.create(spec.toConfig()));
+        lease = SharedEncoders.acquire(spec, () -> VitEncoder.create(spec.toConfig()));
+        encoder = lease.get();
         model = new ModelRef(spec.modelName(), version(spec, encoder));
     }
 
@@ -104,7 +107,7 @@ public final class VitCompute implements Serializable {
     public void close() throws Exception {
         if (encoder != null) {
             encoder = null;
-            SharedEncoders.release(spec);
+            lease.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.inflow.operators.metrics;
 
+import io.inflow.gpu.resources.ProcessResources;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,27 +59,40 @@ public final class MetricsEndpoint {
         void close();
     }
 
-    private static HTTPServer server;
-    private static int holders;
+    /** The registry key of the process's endpoint. */
+    private static final String KEY = "metrics endpoint";
 
     private MetricsEndpoint() {
     }
 
-    /** Starts the endpoint unless this process already serves it, and holds it until the lease is closed. */
-    public static synchronized Lease acquire(Settings settings) {
+    /** The running server (null when no port of the range was free): what the process registry holds. */
+    private record Server(HTTPServer http) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (http != null) {
+                http.close();
+            }
+        }
+    }
+
+    /**
+     * Starts the endpoint unless this process already serves it, and holds it until the lease is closed (the
+     * process's {@link ProcessResources} stops it with the last lease).
+     */
+    public static Lease acquire(Settings settings) {
         if (!settings.enabled()) {
-            return new Held(false);
+            return new Held(null);
         }
-        if (server == null) {
-            server = start(settings);
+        try {
+            return new Held(ProcessResources.acquire(KEY, () -> new Server(start(settings))));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the Inflow metrics endpoint", e);
         }
-        holders++;
-        return new Held(true);
     }
 
     /** The port this process serves its metrics on, if it does. */
-    public static synchronized Optional<Integer> port() {
-        return server == null ? Optional.empty() : Optional.of(server.getPort());
+    public static Optional<Integer> port() {
+        return ProcessResources.<Server>peek(KEY).filter(s -> s.http() != null).map(s -> s.http().getPort());
     }
 
     private static HTTPServer start(Settings s) {
@@ -98,19 +112,11 @@ public final class MetricsEndpoint {
         return null;
     }
 
-    private static synchronized void release() {
-        if (--holders == 0 && server != null) {
-            server.close();
-            server = null;
-        }
-    }
-
     private static final class Held implements Lease {
-        private final boolean counted;
-        private boolean closed;
+        private final ProcessResources.Lease<Server> lease;
 
-        Held(boolean counted) {
-            this.counted = counted;
+        Held(ProcessResources.Lease<Server> lease) {
+            this.lease = lease;
         }
 
         @Override
@@ -120,13 +126,11 @@ public final class MetricsEndpoint {
 
         @Override
         public void close() {
-            synchronized (MetricsEndpoint.class) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                if (counted) {
-                    release();
+            if (lease != null) {
+                try {
+                    lease.close();
+                } catch (Exception e) {
+                    LOG.warn("stopping the Inflow metrics endpoint failed", e);
                 }
             }
         }

@@ -1,5 +1,7 @@
 package io.inflow.operators.runtime;
 
+import io.inflow.gpu.resources.ProcessResources;
+
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.memory.RootAllocator;
@@ -22,10 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class ArrowMemory {
 
     private static final Logger LOG = LoggerFactory.getLogger(ArrowMemory.class);
-
-    private static RootAllocator root;
-    private static long rootLimit;
-    private static int children;
+    /** The registry key of the process's root allocator. */
+    private static final String KEY = "arrow root allocator";
 
     private ArrowMemory() {
     }
@@ -34,35 +34,28 @@ public final class ArrowMemory {
      * A child allocator of the process's root for one operator instance. The first call creates the root with
      * {@code limitBytes}; later calls with another limit share the existing root (the first limit holds, logged).
      */
-    public static synchronized Child child(String name, long limitBytes) {
-        if (root == null) {
-            root = new RootAllocator(limitBytes);
-            rootLimit = limitBytes;
-            LOG.info("Arrow root allocator of this process: limit {} bytes ({})", limitBytes,
-                    ArrowMemoryOptions.MAX_BYTES.key());
-        } else if (limitBytes != rootLimit) {
-            LOG.warn("{} asks for an Arrow limit of {} bytes; the process's root was created with {} and keeps it",
-                    name, limitBytes, rootLimit);
+    public static Child child(String name, long limitBytes) {
+        ProcessResources.Lease<RootAllocator> root;
+        try {
+            root = ProcessResources.acquire(KEY, () -> {
+                LOG.info("Arrow root allocator of this process: limit {} bytes ({})", limitBytes,
+                        ArrowMemoryOptions.MAX_BYTES.key());
+                return new RootAllocator(limitBytes);
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create the Arrow root allocator", e);
         }
-        children++;
-        return new Child(root.newChildAllocator(name, 0, rootLimit));
+        long limit = root.get().getLimit();
+        if (limitBytes != limit) {
+            LOG.warn("{} asks for an Arrow limit of {} bytes; the process's root was created with {} and keeps it",
+                    name, limitBytes, limit);
+        }
+        return new Child(root, root.get().newChildAllocator(name, 0, limit));
     }
 
     /** Bytes held by all operators of this process; 0 when no operator is open. */
-    public static synchronized long allocatedBytes() {
-        return root == null ? 0 : root.getAllocatedMemory();
-    }
-
-    private static synchronized void release(BufferAllocator allocator) {
-        try {
-            allocator.close(); // throws if a buffer of this operator leaked
-        } finally {
-            if (--children == 0) {
-                RootAllocator r = root;
-                root = null;
-                r.close();
-            }
-        }
+    public static long allocatedBytes() {
+        return ProcessResources.<RootAllocator>peek(KEY).map(RootAllocator::getAllocatedMemory).orElse(0L);
     }
 
     /**
@@ -70,18 +63,21 @@ public final class ArrowMemory {
      * which keys to change.
      */
     public static IllegalStateException exhausted(String what, OutOfMemoryException e) {
+        long limit = ProcessResources.<RootAllocator>peek(KEY).map(RootAllocator::getLimit).orElse(-1L);
         return new IllegalStateException("Arrow memory of this TaskManager is exhausted while allocating " + what
-                + " (in use " + allocatedBytes() + " of " + rootLimit + " bytes): raise "
+                + " (in use " + allocatedBytes() + " of " + limit + " bytes): raise "
                 + ArrowMemoryOptions.MAX_BYTES.key() + ", or lower inflow.batch.max-in-flight /"
                 + " inflow.batch.max-records / inflow.image.batch.max-pixel-bytes", e);
     }
 
     /** One operator's share of the root: close it when the operator closes (after freeing its batches). */
     public static final class Child implements AutoCloseable {
+        private final ProcessResources.Lease<RootAllocator> root;
         private final BufferAllocator allocator;
         private boolean closed;
 
-        private Child(BufferAllocator allocator) {
+        private Child(ProcessResources.Lease<RootAllocator> root, BufferAllocator allocator) {
+            this.root = root;
             this.allocator = allocator;
         }
 
@@ -90,15 +86,24 @@ public final class ArrowMemory {
         }
 
         /**
-         * Closes the child.
+         * Closes the child, and the root with the last child.
          *
          * @throws IllegalStateException if the operator still holds Arrow buffers (a leak)
          */
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                release(allocator);
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                allocator.close(); // throws if a buffer of this operator leaked
+            } finally {
+                try {
+                    root.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the Arrow root allocator failed", e);
+                }
             }
         }
     }
