@@ -131,6 +131,20 @@ public interface BatchCompute<IN, B extends RowBatch, R, OUT> extends Serializab
      */
     R compute(B batch, List<IN> inputs) throws Exception;
 
+    /**
+     * The version of shared data a batch computes against (an index, reference vectors), taken on the task thread
+     * when the batch is handed to compute and passed to {@link #compute(RowBatch, List, Object)}: updates applied
+     * afterwards (e.g. by {@link TwoInputBatchCompute#processSide}) never change a batch in flight. By default none.
+     */
+    default Object pin() {
+        return null;
+    }
+
+    /** {@link #compute(RowBatch, List)} against the version {@link #pin()} took; override both to use it. */
+    default R compute(B batch, List<IN> inputs, Object pinned) throws Exception {
+        return compute(batch, inputs);
+    }
+
     /** Rows in a result; must equal the batch's rows. */
     int resultRows(R result);
 

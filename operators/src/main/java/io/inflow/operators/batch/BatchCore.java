@@ -219,6 +219,7 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         long[] units = compute.units(batch.arrow());
         metrics.batchFlushed(batch.size(), units[0], units[1],
                 host.timers().getCurrentProcessingTime() - batch.openedAtMs());
+        batch.pin(compute.pin());
         inFlight.add(batch);
         String shape = compute.describe(batch.arrow());
         computeThread.execute(() -> {

@@ -57,18 +57,18 @@ final class BisectingRunner<IN, B extends RowBatch, R> {
         long start = System.nanoTime();
         calls = 0;
         BatchResult<IN, R> out = new BatchResult<>(batch.size());
-        computeRange(batch.arrow(), batch.inputs(), 0, batch.bucket(), out);
+        computeRange(batch.arrow(), batch.inputs(), 0, batch.bucket(), batch.pinned(), out);
         out.finish(System.nanoTime() - start, calls);
         return out;
     }
 
     /** Computes {@code arrow}, whose rows are {@code inputs}, the rows {@code from ..} of the original batch. */
-    private void computeRange(B arrow, List<IN> inputs, int from, int bucket, BatchResult<IN, R> out)
+    private void computeRange(B arrow, List<IN> inputs, int from, int bucket, Object pinned, BatchResult<IN, R> out)
             throws Exception {
         R result;
         try {
             calls++;
-            result = compute.compute(arrow, inputs);
+            result = compute.compute(arrow, inputs, pinned);
             if (compute.resultRows(result) != inputs.size()) {
                 throw new IllegalStateException("compute returned " + compute.resultRows(result)
                         + " rows for a batch of " + inputs.size());
@@ -84,15 +84,16 @@ final class BisectingRunner<IN, B extends RowBatch, R> {
             LOG.warn("{}: compute failed on a batch of {} ({}); bisecting to find the failing rows", operatorName,
                     compute.describe(arrow), t.toString());
             int half = inputs.size() / 2;
-            computeHalf(inputs.subList(0, half), from, bucket, out);
-            computeHalf(inputs.subList(half, inputs.size()), from + half, bucket, out);
+            computeHalf(inputs.subList(0, half), from, bucket, pinned, out);
+            computeHalf(inputs.subList(half, inputs.size()), from + half, bucket, pinned, out);
             return;
         }
         consecutiveRowFailures = 0;
         out.part(from, inputs, result);
     }
 
-    private void computeHalf(List<IN> inputs, int from, int bucket, BatchResult<IN, R> out) throws Exception {
+    private void computeHalf(List<IN> inputs, int from, int bucket, Object pinned, BatchResult<IN, R> out)
+            throws Exception {
         B half;
         try {
             half = compute.newBatch(allocator, bucket);
@@ -103,7 +104,7 @@ final class BisectingRunner<IN, B extends RowBatch, R> {
             for (IN in : inputs) {
                 compute.append(half, in);
             }
-            computeRange(half, inputs, from, bucket, out);
+            computeRange(half, inputs, from, bucket, pinned, out);
         } finally {
             half.close();
         }

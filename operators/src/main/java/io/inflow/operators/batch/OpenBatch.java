@@ -28,6 +28,7 @@ public final class OpenBatch<IN, B extends RowBatch> {
     private long[] timestamps;
     private long firstSeq = Long.MAX_VALUE;
     private long openedAtMs = -1;
+    private Object pinned;
 
     public OpenBatch(int bucket, B arrow) {
         this.bucket = bucket;
@@ -102,8 +103,19 @@ public final class OpenBatch<IN, B extends RowBatch> {
         return openedAtMs;
     }
 
+    /** Sets the version of shared data the batch computes against ({@code BatchCompute.pin()}). */
+    public void pin(Object version) {
+        this.pinned = version;
+    }
+
+    /** The version {@link #pin} set, or null. */
+    public Object pinned() {
+        return pinned;
+    }
+
     /** Empties the batch (Arrow rows and inputs) for reuse; Arrow buffers stay allocated. */
     public void clear() {
+        pinned = null;
         arrow.clear();
         inputs.clear();
         keys.clear();

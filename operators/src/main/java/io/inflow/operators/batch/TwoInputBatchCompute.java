@@ -21,8 +21,8 @@ public interface TwoInputBatchCompute<IN, B extends RowBatch, R, OUT, IN2> exten
 
     /**
      * Handles one element of the second input on the task thread (with its key set when that input is keyed). It
-     * may emit outputs. A batch already computing keeps what it read: a compute that shares data with its batches
-     * must hand them an immutable version (copy on write), so an update never changes a running batch.
+     * may emit outputs. Keep the data batches read immutable per version (copy on write) and hand a batch its version
+     * through {@link #pin()}, so an update never changes a batch in flight.
      */
     void processSide(IN2 value, Emitter<OUT> out) throws Exception;
 }
