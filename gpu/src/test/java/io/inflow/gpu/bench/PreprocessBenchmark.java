@@ -22,7 +22,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /**
- * Image preprocessing throughput through {@link Backend#preprocessImages} (images/s; input a
+ * Image preprocessing throughput through {@link io.inflow.gpu.backend.ImageOps#preprocessImages} (images/s; input a
  * {@link DecodedImageBatch} in host Arrow memory, output float32 in backend memory, so CUDA's figure includes the
  * host-to-device copy of the samples) on the reference and fast CPU backends and, where a device exists, CUDA. Two
  * workloads: the Fashion-MNIST ViT's config on the 1,000-image sample (28 x 28 gray, identity size: normalisation
