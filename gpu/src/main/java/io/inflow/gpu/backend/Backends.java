@@ -31,6 +31,14 @@ public final class Backends {
     }
 
     /**
+     * As {@link #create(BackendKind, int)}, allocating host tensors from a child of {@code parent} (CPU backends;
+     * the CUDA backend's tensors live in its device pool).
+     */
+    public static Backend create(BackendKind kind, int threads, BufferAllocator parent) {
+        return create(kind, threads, parent, CudaBackendConfig.defaults());
+    }
+
+    /**
      * A backend of {@code kind} with {@code threads} CPU kernel threads, allocating host tensors from a child of
      * {@code parent} (CPU backends; null: an own allocator; the CUDA backend's tensors live in its device pool), and
      * {@code cuda} as the CUDA backend's settings where CUDA is chosen.
