@@ -24,6 +24,11 @@ public final class EncoderCompute implements TextBatchCompute {
         this.spec = spec;
     }
 
+    /** What encoder this runs. */
+    public EncoderSpec spec() {
+        return spec;
+    }
+
     @Override
     public void open() throws Exception {
         encoder = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
