@@ -2,7 +2,9 @@ package io.inflow.e2e;
 
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.cuda.CudaAvailability;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 
@@ -19,6 +21,19 @@ class CudaImageEventsEndToEndTest extends ImageEventsEndToEndTest {
     @Override
     protected BackendKind backend() {
         return BackendKind.CUDA;
+    }
+
+    /**
+     * The GPU test kit's {@code -Dinflow.cuda.*} switches (e.g. {@code -Dinflow.cuda.sync-after-launch=true}) become
+     * the pipeline's Flink options, which is how a deployment sets them.
+     */
+    @Override
+    protected void configure(Configuration conf) {
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith(CudaBackendConfig.PREFIX)) {
+                conf.setString(key, System.getProperty(key));
+            }
+        }
     }
 
     @Override

@@ -94,6 +94,7 @@ class ImageEventsEndToEndTest {
         Configuration conf = new Configuration();
         conf.set(ImageOptions.ROOT, imageRoot.toString());
         conf.set(PipelineOptions.COMPUTE_BACKEND, backend());
+        configure(conf);
         pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
         audit = pipeline.audit();
         landed = pipeline.produce(pipeline.settings.topics().image(), produced);
@@ -101,6 +102,10 @@ class ImageEventsEndToEndTest {
                 .as("all %d inputs produce an output within %s (%s)", produced.size(), OUTPUT_WAIT, audit.summary())
                 .isTrue();
         audit.poll(Duration.ofSeconds(3)); // a duplicate would arrive after the total was reached
+    }
+
+    /** More pipeline settings of a subclass (none here). */
+    protected void configure(Configuration conf) {
     }
 
     /** The backend the pipeline computes on; the expected results always come from the CPU. */

@@ -13,11 +13,12 @@ import java.util.Map;
  * <p>{@code Tensor q = workspace.get("q", batch * seq, dim);}
  */
 public final class Workspace implements AutoCloseable {
-    private final Backend backend;
+    private final TensorMemory memory;
     private final Map<String, Tensor> buffers = new HashMap<>();
 
-    public Workspace(Backend backend) {
-        this.backend = backend;
+    /** Scratch tensors allocated from {@code memory} (a backend). */
+    public Workspace(TensorMemory memory) {
+        this.memory = memory;
     }
 
     /** A float32 view of shape {@code shape} over the buffer {@code name}, grown if too small. */
@@ -34,7 +35,7 @@ public final class Workspace implements AutoCloseable {
                 buffers.remove(name);   // a failed allocation below must not leave a closed buffer in the map
                 buf.close();
             }
-            buf = backend.allocate(dtype, Math.toIntExact(Math.max(needed, 1)));
+            buf = memory.allocate(dtype, Math.toIntExact(Math.max(needed, 1)));
             buffers.put(name, buf);
         }
         return buf.view(0, shape);

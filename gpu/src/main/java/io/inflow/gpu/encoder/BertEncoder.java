@@ -1,6 +1,7 @@
 package io.inflow.gpu.encoder;
 
 import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.model.BertConfig;
 import io.inflow.gpu.tensor.Tensor;
@@ -25,12 +26,14 @@ public final class BertEncoder implements AutoCloseable {
     }
 
     private final Backend backend;
+    private final TransformerOps ops;
     private final BertConfig config;
     private final BertWeights weights;
     private final Workspace ws;
 
     public BertEncoder(Backend backend, BertConfig config, BertWeights weights) {
         this.backend = backend;
+        this.ops = backend.transformer();
         this.config = config;
         this.weights = weights;
         this.ws = new Workspace(backend);
@@ -55,8 +58,8 @@ public final class BertEncoder implements AutoCloseable {
         int d = config.hidden();
         int t = b * s;
         Tensor x = ws.get("x", b, s, d);
-        backend.embed(ids, null, weights.wordEmbeddings(), weights.positionEmbeddings(), weights.typeEmbeddings(), x);
-        backend.layerNorm(x, null, weights.embeddingNormGamma(), weights.embeddingNormBeta(), config.layerNormEps(), x);
+        ops.embed(ids, null, weights.wordEmbeddings(), weights.positionEmbeddings(), weights.typeEmbeddings(), x);
+        ops.layerNorm(x, null, weights.embeddingNormGamma(), weights.embeddingNormBeta(), config.layerNormEps(), x);
         Tensor x2 = x.reshape(t, d);
         Tensor qkv = ws.get("qkv", t, 3 * d);
         Tensor ctx = ws.get("ctx", b, s, d);
@@ -65,18 +68,18 @@ public final class BertEncoder implements AutoCloseable {
         Tensor ffn = ws.get("ffn", t, config.intermediate());
         int layerIndex = 0;
         for (BertLayerWeights w : weights.layers()) {
-            backend.selfAttention(x, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
+            ops.selfAttention(x, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
                     lengths, config.heads(), qkv, ctx);
-            backend.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), attn);
-            backend.layerNorm(attn, x2, w.attentionNormGamma(), w.attentionNormBeta(), config.layerNormEps(), mid);
+            ops.linear(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), attn);
+            ops.layerNorm(attn, x2, w.attentionNormGamma(), w.attentionNormBeta(), config.layerNormEps(), mid);
             if (config.activation() == BertConfig.Activation.GELU) {
-                backend.linearGelu(mid, w.intermediate(), w.intermediateBias(), ffn);
+                ops.linearGelu(mid, w.intermediate(), w.intermediateBias(), ffn);
             } else {
-                backend.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
-                backend.quickGelu(ffn, ffn);
+                ops.linear(mid, w.intermediate(), w.intermediateBias(), ffn);
+                ops.quickGelu(ffn, ffn);
             }
-            backend.linear(ffn, w.output(), w.outputBias(), attn);
-            backend.layerNorm(attn, mid, w.outputNormGamma(), w.outputNormBeta(), config.layerNormEps(), x2);
+            ops.linear(ffn, w.output(), w.outputBias(), attn);
+            ops.layerNorm(attn, mid, w.outputNormGamma(), w.outputNormBeta(), config.layerNormEps(), x2);
             layerIndex++;
             if (sink != null) {
                 sink.accept(layerIndex, x);

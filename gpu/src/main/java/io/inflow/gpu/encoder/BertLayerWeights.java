@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * One transformer layer's parameters on a backend. Linear weights are {@code [out, in]}.
  *
- * <p>{@code backend.linear(x, layer.query(), layer.queryBias(), q);}
+ * <p>{@code backend.transformer().linear(x, layer.query(), layer.queryBias(), q);}
  */
 public record BertLayerWeights(Tensor query, Tensor queryBias, Tensor key, Tensor keyBias, Tensor value,
                                Tensor valueBias, Tensor attentionOut, Tensor attentionOutBias,

@@ -2,6 +2,7 @@ package io.inflow.gpu.encoder;
 
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.backend.OutOfDeviceMemoryException;
 import io.inflow.gpu.backend.ShapeChecks;
 import io.inflow.gpu.backend.Workspace;
@@ -69,13 +70,14 @@ public final class TextEncoder implements AutoCloseable {
 
     /** Loads the model, heads and backend the config names; fails at load on a missing or mis-shaped tensor. */
     public static TextEncoder create(TextEncoderConfig config) throws IOException {
-        return create(config, Backends.create(config.backend(), config.threads(), config.allocator()));
+        return create(config, Backends.create(config.backend(), config.threads(), config.allocator(), config.cuda()));
     }
 
     /** As {@link #create(TextEncoderConfig)} on a given backend (its kind overrides the config's); takes ownership. */
     static TextEncoder create(TextEncoderConfig config, Backend backend) throws IOException {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
+            backend.require(Family.TRANSFORMER);
             BertConfig bert;
             BertWeights weights;
             if (config.model() instanceof ModelSource.OnnxResource r) {
@@ -239,7 +241,7 @@ public final class TextEncoder implements AutoCloseable {
             x = adapted;
         }
         if (config.normalize()) {
-            backend.l2Normalize(x, x);
+            backend.transformer().l2Normalize(x, x);
         }
         return x;
     }

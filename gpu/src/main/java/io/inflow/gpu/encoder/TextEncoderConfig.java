@@ -1,6 +1,7 @@
 package io.inflow.gpu.encoder;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.head.HeadConfig;
 import io.inflow.gpu.head.HeadType;
 import io.inflow.gpu.pooling.PoolingConfig;
@@ -31,10 +32,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * @param threads           CPU kernel threads (default: available processors); more threads help only up to the cores
  * @param maxSequenceLength longest accepted input (default 256, at most the model's position embeddings)
  * @param allocator         parent Arrow allocator for backend memory (null: the backend's own)
+ * @param cuda              the CUDA backend's settings where CUDA is chosen (default {@link CudaBackendConfig#defaults()})
  */
 public record TextEncoderConfig(ModelSource model, String modelName, PoolingConfig pooling, HeadConfig head,
                                 boolean headPerToken, HeadConfig adapter, boolean normalize, BackendKind backend,
-                                int threads, int maxSequenceLength, BufferAllocator allocator) {
+                                int threads, int maxSequenceLength, BufferAllocator allocator,
+                                CudaBackendConfig cuda) {
 
     public static Builder builder() {
         return new Builder();
@@ -53,6 +56,7 @@ public record TextEncoderConfig(ModelSource model, String modelName, PoolingConf
         private int threads = Runtime.getRuntime().availableProcessors();
         private int maxSequenceLength = 256;
         private BufferAllocator allocator;
+        private CudaBackendConfig cuda = CudaBackendConfig.defaults();
 
         public Builder model(ModelSource model) {
             this.model = model;
@@ -118,12 +122,17 @@ public record TextEncoderConfig(ModelSource model, String modelName, PoolingConf
             return this;
         }
 
+        public Builder cuda(CudaBackendConfig cuda) {
+            this.cuda = cuda;
+            return this;
+        }
+
         public TextEncoderConfig build() {
             if (model == null) {
                 throw new IllegalArgumentException("a model source is required (onnxResource or safetensors)");
             }
-            if (pooling == null || head == null || backend == null) {
-                throw new IllegalArgumentException("pooling, head and backend must not be null");
+            if (pooling == null || head == null || backend == null || cuda == null) {
+                throw new IllegalArgumentException("pooling, head, backend and cuda must not be null");
             }
             if (threads < 1 || threads > 256) {
                 throw new IllegalArgumentException("threads must be in [1, 256] (requested " + threads + ")");
@@ -141,7 +150,7 @@ public record TextEncoderConfig(ModelSource model, String modelName, PoolingConf
                 throw new IllegalArgumentException("a per-token head cannot be combined with multi-layer pooling");
             }
             return new TextEncoderConfig(model, modelName == null ? model.defaultName() : modelName, pooling, head,
-                    headPerToken, adapter, normalize, backend, threads, maxSequenceLength, allocator);
+                    headPerToken, adapter, normalize, backend, threads, maxSequenceLength, allocator, cuda);
         }
     }
 }

@@ -41,11 +41,11 @@ final class FfnHead implements Head {
     @Override
     public void apply(Backend backend, Tensor x, Tensor out, Workspace ws) {
         Tensor h = ws.get("head.ffn.h", x.dim(0), up.dim(0));
-        backend.linear(x, up, upBias, h);
-        backend.gelu(h, h);
-        backend.linear(h, down, downBias, out);
+        backend.transformer().linear(x, up, upBias, h);
+        backend.transformer().gelu(h, h);
+        backend.transformer().linear(h, down, downBias, out);
         if (residual) {
-            backend.add(out, x, out);
+            backend.transformer().add(out, x, out);
         }
     }
 

@@ -50,11 +50,11 @@ final class GluHead implements Head {
         int n = x.dim(0);
         Tensor ab = ws.get("head.glu.ab", n, in.dim(0));
         Tensor g = ws.get("head.glu.g", n, in.dim(0) / 2);
-        backend.linear(x, in, inBias, ab);
-        backend.glu(ab, gate, g);
-        backend.linear(g, outW, outBias, out);
+        backend.transformer().linear(x, in, inBias, ab);
+        backend.transformer().glu(ab, gate, g);
+        backend.transformer().linear(g, outW, outBias, out);
         if (residual) {
-            backend.add(out, x, out);
+            backend.transformer().add(out, x, out);
         }
     }
 

@@ -34,9 +34,9 @@ final class LinearHead implements Head {
 
     @Override
     public void apply(Backend backend, Tensor x, Tensor out, Workspace ws) {
-        backend.linear(x, w, b, out);
+        backend.transformer().linear(x, w, b, out);
         if (residual) {
-            backend.add(out, x, out);
+            backend.transformer().add(out, x, out);
         }
     }
 

@@ -36,9 +36,9 @@ final class LowRankAdapter implements Head {
     public void apply(Backend backend, Tensor x, Tensor out, Workspace ws) {
         int n = x.dim(0);
         Tensor t = ws.get("head.adapter.t", n, v.dim(1));
-        backend.matmul(x, v, false, t);        // [n, d] · [d, r]
-        backend.matmul(t, u, true, out);       // [n, r] · [d, r]^T
-        backend.add(out, x, out);
+        backend.transformer().matmul(x, v, false, t);        // [n, d] · [d, r]
+        backend.transformer().matmul(t, u, true, out);       // [n, r] · [d, r]^T
+        backend.transformer().add(out, x, out);
     }
 
     @Override

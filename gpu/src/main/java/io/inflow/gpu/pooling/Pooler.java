@@ -34,16 +34,16 @@ public final class Pooler {
     /** Pools the last layer's {@code hidden [b, s, d]} into {@code out [b, d]} (single-layer modes). */
     public void poolFinal(Backend backend, Tensor hidden, Tensor lengths, Tensor out) {
         switch (config.mode()) {
-            case MEAN -> backend.meanPool(hidden, lengths, out);
-            case CLS -> backend.firstTokenPool(hidden, out);
-            case LAST_TOKEN -> backend.lastTokenPool(hidden, lengths, out);
+            case MEAN -> backend.transformer().meanPool(hidden, lengths, out);
+            case CLS -> backend.transformer().firstTokenPool(hidden, out);
+            case LAST_TOKEN -> backend.transformer().lastTokenPool(hidden, lengths, out);
             case MULTI_LAYER_MEAN -> throw new IllegalStateException("multi-layer pooling is fed layer by layer");
         }
     }
 
     /** Starts a multi-layer accumulation into {@code out}. */
     public void begin(Backend backend, Tensor out) {
-        backend.fill(out, 0f);
+        backend.transformer().fill(out, 0f);
     }
 
     /** Adds layer {@code layer} (1-based) to the multi-layer accumulation; {@code scratch} is {@code [b, d]}. */
@@ -52,7 +52,7 @@ public final class Pooler {
         if (w == 0f) {
             return;
         }
-        backend.meanPool(hidden, lengths, scratch);
-        backend.scaleAdd(out, scratch, w);
+        backend.transformer().meanPool(hidden, lengths, scratch);
+        backend.transformer().scaleAdd(out, scratch, w);
     }
 }

@@ -50,7 +50,7 @@ public final class AttentionBenchmark {
             x[i] = (float) r.nextGaussian() * 3;
         }
         try (Tensor t = cpu.upload(x, n)) {
-            double s = BenchTiming.secondsPerCall(() -> cpu.gelu(t, t), seconds);
+            double s = BenchTiming.secondsPerCall(() -> cpu.transformer().gelu(t, t), seconds);
             System.out.printf("  gelu over %d floats: %.3f ms, %.2f G elements/s%n", n, s * 1e3, n / s / 1e9);
         }
     }
@@ -70,7 +70,7 @@ public final class AttentionBenchmark {
              Tensor v = cpu.upload(x, b, seq, d);
              Tensor lengths = cpu.upload(len, b);
              Tensor out = cpu.allocate(DType.FLOAT32, b, seq, d)) {
-            double s = BenchTiming.secondsPerCall(() -> cpu.attention(q, k, v, lengths, heads, out), seconds);
+            double s = BenchTiming.secondsPerCall(() -> cpu.transformer().attention(q, k, v, lengths, heads, out), seconds);
             double gflop = 4.0 * b * seq * seq * d / 1e9;
             System.out.printf("  b=%-4d seq=%-4d heads=%-3d hd=%-3d %9.3f ms %8.1f GFLOP/s %5.1f%% of peak%n", b, seq,
                     heads, hd, s * 1e3, gflop / s, 100 * gflop / s / peak);

@@ -63,7 +63,7 @@ public final class CudaEncoderBenchmark {
     static void run(int batch, int seq, double seconds, int cpuBatch, int threads) throws Exception {
         try (BufferAllocator allocator = new RootAllocator();
              TextEncoder gpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
-                     .backend(BackendKind.CUDA).build());
+                     .backend(BackendKind.CUDA).cuda(CudaBackendConfig.fromSystemProperties()).build());
              TextEncoder cpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
                      .backend(BackendKind.CPU).threads(threads).build())) {
             BertConfig c = gpu.bertConfig();
@@ -117,7 +117,7 @@ public final class CudaEncoderBenchmark {
                 }
                 try (Tensor tx = b.upload(x, m, k); Tensor tw = b.upload(w, n, k); Tensor bias = b.upload(new float[n], n);
                      Tensor y = b.allocate(DType.FLOAT32, m, n)) {
-                    b.linear(tx, tw, bias, y);
+                    b.transformer().linear(tx, tw, bias, y);
                     float[] out = b.download(y);
                     // verify row 0 against a double-precision dot product (BF16 inputs: within 2^-7 of sum |a b|)
                     for (int j = 0; j < n; j++) {
@@ -132,7 +132,7 @@ public final class CudaEncoderBenchmark {
                         }
                     }
                     double sec = time(() -> {
-                        b.linear(tx, tw, bias, y);
+                        b.transformer().linear(tx, tw, bias, y);
                         b.synchronize();
                     }, Math.min(seconds, 2));
                     System.out.printf("gemm %d x %d x %d (bf16 in, fp32 acc, bias epilogue): %.1f TFLOP/s = %.2f%% of peak%n",

@@ -3,7 +3,10 @@ package io.inflow.gpu.bench;
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.backend.GluGate;
+import io.inflow.gpu.backend.ImageOps;
+import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.encoder.BertEncoder;
 import io.inflow.gpu.encoder.BertWeights;
 import io.inflow.gpu.encoder.vit.VitConfig;
@@ -18,12 +21,13 @@ import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
  * Where a MiniLM forward pass spends its time, per backend kernel (a timing decorator around the fast CPU
- * backend). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * backend's families). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq), or
  * {@code -Dbench.args="vit 2 256"} for the bundled ViT (threads, batch).
  */
@@ -31,8 +35,13 @@ public final class KernelProfile implements Backend {
     private final Backend inner;
     private final Map<String, long[]> nanos = new TreeMap<>();
 
+    private final TransformerOps transformer;
+    private final ImageOps image;
+
     private KernelProfile(Backend inner) {
         this.inner = inner;
+        this.transformer = new TimedTransformer();
+        this.image = new TimedImage();
     }
 
     public static void main(String[] args) throws Exception {
@@ -127,30 +136,47 @@ public final class KernelProfile implements Backend {
 
     @Override public BackendKind kind() { return inner.kind(); }
     @Override public String name() { return "profile(" + inner.name() + ")"; }
+    @Override public Set<Family> families() { return inner.families(); }
+    @Override public TransformerOps transformer() { return transformer; }
+    @Override public ImageOps image() { return image; }
     @Override public Tensor allocate(DType dtype, int... shape) { return inner.allocate(dtype, shape); }
     @Override public Tensor upload(float[] data, int... shape) { return inner.upload(data, shape); }
     @Override public Tensor upload(int[] data, int... shape) { return inner.upload(data, shape); }
     @Override public float[] download(Tensor t) { return inner.download(t); }
-    @Override public void matmul(Tensor a, Tensor b, boolean tb, Tensor out) { timed("matmul", () -> inner.matmul(a, b, tb, out)); }
-    @Override public void addBias(Tensor x, Tensor bias) { timed("addBias", () -> inner.addBias(x, bias)); }
-    @Override public void linear(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linear", () -> inner.linear(x, w, b, out)); }
-    @Override public void linearGelu(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearGelu", () -> inner.linearGelu(x, w, b, out)); }
-    @Override public void linearResidual(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearResidual", () -> inner.linearResidual(x, w, b, out)); }
-    @Override public void add(Tensor a, Tensor b, Tensor out) { timed("add", () -> inner.add(a, b, out)); }
-    @Override public void fill(Tensor x, float v) { timed("fill", () -> inner.fill(x, v)); }
-    @Override public void scaleAdd(Tensor acc, Tensor x, float a) { timed("scaleAdd", () -> inner.scaleAdd(acc, x, a)); }
-    @Override public void layerNorm(Tensor x, Tensor r, Tensor g, Tensor b, float e, Tensor o) { timed("layerNorm", () -> inner.layerNorm(x, r, g, b, e, o)); }
-    @Override public void gelu(Tensor x, Tensor out) { timed("gelu", () -> inner.gelu(x, out)); }
-    @Override public void quickGelu(Tensor x, Tensor out) { timed("quickGelu", () -> inner.quickGelu(x, out)); }
-    @Override public void glu(Tensor x, GluGate g, Tensor out) { timed("glu", () -> inner.glu(x, g, out)); }
-    @Override public void l2Normalize(Tensor x, Tensor out) { timed("l2Normalize", () -> inner.l2Normalize(x, out)); }
-    @Override public void embed(Tensor i, Tensor t, Tensor w, Tensor p, Tensor ty, Tensor o) { timed("embed", () -> inner.embed(i, t, w, p, ty, o)); }
-    @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor l, int h, Tensor o) { timed("attention", () -> inner.attention(q, k, v, l, h, o)); }
-    @Override public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor l, int h, Tensor qkv, Tensor o) { timed("selfAttn", () -> inner.selfAttention(x, wq, bq, wk, bk, wv, bv, l, h, qkv, o)); }
-    @Override public void meanPool(Tensor h, Tensor l, Tensor o) { timed("meanPool", () -> inner.meanPool(h, l, o)); }
-    @Override public void firstTokenPool(Tensor h, Tensor o) { timed("firstTokenPool", () -> inner.firstTokenPool(h, o)); }
-    @Override public void lastTokenPool(Tensor h, Tensor l, Tensor o) { timed("lastTokenPool", () -> inner.lastTokenPool(h, l, o)); }
-    @Override public void preprocessImages(Tensor px, Tensor off, Tensor w, Tensor h, Tensor c, ImagePreprocessConfig cfg, Tensor o) { timed("preprocess", () -> inner.preprocessImages(px, off, w, h, c, cfg, o)); }
-    @Override public void patchify(Tensor px, int p, Tensor o) { timed("patchify", () -> inner.patchify(px, p, o)); }
+    @Override public void write(Tensor dst, int[] src) { inner.write(dst, src); }
+    @Override public void copy(Tensor src, Tensor dst) { inner.copy(src, dst); }
     @Override public void close() { inner.close(); }
+
+    /** The inner backend's transformer family, each call timed. */
+    private final class TimedTransformer implements TransformerOps {
+        private final TransformerOps t = inner.transformer();
+
+        @Override public void matmul(Tensor a, Tensor b, boolean tb, Tensor out) { timed("matmul", () -> t.matmul(a, b, tb, out)); }
+        @Override public void addBias(Tensor x, Tensor bias) { timed("addBias", () -> t.addBias(x, bias)); }
+        @Override public void linear(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linear", () -> t.linear(x, w, b, out)); }
+        @Override public void linearGelu(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearGelu", () -> t.linearGelu(x, w, b, out)); }
+        @Override public void linearResidual(Tensor x, Tensor w, Tensor b, Tensor out) { timed("linearResidual", () -> t.linearResidual(x, w, b, out)); }
+        @Override public void add(Tensor a, Tensor b, Tensor out) { timed("add", () -> t.add(a, b, out)); }
+        @Override public void fill(Tensor x, float v) { timed("fill", () -> t.fill(x, v)); }
+        @Override public void scaleAdd(Tensor acc, Tensor x, float a) { timed("scaleAdd", () -> t.scaleAdd(acc, x, a)); }
+        @Override public void layerNorm(Tensor x, Tensor r, Tensor g, Tensor b, float e, Tensor o) { timed("layerNorm", () -> t.layerNorm(x, r, g, b, e, o)); }
+        @Override public void gelu(Tensor x, Tensor out) { timed("gelu", () -> t.gelu(x, out)); }
+        @Override public void quickGelu(Tensor x, Tensor out) { timed("quickGelu", () -> t.quickGelu(x, out)); }
+        @Override public void glu(Tensor x, GluGate g, Tensor out) { timed("glu", () -> t.glu(x, g, out)); }
+        @Override public void l2Normalize(Tensor x, Tensor out) { timed("l2Normalize", () -> t.l2Normalize(x, out)); }
+        @Override public void embed(Tensor i, Tensor ty, Tensor w, Tensor p, Tensor tt, Tensor o) { timed("embed", () -> t.embed(i, ty, w, p, tt, o)); }
+        @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor l, int h, Tensor o) { timed("attention", () -> t.attention(q, k, v, l, h, o)); }
+        @Override public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor l, int h, Tensor qkv, Tensor o) { timed("selfAttn", () -> t.selfAttention(x, wq, bq, wk, bk, wv, bv, l, h, qkv, o)); }
+        @Override public void meanPool(Tensor h, Tensor l, Tensor o) { timed("meanPool", () -> t.meanPool(h, l, o)); }
+        @Override public void firstTokenPool(Tensor h, Tensor o) { timed("firstTokenPool", () -> t.firstTokenPool(h, o)); }
+        @Override public void lastTokenPool(Tensor h, Tensor l, Tensor o) { timed("lastTokenPool", () -> t.lastTokenPool(h, l, o)); }
+    }
+
+    /** The inner backend's image family, each call timed. */
+    private final class TimedImage implements ImageOps {
+        private final ImageOps i = inner.image();
+
+        @Override public void preprocessImages(Tensor px, Tensor off, Tensor w, Tensor h, Tensor c, ImagePreprocessConfig cfg, Tensor o) { timed("preprocess", () -> i.preprocessImages(px, off, w, h, c, cfg, o)); }
+        @Override public void patchify(Tensor px, int p, Tensor o) { timed("patchify", () -> i.patchify(px, p, o)); }
+    }
 }

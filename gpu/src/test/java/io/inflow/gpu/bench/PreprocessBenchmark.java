@@ -7,6 +7,7 @@ import io.inflow.gpu.backend.cpu.FastCpuBackend;
 import io.inflow.gpu.backend.cpu.ReferenceCpuBackend;
 import io.inflow.gpu.backend.cuda.CudaAvailability;
 import io.inflow.gpu.backend.cuda.CudaBackend;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.image.DecodedImage;
 import io.inflow.gpu.image.ImagePreprocessConfig;
@@ -22,7 +23,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /**
- * Image preprocessing throughput through {@link Backend#preprocessImages} (images/s; input a
+ * Image preprocessing throughput through {@link io.inflow.gpu.backend.ImageOps#preprocessImages} (images/s; input a
  * {@link DecodedImageBatch} in host Arrow memory, output float32 in backend memory, so CUDA's figure includes the
  * host-to-device copy of the samples) on the reference and fast CPU backends and, where a device exists, CUDA. Two
  * workloads: the Fashion-MNIST ViT's config on the 1,000-image sample (28 x 28 gray, identity size: normalisation
@@ -35,9 +36,9 @@ import org.apache.arrow.memory.RootAllocator;
  * runs it too.
  */
 public final class PreprocessBenchmark {
-    /** Largest difference to the reference accepted on CUDA, in 0..255 sample units (CudaImageKernelTest's). */
+    /** Largest difference to the reference accepted on CUDA, in 0..255 sample units (CudaImageContractTest's). */
     static final double CUDA_SAMPLE_TOLERANCE = 1e-3;
-    /** The same for the fast CPU backend's float32 resampling (FastCpuImageKernelTest's, derived there). */
+    /** The same for the fast CPU backend's float32 resampling (FastCpuImageContractTest's, derived there). */
     static final double FAST_CPU_SAMPLE_TOLERANCE = 0.5 * Math.sqrt(2 * 170) * Math.ulp(255f * 1.25f) * 1.25;
     static final int CLIP_IMAGES = 32;
 
@@ -90,7 +91,7 @@ public final class PreprocessBenchmark {
                 backends.add(new ReferenceCpuBackend(null));
                 backends.add(new FastCpuBackend(null, threads));
                 if (probe.available()) {
-                    backends.add(Backends.create(BackendKind.CUDA, 1));
+                    backends.add(Backends.cuda(CudaBackendConfig.fromSystemProperties()));
                 }
                 for (Backend backend : backends) {
                     report(backend, "28x28 gray -> 1x28x28 (Fashion-MNIST ViT)", mnistBatch, mnist, mnistConfig,
@@ -117,7 +118,7 @@ public final class PreprocessBenchmark {
                 Tensor.wrap(batch.channelsBuffer(), DType.INT32, b)};
         try (Tensor out = backend.allocate(DType.FLOAT32, b, config.channels(), config.height(), config.width())) {
             BenchTiming.Work call = () -> {
-                backend.preprocessImages(in[0], in[1], in[2], in[3], in[4], config, out);
+                backend.image().preprocessImages(in[0], in[1], in[2], in[3], in[4], config, out);
                 if (backend instanceof CudaBackend cuda) {
                     cuda.synchronize();
                 }

@@ -32,7 +32,7 @@ import org.apache.arrow.memory.RootAllocator;
  * each), reporting each engine's best round. Prints images/s, the ratio ours/ORT and our GFLOP/s (dense FLOPs of the
  * forward pass, {@link #flopsPerBatch}) next to the cores' nominal FP32 peak ({@link CpuPeak}); and, on their own
  * lines, the preprocessing throughput: images/s of {@link ImagePreprocessor#appendTo} into an {@link ImageBatch}, then
- * of {@code Backend.preprocessImages} on each backend ({@link PreprocessBenchmark}: reference and fast CPU, CUDA where
+ * of {@code ImageOps.preprocessImages} on each backend ({@link PreprocessBenchmark}: reference and fast CPU, CUDA where
  * a device exists).
  *
  * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.VitBenchmark

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.cuda.CudaAvailability;
 import io.inflow.gpu.testing.EvalSentences;
+import io.inflow.gpu.testing.CudaDevice;
 import io.inflow.gpu.testing.MiniLm;
 import io.inflow.gpu.testing.ModelTokenizer;
 import io.inflow.gpu.testing.TokenBatch;
@@ -39,7 +40,7 @@ class CudaTextEncoderTest {
              TextEncoder cpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource(MiniLm.ONNX)
                      .backend(BackendKind.CPU).threads(2).build());
              TextEncoder gpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource(MiniLm.ONNX)
-                     .backend(BackendKind.CUDA).build())) {
+                     .backend(BackendKind.CUDA).cuda(CudaDevice.config()).build())) {
             assertThat(gpu.backendName()).startsWith("cuda(");
             double worst = 1;
             for (int from = 0; from < sentences.size(); from += BATCH) {

@@ -3,6 +3,7 @@ package io.inflow.jobs.config;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.operators.batch.ImageBatchingConfig;
 import io.inflow.operators.batch.ImageBatchingOptions;
+import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.embed.ImageEncoderSpec;
 import io.inflow.operators.image.ImageDecodeSpec;
 
@@ -55,7 +56,8 @@ public record ImageSettings(ImageDecodeSpec decode, ImageBatchingConfig batching
         String dir = config.getOptional(ImageOptions.MODEL_DIR).orElse(null);
         if (dir == null) {
             String name = config.getOptional(ImageOptions.MODEL_NAME).orElse(ImageEncoderSpec.BUNDLED_MODEL_NAME);
-            return new ImageEncoderSpec(null, ImageEncoderSpec.BUNDLED_MODEL, name, normalize, backend, threads);
+            return new ImageEncoderSpec(null, ImageEncoderSpec.BUNDLED_MODEL, name, normalize, backend, threads,
+                    CudaOptions.fromConfiguration(config));
         }
         Path p = Path.of(dir);
         for (String file : new String[] {"config.json", "model.safetensors"}) {
@@ -66,6 +68,7 @@ public record ImageSettings(ImageDecodeSpec decode, ImageBatchingConfig batching
             }
         }
         String name = config.getOptional(ImageOptions.MODEL_NAME).orElse(p.toAbsolutePath().getFileName().toString());
-        return new ImageEncoderSpec(p.toAbsolutePath().toString(), null, name, normalize, backend, threads);
+        return new ImageEncoderSpec(p.toAbsolutePath().toString(), null, name, normalize, backend, threads,
+                CudaOptions.fromConfiguration(config));
     }
 }

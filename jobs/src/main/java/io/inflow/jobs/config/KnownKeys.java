@@ -3,6 +3,7 @@ package io.inflow.jobs.config;
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.operators.batch.BatchingOptions;
 import io.inflow.operators.batch.ImageBatchingOptions;
+import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.metrics.MetricsOptions;
 import io.inflow.operators.runtime.ArrowMemoryOptions;
 import io.inflow.jobs.recovery.StateOptions;
@@ -37,13 +38,10 @@ public final class KnownKeys {
     /** Every class whose public static {@code ConfigOption} fields are Inflow's configuration keys. */
     static final List<Class<?>> OPTION_CLASSES = List.of(PipelineOptions.class, ImageOptions.class,
             BatchingOptions.class, ImageBatchingOptions.class, MetricsOptions.class, KafkaOptions.class,
-            ArrowMemoryOptions.class, StateOptions.class);
+            ArrowMemoryOptions.class, StateOptions.class, CudaOptions.class);
 
-    /**
-     * Key families accepted whole: Kafka client properties, and the CUDA backend's settings (read as system
-     * properties, see {@code CudaBackendConfig}).
-     */
-    static final List<String> PREFIXES = List.of(KafkaOptions.PROPERTIES_PREFIX, "inflow.cuda.");
+    /** Key families accepted whole: Kafka client properties. */
+    static final List<String> PREFIXES = List.of(KafkaOptions.PROPERTIES_PREFIX);
 
     private static final String NAMESPACE = "inflow.";
     private static final Set<String> KEYS = collect();

@@ -7,6 +7,7 @@ import io.inflow.gpu.text.TextModel;
 import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.BatchingOptions;
 import io.inflow.gpu.head.HeadType;
+import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.embed.EmbeddingEncoding;
 import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.embed.EncoderSpec;
@@ -92,7 +93,8 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                 config.get(PipelineOptions.TEXT_NORMALIZE), head, headWeights,
                 config.get(PipelineOptions.TEXT_HEAD_PER_TOKEN),
                 config.getOptional(PipelineOptions.TEXT_ADAPTER_WEIGHTS).orElse(null),
-                config.get(PipelineOptions.COMPUTE_BACKEND), threads, longestBucket);
+                config.get(PipelineOptions.COMPUTE_BACKEND), threads, longestBucket,
+                CudaOptions.fromConfiguration(config));
         try {
             spec.toConfig(); // the encoder's own build-time checks, on the client
         } catch (IllegalArgumentException e) {

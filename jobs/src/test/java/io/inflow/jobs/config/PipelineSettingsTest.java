@@ -1,6 +1,9 @@
 package io.inflow.jobs.config;
 
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
+import io.inflow.gpu.backend.cuda.GemmPrecision;
 import io.inflow.gpu.text.TextModel;
+import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.embed.EmbeddingEncoding;
 import io.inflow.schemas.Limits;
 
@@ -176,8 +179,38 @@ class PipelineSettingsTest {
     void prefixFamiliesAcceptAnyKeyBelowThem() {
         Configuration c = valid();
         c.setString("inflow.kafka.properties.security.protocol", "SSL");
-        c.setString("inflow.cuda.pool-bytes", "1073741824");
 
         assertThat(PipelineSettings.from(c).kafka().clientProperties()).containsEntry("security.protocol", "SSL");
+    }
+
+    /** The CUDA settings are Flink options: read from the configuration into both encoder specs. */
+    @Test
+    void cudaKeysAreReadIntoTheEncoderSpecs() {
+        Configuration c = valid();
+        c.setString("inflow.cuda.pool-bytes", "1 gb");
+        c.setString("inflow.cuda.staging-bytes", "1048576");
+        c.setString("inflow.cuda.sync-after-launch", "true");
+        c.setString("inflow.cuda.gemm-precision", "FP16");
+        c.setString("inflow.cuda.device", "1");
+
+        PipelineSettings s = PipelineSettings.from(c);
+
+        CudaBackendConfig expected = new CudaBackendConfig(1, 1L << 30, 1L << 20, true, GemmPrecision.FP16);
+        assertThat(((EncoderCompute) s.compute()).spec().cuda()).isEqualTo(expected);
+        assertThat(s.images().encoder().cuda()).isEqualTo(expected);
+        assertThat(((EncoderCompute) PipelineSettings.from(valid()).compute()).spec().cuda())
+                .isEqualTo(CudaBackendConfig.defaults());
+    }
+
+    @Test
+    void badCudaValuesAndMistypedCudaKeysFailNamingTheKey() {
+        Configuration small = valid();
+        small.setString("inflow.cuda.pool-bytes", "1 kb");
+        assertThatThrownBy(() -> PipelineSettings.from(small)).hasMessageContaining("inflow.cuda.pool-bytes must be at least");
+
+        Configuration typo = valid();
+        typo.setString("inflow.cuda.pool-byte", "1 gb");
+        assertThatThrownBy(() -> PipelineSettings.from(typo))
+                .hasMessageStartingWith("unknown key inflow.cuda.pool-byte; did you mean inflow.cuda.pool-bytes?");
     }
 }

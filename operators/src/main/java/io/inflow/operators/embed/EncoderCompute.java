@@ -26,6 +26,11 @@ public final class EncoderCompute implements TextBatchCompute {
         this.spec = spec;
     }
 
+    /** What encoder this runs. */
+    public EncoderSpec spec() {
+        return spec;
+    }
+
     @Override
     public void open() throws Exception {
         lease = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));

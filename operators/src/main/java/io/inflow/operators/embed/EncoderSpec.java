@@ -1,6 +1,7 @@
 package io.inflow.operators.embed;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.encoder.TextEncoderConfig;
 import io.inflow.gpu.head.HeadConfig;
 import io.inflow.gpu.head.HeadType;
@@ -15,7 +16,7 @@ import java.nio.file.Path;
  * What encoder a job runs: serializable, so it travels in the job graph; the encoder itself is built on the task
  * manager from it. Two operators with equal specs share one encoder per process ({@link SharedEncoders}).
  *
- * <p>{@code new EncoderSpec(TextModel.ALL_MINILM_L6_V2, PoolingMode.MEAN, true, HeadType.NONE, null, false, null, BackendKind.AUTO, 2, 256)}
+ * <p>{@code new EncoderSpec(TextModel.ALL_MINILM_L6_V2, PoolingMode.MEAN, true, HeadType.NONE, null, false, null, BackendKind.AUTO, 2, 256, CudaBackendConfig.defaults())}
  *
  * @param model weights and tokenizer
  * @param pooling how token states become one vector (the model's own by default)
@@ -27,15 +28,16 @@ import java.nio.file.Path;
  * @param backend compute backend
  * @param threads CPU kernel threads
  * @param maxSequenceLength longest input in tokens
+ * @param cuda the CUDA backend's settings ({@link CudaOptions}), used where the backend is CUDA
  */
 public record EncoderSpec(TextModel model, PoolingMode pooling, boolean normalize, HeadType head, String headWeights,
-        boolean headPerToken, String adapterWeights, BackendKind backend, int threads, int maxSequenceLength)
-        implements Serializable {
+        boolean headPerToken, String adapterWeights, BackendKind backend, int threads, int maxSequenceLength,
+        CudaBackendConfig cuda) implements Serializable {
 
     /** The model's own pooling, L2-normalised, no head, CPU backend (see {@code inflow.compute.backend}). */
     public static EncoderSpec defaults(TextModel model, int threads, int maxSequenceLength) {
         return new EncoderSpec(model, model.defaultPooling(), true, HeadType.NONE, null, false, null,
-                BackendKind.CPU, threads, maxSequenceLength);
+                BackendKind.CPU, threads, maxSequenceLength, CudaBackendConfig.defaults());
     }
 
     /** The encoder configuration this spec stands for. */
@@ -46,6 +48,7 @@ public record EncoderSpec(TextModel model, PoolingMode pooling, boolean normaliz
                 .pooling(PoolingConfig.of(pooling))
                 .normalize(normalize)
                 .backend(backend)
+                .cuda(cuda)
                 .threads(threads)
                 .maxSequenceLength(maxSequenceLength)
                 .headPerToken(headPerToken);

@@ -1,6 +1,7 @@
 package io.inflow.operators.embed;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.encoder.vit.VitEncoderConfig;
 
 import java.io.Serializable;
@@ -10,7 +11,8 @@ import java.nio.file.Path;
  * What image encoder a job runs: serializable, so it travels in the job graph; the {@code VitEncoder} is built on
  * the task manager from it. Two operators with equal specs share one encoder per process ({@link SharedEncoders}).
  *
- * <p>{@code new ImageEncoderSpec(null, ImageEncoderSpec.BUNDLED_MODEL, "vit-fashion-mnist", true, BackendKind.CPU, 2)}
+ * <p>{@code new ImageEncoderSpec(null, ImageEncoderSpec.BUNDLED_MODEL, "vit-fashion-mnist", true, BackendKind.CPU, 2,
+ *         CudaBackendConfig.defaults())}
  *
  * @param modelDir a directory with the Hugging Face {@code config.json} and {@code model.safetensors} (ViT or
  *     CLIP-vision layout), or null to use {@code modelResource}
@@ -19,9 +21,10 @@ import java.nio.file.Path;
  * @param normalize L2-normalise the embedding (cosine = dot product downstream)
  * @param backend compute backend
  * @param threads CPU kernel threads
+ * @param cuda the CUDA backend's settings ({@link CudaOptions}), used where the backend is CUDA
  */
 public record ImageEncoderSpec(String modelDir, String modelResource, String modelName, boolean normalize,
-                               BackendKind backend, int threads) implements Serializable {
+                               BackendKind backend, int threads, CudaBackendConfig cuda) implements Serializable {
 
     /** The model trained by the project on Fashion-MNIST, bundled in the gpu module. */
     public static final String BUNDLED_MODEL = "models/vit-fashion-mnist";
@@ -35,6 +38,9 @@ public record ImageEncoderSpec(String modelDir, String modelResource, String mod
         if (modelName == null || modelName.isBlank()) {
             throw new IllegalArgumentException("modelName must not be empty");
         }
+        if (cuda == null) {
+            throw new IllegalArgumentException("cuda settings must not be null (CudaBackendConfig.defaults())");
+        }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1 (was " + threads + ")");
         }
@@ -42,13 +48,14 @@ public record ImageEncoderSpec(String modelDir, String modelResource, String mod
 
     /** The bundled Fashion-MNIST ViT, L2-normalised, on the given backend. */
     public static ImageEncoderSpec bundled(BackendKind backend, int threads) {
-        return new ImageEncoderSpec(null, BUNDLED_MODEL, BUNDLED_MODEL_NAME, true, backend, threads);
+        return new ImageEncoderSpec(null, BUNDLED_MODEL, BUNDLED_MODEL_NAME, true, backend, threads,
+                CudaBackendConfig.defaults());
     }
 
     /** The encoder configuration this spec stands for. */
     public VitEncoderConfig toConfig() {
         VitEncoderConfig.Builder b = VitEncoderConfig.builder().modelName(modelName).normalize(normalize)
-                .backend(backend).threads(threads);
+                .backend(backend).threads(threads).cuda(cuda);
         if (modelDir != null) {
             b.modelDir(Path.of(modelDir));
         } else {

@@ -19,7 +19,7 @@ import java.util.Locale;
 /**
  * Embeds and classifies a batch of decoded images with a vision transformer: the batch's Arrow buffers (8-bit
  * pixels of any size) go to the encoder's backend, which resizes, crops and normalises them
- * ({@code Backend.preprocessImages}: a CUDA kernel on the GPU) and runs the ViT. One encoder per spec per process
+ * ({@code ImageOps.preprocessImages}: a CUDA kernel on the GPU) and runs the ViT. One encoder per spec per process
  * ({@link SharedEncoders}).
  *
  * <p>Lifecycle as {@link TextBatchCompute}: {@link #open()} on the compute thread, {@link #compute} per batch from that

@@ -2,6 +2,7 @@ package io.inflow.gpu.encoder.vit;
 
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.head.Head;
@@ -66,13 +67,15 @@ public final class VitEncoder implements AutoCloseable {
 
     /** Loads the model, head and backend the config names; fails at load on a missing or mis-shaped tensor. */
     public static VitEncoder create(VitEncoderConfig config) throws IOException {
-        return create(config, Backends.create(config.backend(), config.threads(), config.allocator()));
+        return create(config, Backends.create(config.backend(), config.threads(), config.allocator(), config.cuda()));
     }
 
     /** As {@link #create(VitEncoderConfig)} on a given backend (its kind overrides the config's); takes ownership. */
     static VitEncoder create(VitEncoderConfig config, Backend backend) throws IOException {
         VitWeights weights = null;
         try {
+            backend.require(Family.TRANSFORMER);
+            backend.require(Family.IMAGE);
             Path dir = config.modelDir() != null ? config.modelDir() : resourceDir(config.modelResource());
             VitConfig vit = VitConfig.read(dir.resolve("config.json"));
             ImagePreprocessConfig preprocess = preprocessConfig(dir.resolve("config.json"), vit);
@@ -135,7 +138,7 @@ public final class VitEncoder implements AutoCloseable {
 
     /**
      * Encodes a batch of decoded images of any size (gray or RGB): the backend preprocesses them
-     * ({@link Backend#preprocessImages} with {@link #preprocessConfig()}, reading the batch's Arrow buffers in place;
+     * ({@link io.inflow.gpu.backend.ImageOps#preprocessImages} with {@link #preprocessConfig()}, reading the batch's Arrow buffers in place;
      * a CUDA backend copies them to the device), then the forward pass, pooling, head and classifier run as in
      * {@link #encode(Tensor)}.
      *
@@ -157,7 +160,7 @@ public final class VitEncoder implements AutoCloseable {
         Tensor heights = Tensor.wrap(batch.heightsBuffer(), DType.INT32, b);
         Tensor channels = Tensor.wrap(batch.channelsBuffer(), DType.INT32, b);
         Tensor input = ws.get("pixel.values", b, preprocess.channels(), preprocess.height(), preprocess.width());
-        backend.preprocessImages(pixels, offsets, widths, heights, channels, preprocess, input);
+        backend.image().preprocessImages(pixels, offsets, widths, heights, channels, preprocess, input);
         return encodePixels(input);
     }
 
@@ -174,17 +177,17 @@ public final class VitEncoder implements AutoCloseable {
         int b = hidden.dim(0);
         int d = vit.hidden();
         Tensor cls = ws.get("cls", b, d);
-        backend.firstTokenPool(hidden, cls);
+        backend.transformer().firstTokenPool(hidden, cls);
         float[] logits = new float[0];
         if (weights.hasClassifier()) {
             Tensor z = ws.get("logits", b, vit.numLabels());
-            backend.linear(cls, weights.classifier, weights.classifierBias, z);
+            backend.transformer().linear(cls, weights.classifier, weights.classifierBias, z);
             logits = backend.download(z);
         }
         Tensor x = cls;
         if (pooling == PoolingMode.MEAN) {
             x = ws.get("pooled", b, d);
-            backend.meanPool(hidden, transformer.lengths(), x);
+            backend.transformer().meanPool(hidden, transformer.lengths(), x);
         }
         if (head != null) {
             Tensor projected = ws.get("projected", b, head.outDim());
@@ -192,7 +195,7 @@ public final class VitEncoder implements AutoCloseable {
             x = projected;
         }
         if (config.normalize()) {
-            backend.l2Normalize(x, x);
+            backend.transformer().l2Normalize(x, x);
         }
         List<String> labels = weights.hasClassifier() ? vit.labels() : List.of();
         return VitOutput.of(b, dimension, backend.download(x), labels, logits);

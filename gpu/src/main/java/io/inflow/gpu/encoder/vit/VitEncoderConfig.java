@@ -1,6 +1,7 @@
 package io.inflow.gpu.encoder.vit;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.head.HeadConfig;
 import io.inflow.gpu.head.HeadType;
 import io.inflow.gpu.pooling.PoolingMode;
@@ -28,10 +29,11 @@ import org.apache.arrow.memory.BufferAllocator;
  * @param backend       compute backend (default AUTO)
  * @param threads       CPU kernel threads (default: available processors)
  * @param allocator     parent Arrow allocator for backend memory (null: the backend's own)
+ * @param cuda          the CUDA backend's settings where CUDA is chosen (default {@link CudaBackendConfig#defaults()})
  */
 public record VitEncoderConfig(Path modelDir, String modelResource, String modelName, PoolingMode pooling,
                                HeadConfig head, boolean normalize, BackendKind backend, int threads,
-                               BufferAllocator allocator) {
+                               BufferAllocator allocator, CudaBackendConfig cuda) {
 
     public static Builder builder() {
         return new Builder();
@@ -48,6 +50,7 @@ public record VitEncoderConfig(Path modelDir, String modelResource, String model
         private BackendKind backend = BackendKind.AUTO;
         private int threads = Runtime.getRuntime().availableProcessors();
         private BufferAllocator allocator;
+        private CudaBackendConfig cuda = CudaBackendConfig.defaults();
 
         public Builder modelDir(Path dir) {
             this.modelDir = dir;
@@ -94,6 +97,11 @@ public record VitEncoderConfig(Path modelDir, String modelResource, String model
             return this;
         }
 
+        public Builder cuda(CudaBackendConfig cuda) {
+            this.cuda = cuda;
+            return this;
+        }
+
         public VitEncoderConfig build() {
             if ((modelDir == null) == (modelResource == null || modelResource.isBlank())) {
                 throw new IllegalArgumentException("exactly one of modelDir and modelResource is required");
@@ -101,8 +109,8 @@ public record VitEncoderConfig(Path modelDir, String modelResource, String model
             if (pooling != null && pooling != PoolingMode.CLS && pooling != PoolingMode.MEAN) {
                 throw new IllegalArgumentException("a ViT pools with CLS or MEAN (requested " + pooling + ")");
             }
-            if (head == null || backend == null) {
-                throw new IllegalArgumentException("head and backend must not be null");
+            if (head == null || backend == null || cuda == null) {
+                throw new IllegalArgumentException("head, backend and cuda must not be null");
             }
             if (head.type() == HeadType.LOW_RANK_ADAPTER) {
                 throw new IllegalArgumentException("a low-rank adapter is not a projection head");
@@ -114,7 +122,7 @@ public record VitEncoderConfig(Path modelDir, String modelResource, String model
             String name = modelName != null ? modelName
                     : modelDir != null ? modelDir.getFileName().toString()
                     : resource.substring(resource.lastIndexOf('/') + 1);
-            return new VitEncoderConfig(modelDir, resource, name, pooling, head, normalize, backend, threads, allocator);
+            return new VitEncoderConfig(modelDir, resource, name, pooling, head, normalize, backend, threads, allocator, cuda);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.inflow.gpu.encoder.vit;
 
 import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.tensor.DType;
@@ -8,7 +9,7 @@ import io.inflow.gpu.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * The vision-transformer forward pass on any {@link Backend}: patch embedding ({@link Backend#patchify}, then one
+ * The vision-transformer forward pass on any {@link Backend}: patch embedding ({@link io.inflow.gpu.backend.ImageOps#patchify}, then one
  * {@code linear} with the flattened convolution weight), class token and position embeddings, the optional
  * pre-encoder LayerNorm (CLIP), pre-LN blocks ({@code x += attn(LN1(x))}, {@code x += mlp(LN2(x))}) and the final
  * LayerNorm over every token. Activations live in a {@link Workspace} sized to the largest batch seen. Not
@@ -22,6 +23,7 @@ import java.util.Arrays;
  */
 public final class VitTransformer implements AutoCloseable {
     private final Backend backend;
+    private final TransformerOps ops;
     private final VitConfig config;
     private final VitWeights weights;
     private final Workspace ws;
@@ -30,6 +32,7 @@ public final class VitTransformer implements AutoCloseable {
 
     public VitTransformer(Backend backend, VitConfig config, VitWeights weights) {
         this.backend = backend;
+        this.ops = backend.transformer();
         this.config = config;
         this.weights = weights;
         this.ws = new Workspace(backend);
@@ -62,18 +65,18 @@ public final class VitTransformer implements AutoCloseable {
             pixels = onDevice;
         }
         Tensor patches = ws.get("patches", b * np, config.channels() * p * p);
-        backend.patchify(pixels, p, patches);
+        backend.image().patchify(pixels, p, patches);
         Tensor emb = ws.get("patch.emb", b * np, d);
-        backend.linear(patches, weights.patchWeight, weights.patchBias, emb);
+        ops.linear(patches, weights.patchWeight, weights.patchBias, emb);
         Tensor x = ws.get("x", b, s, d);
         for (int i = 0; i < b; i++) {
             backend.copy(weights.classTokenWithPosition, x.view((long) i * s * d, d));
             Tensor rows = x.view((long) i * s * d + d, np, d);
-            backend.add(emb.view((long) i * np * d, np, d), weights.patchPositions, rows);
+            ops.add(emb.view((long) i * np * d, np, d), weights.patchPositions, rows);
         }
         Tensor x2 = x.reshape(t, d);
         if (weights.preNormGamma != null) {
-            backend.layerNorm(x2, null, weights.preNormGamma, weights.preNormBeta, config.layerNormEps(), x2);
+            ops.layerNorm(x2, null, weights.preNormGamma, weights.preNormBeta, config.layerNormEps(), x2);
         }
         lengths = ws.get("lengths", DType.INT32, b);
         int[] full = new int[b];
@@ -86,20 +89,20 @@ public final class VitTransformer implements AutoCloseable {
         Tensor mlp = ws.get("mlp", t, config.intermediate());
         float eps = config.layerNormEps();
         for (VitLayerWeights w : weights.layers) {
-            backend.layerNorm(x2, null, w.norm1Gamma(), w.norm1Beta(), eps, h2);
-            backend.selfAttention(h, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
+            ops.layerNorm(x2, null, w.norm1Gamma(), w.norm1Beta(), eps, h2);
+            ops.selfAttention(h, w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias(),
                     lengths, config.heads(), qkv, ctx);
-            backend.linearResidual(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), x2);
-            backend.layerNorm(x2, null, w.norm2Gamma(), w.norm2Beta(), eps, h2);
+            ops.linearResidual(ctx.reshape(t, d), w.attentionOut(), w.attentionOutBias(), x2);
+            ops.layerNorm(x2, null, w.norm2Gamma(), w.norm2Beta(), eps, h2);
             if (config.activation() == VitConfig.Activation.GELU) {
-                backend.linearGelu(h2, w.up(), w.upBias(), mlp);
+                ops.linearGelu(h2, w.up(), w.upBias(), mlp);
             } else {
-                backend.linear(h2, w.up(), w.upBias(), mlp);
-                backend.quickGelu(mlp, mlp);
+                ops.linear(h2, w.up(), w.upBias(), mlp);
+                ops.quickGelu(mlp, mlp);
             }
-            backend.linearResidual(mlp, w.down(), w.downBias(), x2);
+            ops.linearResidual(mlp, w.down(), w.downBias(), x2);
         }
-        backend.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
+        ops.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
         return x;
     }
 

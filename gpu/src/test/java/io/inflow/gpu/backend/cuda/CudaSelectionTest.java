@@ -48,24 +48,6 @@ class CudaSelectionTest {
     }
 
     @Test
-    void configReadsSystemPropertiesAndChecksRanges() {
-        System.setProperty(CudaBackendConfig.SYNC_AFTER_LAUNCH, "true");
-        System.setProperty(CudaBackendConfig.POOL_BYTES, String.valueOf(64L << 20));
-        try {
-            CudaBackendConfig c = CudaBackendConfig.fromSystemProperties();
-            assertThat(c.syncAfterLaunch()).isTrue();
-            assertThat(c.poolBytes()).isEqualTo(64L << 20);
-            assertThat(c.gemmPrecision()).isEqualTo(GemmPrecision.BF16);
-        } finally {
-            System.clearProperty(CudaBackendConfig.SYNC_AFTER_LAUNCH);
-            System.clearProperty(CudaBackendConfig.POOL_BYTES);
-        }
-        assertThat(CudaBackendConfig.builder().build().syncAfterLaunch()).isFalse();
-        assertThatThrownBy(() -> CudaBackendConfig.builder().poolBytes(1000).build())
-                .hasMessageContaining("inflow.cuda.pool-bytes must be at least");
-    }
-
-    @Test
     void attentionSharedMemoryMatchesTheKernelLayout() {
         // Qs 16*hd + Ks 32*(hd+1) + Vs 32*hd + P 16*32 + O 16*hd + M, L, Corr 3*16 floats
         assertThat(io.inflow.gpu.backend.cuda.kernels.AttentionKernel.sharedBytes(32)).isEqualTo(4 * 3664);

@@ -7,6 +7,7 @@ import io.inflow.gpu.backend.cuda.CudaAvailability;
 import io.inflow.gpu.batch.DecodedImageBatch;
 import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.gpu.testing.FashionMnist;
+import io.inflow.gpu.testing.CudaDevice;
 import io.inflow.gpu.testing.Vectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -42,7 +43,7 @@ class CudaVitEncoderTest {
              VitEncoder cpu = VitEncoder.create(VitEncoderConfig.builder().modelResource(VitOrtParityTest.MODEL)
                      .pooling(PoolingMode.CLS).backend(BackendKind.CPU).threads(2).build());
              VitEncoder gpu = VitEncoder.create(VitEncoderConfig.builder().modelResource(VitOrtParityTest.MODEL)
-                     .pooling(PoolingMode.CLS).backend(BackendKind.CUDA).build());
+                     .pooling(PoolingMode.CLS).backend(BackendKind.CUDA).cuda(CudaDevice.config()).build());
              DecodedImageBatch batch = new DecodedImageBatch(allocator, BATCH)) {
             assertThat(gpu.backendName()).startsWith("cuda(");
             int d = cpu.dimension();

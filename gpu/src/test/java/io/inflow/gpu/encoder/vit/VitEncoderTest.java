@@ -172,7 +172,7 @@ class VitEncoderTest {
             }
             VitOutput ours = vit.encode(batch);
             VitOutput ref = vit.encode(pixels(expected));
-            // the fast CPU backend resamples in float32 (pixels within FastCpuImageKernelTest's 3.5e-4 of an 8-bit
+            // the fast CPU backend resamples in float32 (pixels within FastCpuImageContractTest's 3.5e-4 of an 8-bit
             // step); the two 28 x 28 images are copied, so only image 0 may differ, by rounding
             assertThat(Vectors.firstMismatch(ours.embeddings(), ref.embeddings(), ENCODER_ABS_TOL, ENCODER_REL_TOL))
                     .isEqualTo(-1);

@@ -8,7 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * {@code Backend.preprocessImages} on the fast CPU backend: the steps of
+ * {@code ImageOps.preprocessImages} on the fast CPU backend: the steps of
  * {@link io.inflow.gpu.image.ImagePreprocessor} (colour conversion, resize, centre crop, normalisation), computing
  * only what the crop keeps. Identity sizes and NEAREST copy samples through index maps ({@link IndexedCopy},
  * bit-identical to the reference); BILINEAR and BICUBIC resample in float32 ({@link SeparableResample}: float

@@ -26,14 +26,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The image kernels' contract ({@link Backend#preprocessImages}, {@link Backend#patchify}), written once and run on
- * every backend (a subclass per backend). Preprocessing is compared image by image with the CPU reference
+ * The contract of the {@link Family#IMAGE} family ({@link ImageOps#preprocessImages}, {@link ImageOps#patchify}),
+ * written once and run on every backend that supports it (a subclass per backend). Preprocessing is compared image by image with the CPU reference
  * {@link ImagePreprocessor#preprocess} on mixed batches (gray and RGB inputs to 1- and 3-channel models; upscaling,
  * downscaling by non-integer factors, a strong shrink with shortest-edge resize and centre crop, identity sizes,
  * width-1 and height-1 images, odd crop offsets; every interpolation) and on real Fashion-MNIST images that went
  * through PNG and {@link ImageDecoder}. The patch layout is compared with a plain loop on edge shapes.
  */
-public abstract class ImageKernelContractTest {
+public abstract class ImageContractTest {
     /** Seed of every random image; printed in failure messages so a failure can be replayed. */
     static final long SEED = 20250622L;
     /** A CLIP-style 3-channel config's mean and std (the normalisation divides by std < 1: errors grow 4x). */
@@ -41,6 +41,8 @@ public abstract class ImageKernelContractTest {
     static final float[] CLIP_STD = {0.26862954f, 0.26130258f, 0.27577711f};
 
     protected Backend backend;
+    /** {@code backend.image()}: the family under test. */
+    protected ImageOps image;
     protected BufferAllocator allocator;
 
     protected abstract Backend create();
@@ -65,6 +67,13 @@ public abstract class ImageKernelContractTest {
     void open() {
         allocator = new RootAllocator();
         backend = create();
+        image = backend.image();
+    }
+
+    @Test
+    void theBackendSaysItSupportsTheFamily() {
+        assertThat(backend.supports(Family.IMAGE)).as(backend.name()).isTrue();
+        backend.require(Family.IMAGE);
     }
 
     @AfterEach
@@ -167,7 +176,7 @@ public abstract class ImageKernelContractTest {
              Tensor hostOut = backend.allocate(DType.FLOAT32, 2, 3, 16, 16);
              Tensor deviceOut = backend.allocate(DType.FLOAT32, 2, 3, 16, 16)) {
             Tensor[] host = wrap(batch);
-            backend.preprocessImages(host[0], host[1], host[2], host[3], host[4], cfg, hostOut);
+            image.preprocessImages(host[0], host[1], host[2], host[3], host[4], cfg, hostOut);
             List<Tensor> copies = new ArrayList<>();
             try {
                 for (Tensor t : host) {
@@ -175,7 +184,7 @@ public abstract class ImageKernelContractTest {
                     copies.add(copy);
                     backend.copy(t, copy);
                 }
-                backend.preprocessImages(copies.get(0), copies.get(1), copies.get(2), copies.get(3), copies.get(4),
+                image.preprocessImages(copies.get(0), copies.get(1), copies.get(2), copies.get(3), copies.get(4),
                         cfg, deviceOut);
             } finally {
                 copies.forEach(Tensor::close);
@@ -190,7 +199,7 @@ public abstract class ImageKernelContractTest {
         try (DecodedImageBatch batch = new DecodedImageBatch(allocator, 1);
              Tensor out = backend.allocate(DType.FLOAT32, 0, 1, 4, 4)) {
             Tensor[] t = wrap(batch);
-            backend.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out);
+            image.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out);
             assertThat(out.elementCount()).isZero();
         }
     }
@@ -202,21 +211,21 @@ public abstract class ImageKernelContractTest {
              Tensor out = backend.allocate(DType.FLOAT32, 2, 1, 4, 4);
              Tensor wrongOut = backend.allocate(DType.FLOAT32, 2, 3, 4, 4)) {
             Tensor[] t = wrap(batch);
-            assertThatThrownBy(() -> backend.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, wrongOut))
+            assertThatThrownBy(() -> image.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, wrongOut))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out expected")
                     .hasMessageContaining("[2, 1, 4, 4]");
             batch.widthsBuffer().setInt(4, 3);                    // image 1 claims 3 x 2 x 3 = 18 bytes, holds 12
-            assertThatThrownBy(() -> backend.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out))
+            assertThatThrownBy(() -> image.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("image 1 holds 12 bytes");
             batch.widthsBuffer().setInt(4, 2);
             batch.channelsBuffer().setInt(0, 2);                  // image 0: 2 channels
-            assertThatThrownBy(() -> backend.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out))
+            assertThatThrownBy(() -> image.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("image 0 has 2 channels");
             batch.channelsBuffer().setInt(0, 1);
             Tensor shortPixels = t[0].view(0, 10);                // rows need 6 + 12 = 18 bytes
-            assertThatThrownBy(() -> backend.preprocessImages(shortPixels, t[1], t[2], t[3], t[4], cfg, out))
+            assertThatThrownBy(() -> image.preprocessImages(shortPixels, t[1], t[2], t[3], t[4], cfg, out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offsets[2] = 18 exceeds the 10");
-            assertThatThrownBy(() -> backend.preprocessImages(t[2], t[1], t[2], t[3], t[4], cfg, out))
+            assertThatThrownBy(() -> image.preprocessImages(t[2], t[1], t[2], t[3], t[4], cfg, out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pixels must be UINT8");
         }
     }
@@ -239,7 +248,7 @@ public abstract class ImageKernelContractTest {
                     int k = c * p * p;
                     try (Tensor x = backend.upload(pixels, b, c, s, s);
                          Tensor out = backend.allocate(DType.FLOAT32, rows, k)) {
-                        backend.patchify(x, p, out);
+                        image.patchify(x, p, out);
                         assertThat(backend.download(out))
                                 .as("patchify b=%d c=%d grid=%d p=%d (seed %d)", b, c, grid, p, SEED + 3)
                                 .containsExactly(plainPatchify(pixels, b, c, s, p));
@@ -254,11 +263,11 @@ public abstract class ImageKernelContractTest {
         try (Tensor x = backend.upload(new float[2 * 3 * 6 * 6], 2, 3, 6, 6);
              Tensor out = backend.allocate(DType.FLOAT32, 2 * 4, 3 * 9);
              Tensor wrong = backend.allocate(DType.FLOAT32, 8, 26)) {
-            assertThatThrownBy(() -> backend.patchify(x, 4, out)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> image.patchify(x, 4, out)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("patch 4 does not divide the image size 6");
-            assertThatThrownBy(() -> backend.patchify(x, 3, wrong)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> image.patchify(x, 3, wrong)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("out expected shape [8, 27]");
-            backend.patchify(x, 3, out);
+            image.patchify(x, 3, out);
         }
     }
 
@@ -295,7 +304,7 @@ public abstract class ImageKernelContractTest {
         try (DecodedImageBatch batch = batch(images);
              Tensor out = backend.allocate(DType.FLOAT32, images.size(), c, cfg.height(), cfg.width())) {
             Tensor[] t = wrap(batch);
-            backend.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out);
+            image.preprocessImages(t[0], t[1], t[2], t[3], t[4], cfg, out);
             float[] actual = backend.download(out);
             for (int i = 0; i < images.size(); i++) {
                 DecodedImage img = images.get(i);

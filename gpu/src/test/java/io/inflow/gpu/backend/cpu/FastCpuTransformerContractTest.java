@@ -1,9 +1,9 @@
 package io.inflow.gpu.backend.cpu;
 
 import io.inflow.gpu.backend.Backend;
-import io.inflow.gpu.backend.BackendContractTest;
+import io.inflow.gpu.backend.TransformerContractTest;
 
-class FastCpuBackendContractTest extends BackendContractTest {
+class FastCpuTransformerContractTest extends TransformerContractTest {
     @Override
     protected Backend create() {
         return new FastCpuBackend(null, 2);

@@ -1,18 +1,16 @@
 package io.inflow.gpu.backend.cuda;
 
 import io.inflow.gpu.backend.Backend;
-import io.inflow.gpu.backend.BackendKind;
-import io.inflow.gpu.backend.Backends;
-import io.inflow.gpu.backend.ImageKernelContractTest;
-import org.junit.jupiter.api.Assumptions;
+import io.inflow.gpu.backend.ImageContractTest;
+import io.inflow.gpu.testing.CudaDevice;
 import org.junit.jupiter.api.Tag;
 
 /**
- * The image kernels on CUDA ({@code image.cu}); skipped with the reason ("no CUDA device: ...") where no driver or
+ * The image contract on CUDA ({@code image.cu}); skipped with the reason ("no CUDA device: ...") where no driver or
  * device is found. Run with {@code -Dinflow.cuda.sync-after-launch=true} to see a kernel fault at its launch.
  */
 @Tag("gpu")
-class CudaImageKernelTest extends ImageKernelContractTest {
+class CudaImageContractTest extends ImageContractTest {
     /**
      * {@code preprocess_u8_f32} repeats the reference's double-precision operations in the same order with
      * round-to-nearest intrinsics (no FMA contraction), so it is expected to be exact; 1e-3 of an 8-bit step
@@ -24,9 +22,7 @@ class CudaImageKernelTest extends ImageKernelContractTest {
 
     @Override
     protected Backend create() {
-        CudaAvailability.Result probe = CudaAvailability.probe();
-        Assumptions.assumeTrue(probe.available(), () -> "no CUDA device: " + probe.reason());
-        return Backends.create(BackendKind.CUDA, 1);
+        return CudaDevice.backendOrSkip();
     }
 
     @Override

@@ -18,12 +18,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The backend contract, written once and run on every backend (a subclass per backend): small inputs
- * whose results are known by hand, argument checks, memory ownership, and random inputs on edge sizes (not
- * multiples of the GPU tiles: {1, 2, 3, 5, 7, 15, 16, 17, 31, 33, ...}) against the double-precision reference
- * kernels, with named tolerances per precision.
+ * The contract of the {@link Family#TRANSFORMER} family ({@link TransformerOps}), written once and run on every
+ * backend that supports it (a subclass per backend): small inputs whose results are known by hand, argument checks,
+ * memory ownership, and random inputs on edge sizes (not multiples of the GPU tiles: {1, 2, 3, 5, 7, 15, 16, 17, 31,
+ * 33, ...}) against the double-precision reference kernels, with named tolerances per precision.
  */
-public abstract class BackendContractTest {
+public abstract class TransformerContractTest {
     /** Hand-computed values, float32 kernels: a few ulps. */
     static final Offset<Float> HAND_TOL = Offset.offset(1e-5f);
     /**
@@ -72,12 +72,21 @@ public abstract class BackendContractTest {
     }
 
     protected Backend backend;
+    /** {@code backend.transformer()}: the family under test. */
+    protected TransformerOps ops;
 
     protected abstract Backend create();
 
     @BeforeEach
     void open() {
         backend = create();
+        ops = backend.transformer();
+    }
+
+    @Test
+    void theBackendSaysItSupportsTheFamily() {
+        assertThat(backend.supports(Family.TRANSFORMER)).as(backend.name()).isTrue();
+        backend.require(Family.TRANSFORMER);
     }
 
     @AfterEach
@@ -93,9 +102,9 @@ public abstract class BackendContractTest {
              Tensor w = backend.upload(new float[] {1, 0, 0, 0, 1, 1}, 2, 3);
              Tensor b = backend.upload(new float[] {10, 20}, 2);
              Tensor y = backend.allocate(DType.FLOAT32, 2, 2)) {
-            backend.linear(x, w, b, y);
+            ops.linear(x, w, b, y);
             assertThat(backend.download(y)).containsExactly(11, 25, 14, 31);
-            backend.matmul(x, w, true, y);
+            ops.matmul(x, w, true, y);
             assertThat(backend.download(y)).containsExactly(1, 5, 4, 11);
         }
     }
@@ -106,9 +115,9 @@ public abstract class BackendContractTest {
              Tensor w = backend.upload(new float[] {1, 0, 0, 0, 1, 1}, 2, 3);
              Tensor b = backend.upload(new float[] {10, 20}, 2);
              Tensor acc = backend.upload(new float[] {100, 200, 300, 400}, 2, 2)) {
-            backend.linearResidual(x, w, b, acc);
+            ops.linearResidual(x, w, b, acc);
             assertThat(backend.download(acc)).containsExactly(111, 225, 314, 431);
-            backend.linearResidual(x, w, null, acc);
+            ops.linearResidual(x, w, null, acc);
             assertThat(backend.download(acc)).containsExactly(112, 230, 318, 442);
         }
     }
@@ -119,7 +128,7 @@ public abstract class BackendContractTest {
              Tensor g = backend.upload(new float[] {1, 1, 1}, 3);
              Tensor b = backend.upload(new float[] {0.5f, 0.5f, 0.5f}, 3);
              Tensor y = backend.allocate(DType.FLOAT32, 2, 3)) {
-            backend.layerNorm(x, null, g, b, 1e-12f, y);
+            ops.layerNorm(x, null, g, b, 1e-12f, y);
             float[] out = backend.download(y);
             assertThat(out[0]).isCloseTo(0.5f, HAND_TOL);
             assertThat(out[3]).isCloseTo(0.5f - (float) Math.sqrt(1.5), HAND_TOL);   // (1-2)/sqrt(2/3) + 0.5
@@ -130,13 +139,13 @@ public abstract class BackendContractTest {
     @Test
     void geluValues() {
         try (Tensor x = backend.upload(new float[] {0, 1, -1, 3}, 4); Tensor y = backend.allocate(DType.FLOAT32, 4)) {
-            backend.gelu(x, y);
+            ops.gelu(x, y);
             float[] g = backend.download(y);
             assertThat(g[0]).isCloseTo(0f, HAND_TOL);
             assertThat(g[1]).isCloseTo(0.8413447f, HAND_TOL);
             assertThat(g[2]).isCloseTo(-0.1586553f, HAND_TOL);
             assertThat(g[3]).isCloseTo(2.9959502f, HAND_TOL);
-            backend.quickGelu(x, y);
+            ops.quickGelu(x, y);
             assertThat(backend.download(y)[1]).isCloseTo((float) (1 / (1 + Math.exp(-1.702))), HAND_TOL);
         }
     }
@@ -148,7 +157,7 @@ public abstract class BackendContractTest {
              Tensor v = backend.upload(new float[] {7, 8, 9, 9, 9, 9}, 1, 3, 2);
              Tensor len = backend.upload(new int[] {1}, 1);
              Tensor out = backend.allocate(DType.FLOAT32, 1, 3, 2)) {
-            backend.attention(q, q, v, len, 1, out);
+            ops.attention(q, q, v, len, 1, out);
             assertThat(backend.download(out)).containsExactly(7, 8, 0, 0, 0, 0);
         }
     }
@@ -159,7 +168,7 @@ public abstract class BackendContractTest {
              Tensor v = backend.upload(new float[] {1, 2, 3, 4, 3, 4, 5, 6}, 1, 2, 4);
              Tensor len = backend.upload(new int[] {2}, 1);
              Tensor out = backend.allocate(DType.FLOAT32, 1, 2, 4)) {
-            backend.attention(q, q, v, len, 2, out);
+            ops.attention(q, q, v, len, 2, out);
             assertThat(backend.download(out)).containsExactly(2, 3, 4, 5, 2, 3, 4, 5);
         }
     }
@@ -171,10 +180,10 @@ public abstract class BackendContractTest {
              Tensor pos = backend.upload(new float[] {10, 10, 20, 20}, 2, 2);
              Tensor type = backend.upload(new float[] {100, 100}, 1, 2);
              Tensor out = backend.allocate(DType.FLOAT32, 1, 2, 2)) {
-            backend.embed(ids, null, word, pos, type, out);
+            ops.embed(ids, null, word, pos, type, out);
             assertThat(backend.download(out)).containsExactly(112, 112, 120, 120);
             try (Tensor bad = backend.upload(new int[] {3, 0}, 1, 2)) {
-                assertThatThrownBy(() -> backend.embed(bad, null, word, pos, type, out))
+                assertThatThrownBy(() -> ops.embed(bad, null, word, pos, type, out))
                         .hasMessageContaining("token id 3").hasMessageContaining("[0, 3)");
             }
         }
@@ -186,14 +195,14 @@ public abstract class BackendContractTest {
              Tensor g = backend.allocate(DType.FLOAT32, 1, 1);
              Tensor v = backend.upload(new float[] {3, 4}, 1, 2);
              Tensor n = backend.allocate(DType.FLOAT32, 1, 2)) {
-            backend.glu(x, GluGate.SIGMOID, g);
+            ops.glu(x, GluGate.SIGMOID, g);
             assertThat(backend.download(g)[0]).isCloseTo(1f, HAND_TOL);     // 2 * sigmoid(0)
-            backend.l2Normalize(v, n);
+            ops.l2Normalize(v, n);
             assertThat(backend.download(n)).containsExactly(0.6f, 0.8f);
-            backend.scaleAdd(n, v, 0.5f);
+            ops.scaleAdd(n, v, 0.5f);
             assertThat(backend.download(n)).containsExactly(2.1f, 2.8f);
-            backend.fill(n, 0f);
-            backend.l2Normalize(n, n);
+            ops.fill(n, 0f);
+            ops.l2Normalize(n, n);
             assertThat(backend.download(n)).containsExactly(0f, 0f);
         }
     }
@@ -203,10 +212,10 @@ public abstract class BackendContractTest {
         try (Tensor x = backend.upload(new float[6], 2, 3);
              Tensor w = backend.upload(new float[8], 2, 4);
              Tensor y = backend.allocate(DType.FLOAT32, 2, 2)) {
-            assertThatThrownBy(() -> backend.linear(x, w, null, y)).hasMessageContaining("disagree on k: 3 vs 4");
+            assertThatThrownBy(() -> ops.linear(x, w, null, y)).hasMessageContaining("disagree on k: 3 vs 4");
             try (Tensor len = backend.upload(new int[] {5}, 1); Tensor h = backend.upload(new float[6], 1, 3, 2);
                  Tensor o = backend.allocate(DType.FLOAT32, 1, 2)) {
-                assertThatThrownBy(() -> backend.meanPool(h, len, o)).hasMessageContaining("lengths[0] = 5 outside [1, 3]");
+                assertThatThrownBy(() -> ops.meanPool(h, len, o)).hasMessageContaining("lengths[0] = 5 outside [1, 3]");
             }
         }
     }
@@ -264,7 +273,7 @@ public abstract class BackendContractTest {
                 try (Tensor ta = backend.upload(a, m, k);
                      Tensor tb = backend.upload(b, transposeB ? n : k, transposeB ? k : n);
                      Tensor tc = backend.allocate(DType.FLOAT32, m, n)) {
-                    backend.matmul(ta, tb, transposeB, tc);
+                    ops.matmul(ta, tb, transposeB, tc);
                     c = backend.download(tc);
                 }
                 String what = "matmul " + m + "x" + n + "x" + k + (transposeB ? " (B^T)" : "") + " at " + tol.name()
@@ -297,9 +306,9 @@ public abstract class BackendContractTest {
         float[] bias = random(rnd, n, -1, 1);
         try (Tensor tx = backend.upload(x, m, k); Tensor tw = backend.upload(w, n, k); Tensor tb = backend.upload(bias, n);
              Tensor y1 = backend.allocate(DType.FLOAT32, m, n); Tensor y2 = backend.allocate(DType.FLOAT32, m, n)) {
-            backend.linear(tx, tw, tb, y1);
-            backend.matmul(tx, tw, true, y2);
-            backend.addBias(y2, tb);
+            ops.linear(tx, tw, tb, y1);
+            ops.matmul(tx, tw, true, y2);
+            ops.addBias(y2, tb);
             // the same products; only the rounding of the bias addition may differ (fused or not)
             assertClose("linear vs matmul + addBias", backend.download(y2), backend.download(y1), FLOAT_ABS, FLOAT_REL);
         }
@@ -326,7 +335,7 @@ public abstract class BackendContractTest {
             try (Tensor tq = backend.upload(q, b, s, d); Tensor tk = backend.upload(k, b, s, d);
                  Tensor tv = backend.upload(v, b, s, d); Tensor len = backend.upload(lengths[c], b);
                  Tensor out = backend.allocate(DType.FLOAT32, b, s, d)) {
-                backend.attention(tq, tk, tv, len, h, out);
+                ops.attention(tq, tk, tv, len, h, out);
                 assertClose("attention b=" + b + " s=" + s + " heads=" + h + " hd=" + hd, expected,
                         backend.download(out), FLOAT_ABS, FLOAT_REL);
             }
@@ -347,7 +356,7 @@ public abstract class BackendContractTest {
             LayerNormReference.layerNorm(x, r, g, bt, 1e-12f, expected, rows, cols);
             try (Tensor tx = backend.upload(x, rows, cols); Tensor tr = backend.upload(r, rows, cols);
                  Tensor tg = backend.upload(g, cols); Tensor tb = backend.upload(bt, cols)) {
-                backend.layerNorm(tx, tr, tg, tb, 1e-12f, tr);   // out aliases the residual, as in the encoder
+                ops.layerNorm(tx, tr, tg, tb, 1e-12f, tr);   // out aliases the residual, as in the encoder
                 assertClose("layerNorm " + rows + "x" + cols, expected, backend.download(tr), FLOAT_ABS, FLOAT_REL);
             }
         }
@@ -369,11 +378,11 @@ public abstract class BackendContractTest {
         PoolingReference.last(hidden, len, last, b, s, d);
         try (Tensor h = backend.upload(hidden, b, s, d); Tensor l = backend.upload(len, b);
              Tensor out = backend.allocate(DType.FLOAT32, b, d)) {
-            backend.meanPool(h, l, out);
+            ops.meanPool(h, l, out);
             assertClose("meanPool", mean, backend.download(out), FLOAT_ABS, FLOAT_REL);
-            backend.firstTokenPool(h, out);
+            ops.firstTokenPool(h, out);
             assertThat(backend.download(out)).as("firstTokenPool copies exactly").containsExactly(first);
-            backend.lastTokenPool(h, l, out);
+            ops.lastTokenPool(h, l, out);
             assertThat(backend.download(out)).as("lastTokenPool copies exactly").containsExactly(last);
         }
     }
@@ -390,14 +399,14 @@ public abstract class BackendContractTest {
         ActivationsReference.quickGelu(x, quick);
         try (Tensor tx = backend.upload(x, rows, 2 * h); Tensor out = backend.allocate(DType.FLOAT32, rows, 2 * h);
              Tensor g = backend.allocate(DType.FLOAT32, rows, h)) {
-            backend.gelu(tx, out);
+            ops.gelu(tx, out);
             assertClose("gelu", gelu, backend.download(out), FLOAT_ABS, FLOAT_REL);
-            backend.quickGelu(tx, out);
+            ops.quickGelu(tx, out);
             assertClose("quickGelu", quick, backend.download(out), FLOAT_ABS, FLOAT_REL);
             for (GluGate gate : GluGate.values()) {
                 float[] expected = new float[rows * h];
                 ActivationsReference.glu(x, gate, expected, rows, h);
-                backend.glu(tx, gate, g);
+                ops.glu(tx, gate, g);
                 assertClose("glu " + gate, expected, backend.download(g), FLOAT_ABS, FLOAT_REL);
             }
         }
@@ -422,13 +431,13 @@ public abstract class BackendContractTest {
         ElementwiseReference.l2Normalize(a, normalized, rows, cols);
         try (Tensor ta = backend.upload(a, rows, cols); Tensor tb = backend.upload(b, rows, cols);
              Tensor tbias = backend.upload(bias, cols); Tensor out = backend.allocate(DType.FLOAT32, rows, cols)) {
-            backend.add(ta, tb, out);
+            ops.add(ta, tb, out);
             assertThat(backend.download(out)).as("add").containsExactly(sum);
-            backend.add(ta, tb, ta);   // in place
-            backend.scaleAdd(ta, tb, -1f);
-            backend.fill(out, 0f);
-            backend.scaleAdd(out, ta, 1f);
-            backend.scaleAdd(out, tb, 0.37f);
+            ops.add(ta, tb, ta);   // in place
+            ops.scaleAdd(ta, tb, -1f);
+            ops.fill(out, 0f);
+            ops.scaleAdd(out, ta, 1f);
+            ops.scaleAdd(out, tb, 0.37f);
             // out = 0 + 1 * ((a + b) - b) + 0.37 b: compare with the reference sequence of the same operations
             float[] expected = new float[a.length];
             for (int i = 0; i < a.length; i++) {
@@ -441,15 +450,15 @@ public abstract class BackendContractTest {
             }
             assertThat(backend.download(out)).as("scaleAdd sequence").containsExactly(expected);
             try (Tensor tx = backend.upload(a, rows, cols)) {
-                backend.scaleAdd(tx, tb, 0.37f);
+                ops.scaleAdd(tx, tb, 0.37f);
                 assertThat(backend.download(tx)).as("scaleAdd").containsExactly(scaled);
             }
             try (Tensor tx = backend.upload(a, rows, cols)) {
-                backend.addBias(tx, tbias);
+                ops.addBias(tx, tbias);
                 assertThat(backend.download(tx)).as("addBias").containsExactly(biased);
             }
             try (Tensor tx = backend.upload(a, rows, cols)) {
-                backend.l2Normalize(tx, tx);
+                ops.l2Normalize(tx, tx);
                 assertClose("l2Normalize", normalized, backend.download(tx), FLOAT_ABS, FLOAT_REL);
             }
         }
@@ -482,7 +491,7 @@ public abstract class BackendContractTest {
         try (Tensor tid = backend.upload(ids, b, s); Tensor tty = backend.upload(types, b, s);
              Tensor tw = backend.upload(word, vocab, d); Tensor tp = backend.upload(pos, 8, d);
              Tensor tt = backend.upload(type, 2, d); Tensor out = backend.allocate(DType.FLOAT32, b, s, d)) {
-            backend.embed(tid, tty, tw, tp, tt, out);
+            ops.embed(tid, tty, tw, tp, tt, out);
             assertThat(backend.download(out)).containsExactly(expected);
         }
     }

@@ -1,0 +1,26 @@
+package io.inflow.gpu.backend;
+
+/**
+ * The capability families a {@link Backend} may offer, each a separate interface of kernels. A backend answers
+ * {@link Backend#supports(Family)} per family; asking a backend for a family it lacks throws
+ * {@link UnsupportedFamilyException} naming both, so a caller fails at start rather than mid-batch.
+ *
+ * <pre>{@code
+ * if (backend.supports(Family.IMAGE)) {
+ *     backend.image().patchify(pixels, 4, patches);
+ * }
+ * backend.require(Family.TRANSFORMER);   // or fail now, naming the backend and the family
+ * }</pre>
+ */
+public enum Family {
+    /** {@link TransformerOps}: GEMMs, normalisation, activations, embedding, attention, pooling. */
+    TRANSFORMER,
+    /** {@link ImageOps}: image preprocessing and the ViT patch embedding's im2col. */
+    IMAGE,
+    /** Dense retrieval (scores and top-k selection): no backend implements it yet. */
+    RETRIEVAL,
+    /** Density clustering: no backend implements it yet. */
+    CLUSTERING,
+    /** Quantized (integer-only) arithmetic: no backend implements it yet. */
+    QUANTIZED
+}

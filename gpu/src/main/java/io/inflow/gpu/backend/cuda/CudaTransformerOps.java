@@ -1,0 +1,181 @@
+package io.inflow.gpu.backend.cuda;
+
+import io.inflow.gpu.backend.GluGate;
+import io.inflow.gpu.backend.TransformerComposites;
+import io.inflow.gpu.backend.TransformerOps;
+import io.inflow.gpu.backend.cuda.kernels.ActivationsKernel;
+import io.inflow.gpu.backend.cuda.kernels.AttentionKernel;
+import io.inflow.gpu.backend.cuda.kernels.ElementwiseKernel;
+import io.inflow.gpu.backend.cuda.kernels.EmbeddingKernel;
+import io.inflow.gpu.backend.cuda.kernels.GemmKernel;
+import io.inflow.gpu.backend.cuda.kernels.LayerNormKernel;
+import io.inflow.gpu.backend.cuda.kernels.PoolingKernel;
+import io.inflow.gpu.tensor.DType;
+import io.inflow.gpu.tensor.Tensor;
+
+/**
+ * The transformer family on CUDA: each method checks its arguments ({@link CudaChecks}, the CPU backends' messages),
+ * then launches its kernel (launchers in {@code backend.cuda.kernels}) on the backend's stream from the context
+ * thread. The GEMM rounds its inputs to {@link GemmPrecision} (float32 accumulation); the bias, and GELU, are fused in
+ * its epilogue. {@link #linearResidual} and {@link #selfAttention} have no fused kernel: they are the plain
+ * compositions of {@link TransformerComposites} over this family's own kernels. Checks that need data values (token
+ * ids, lengths) copy those small tensors to the host first.
+ *
+ * <p>{@code cudaBackend.transformer().linear(x, weight, bias, y);}
+ */
+final class CudaTransformerOps implements TransformerOps {
+    private final CudaMemory memory;
+    private final CudaContext context;
+    private final KernelLauncher launcher;
+    private final GemmPrecision precision;
+
+    CudaTransformerOps(CudaMemory memory, CudaContext context, KernelLauncher launcher, GemmPrecision precision) {
+        this.memory = memory;
+        this.context = context;
+        this.launcher = launcher;
+        this.precision = precision;
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, boolean transposeB, Tensor out) {
+        int[] mnk = CudaChecks.matmul(a, b, transposeB, out);
+        context.run(() -> GemmKernel.launch(launcher, precision, a, b, transposeB, null,
+                GemmKernel.Epilogue.NONE, out, mnk[0], mnk[1], mnk[2]));
+    }
+
+    /** The bias is added in the GEMM's epilogue (one pass over the output instead of two). */
+    @Override
+    public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        int[] mnk = CudaChecks.matmul(x, weight, true, out);
+        if (bias != null) {
+            CudaChecks.shape("linear", "bias", bias, mnk[1]);
+        }
+        context.run(() -> GemmKernel.launch(launcher, precision, x, weight, true, bias,
+                bias == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, out, mnk[0], mnk[1], mnk[2]));
+    }
+
+    /** {@code out = gelu(x · weight^T + bias)} in one kernel (the fused epilogue); without a bias, linear then gelu. */
+    @Override
+    public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        if (bias == null) {
+            TransformerComposites.linearGelu(this, x, weight, null, out);
+            return;
+        }
+        int[] mnk = CudaChecks.matmul(x, weight, true, out);
+        CudaChecks.shape("linearGelu", "bias", bias, mnk[1]);
+        context.run(() -> GemmKernel.launch(launcher, precision, x, weight, true, bias,
+                GemmKernel.Epilogue.BIAS_GELU, out, mnk[0], mnk[1], mnk[2]));
+    }
+
+    /** No fused residual epilogue yet: linear into a temporary device tensor, then add. */
+    @Override
+    public void linearResidual(Tensor x, Tensor weight, Tensor bias, Tensor residualOut) {
+        TransformerComposites.linearResidual(this, memory, x, weight, bias, residualOut);
+    }
+
+    @Override
+    public void addBias(Tensor x, Tensor bias) {
+        int[] rc = CudaChecks.bias("addBias", x, bias);
+        context.run(() -> ElementwiseKernel.addBias(launcher, x, bias, rc[0], rc[1]));
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        CudaChecks.sameSize("add", "a", a, "b", b);
+        CudaChecks.sameSize("add", "a", a, "out", out);
+        context.run(() -> ElementwiseKernel.add(launcher, a, b, out, out.elementCount()));
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        CudaChecks.dtype("fill", "x", x, DType.FLOAT32);
+        context.run(() -> ElementwiseKernel.fill(launcher, x, value, x.elementCount()));
+    }
+
+    @Override
+    public void scaleAdd(Tensor acc, Tensor x, float alpha) {
+        CudaChecks.sameSize("scaleAdd", "acc", acc, "x", x);
+        context.run(() -> ElementwiseKernel.scaleAdd(launcher, acc, x, alpha, acc.elementCount()));
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        int[] rc = CudaChecks.layerNorm(x, residual, gamma, beta, out);
+        context.run(() -> LayerNormKernel.launch(launcher, x, residual, gamma, beta, eps, out, rc[0], rc[1]));
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        CudaChecks.sameSize("gelu", "x", x, "out", out);
+        context.run(() -> ActivationsKernel.gelu(launcher, x, out, x.elementCount()));
+    }
+
+    @Override
+    public void quickGelu(Tensor x, Tensor out) {
+        CudaChecks.sameSize("quickGelu", "x", x, "out", out);
+        context.run(() -> ActivationsKernel.quickGelu(launcher, x, out, x.elementCount()));
+    }
+
+    @Override
+    public void glu(Tensor x, GluGate gate, Tensor out) {
+        int[] rc = CudaChecks.glu(x, out);
+        context.run(() -> ActivationsKernel.glu(launcher, x, gate, out, rc[0], rc[1] / 2));
+    }
+
+    @Override
+    public void l2Normalize(Tensor x, Tensor out) {
+        int[] rc = CudaChecks.matrix("l2Normalize", "x", x);
+        CudaChecks.sameSize("l2Normalize", "x", x, "out", out);
+        context.run(() -> ElementwiseKernel.l2Normalize(launcher, x, out, rc[0], rc[1]));
+    }
+
+    @Override
+    public void embed(Tensor ids, Tensor tokenTypes, Tensor wordTable, Tensor positionTable, Tensor typeTable,
+                      Tensor out) {
+        int[] bsd = CudaChecks.embed(ids, tokenTypes, wordTable, positionTable, typeTable, out);
+        CudaChecks.tokenIds(memory.downloadInts(ids), tokenTypes == null ? null : memory.downloadInts(tokenTypes),
+                wordTable.dim(0), typeTable == null ? 0 : typeTable.dim(0), typeTable != null, bsd[1]);
+        context.run(() -> EmbeddingKernel.launch(launcher, ids, tokenTypes, wordTable, positionTable, typeTable, out,
+                bsd[0], bsd[1], bsd[2]));
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor lengths, int heads, Tensor out) {
+        int[] bsd = CudaChecks.attention(q, k, v, heads, out);
+        CudaChecks.lengths("attention", lengths, lengths("attention", lengths, bsd[0]), bsd[0], bsd[1]);
+        context.run(() -> AttentionKernel.launch(launcher, q, k, v, lengths, out, bsd[0], bsd[1], heads,
+                bsd[2] / heads));
+    }
+
+    /** No fused QKV projection yet: three linears into thirds of {@code qkv}, then attention. */
+    @Override
+    public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
+                              Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        TransformerComposites.selfAttention(this, x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, out);
+    }
+
+    @Override
+    public void meanPool(Tensor hidden, Tensor lengths, Tensor out) {
+        int[] bsd = CudaChecks.pool("meanPool", hidden, out);
+        CudaChecks.lengths("meanPool", lengths, lengths("meanPool", lengths, bsd[0]), bsd[0], bsd[1]);
+        context.run(() -> PoolingKernel.mean(launcher, hidden, lengths, out, bsd[0], bsd[1], bsd[2]));
+    }
+
+    @Override
+    public void firstTokenPool(Tensor hidden, Tensor out) {
+        int[] bsd = CudaChecks.pool("firstTokenPool", hidden, out);
+        context.run(() -> PoolingKernel.first(launcher, hidden, out, bsd[0], bsd[1], bsd[2]));
+    }
+
+    @Override
+    public void lastTokenPool(Tensor hidden, Tensor lengths, Tensor out) {
+        int[] bsd = CudaChecks.pool("lastTokenPool", hidden, out);
+        CudaChecks.lengths("lastTokenPool", lengths, lengths("lastTokenPool", lengths, bsd[0]), bsd[0], bsd[1]);
+        context.run(() -> PoolingKernel.last(launcher, hidden, lengths, out, bsd[0], bsd[1], bsd[2]));
+    }
+
+    private int[] lengths(String op, Tensor lengths, int batch) {
+        CudaChecks.lengthsShape(op, lengths, batch);
+        return memory.downloadInts(lengths);
+    }
+}
