@@ -3,6 +3,7 @@ package io.inflow.gpu.backend.cuda;
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Family;
+import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.backend.ImageOps;
 import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.tensor.DType;
@@ -35,13 +36,20 @@ public final class CudaBackend implements Backend {
             Family.IMAGE));
 
     private final CudaBackendConfig config;
+    private final ProcessResources.Lease<CudaContext> contextLease;
     private final CudaContext context;
     private final CudaMemory memory;
     private final CudaTransformerOps transformer;
     private final CudaImageOps image;
     private boolean closed;
 
-    private CudaBackend(CudaBackendConfig config, CudaContext context) {
+    private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease) {
+        this(config, contextLease, contextLease.get());
+    }
+
+    private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease,
+            CudaContext context) {
+        this.contextLease = contextLease;
         this.config = config;
         this.context = context;
         this.memory = new CudaMemory(context, config);
@@ -55,11 +63,11 @@ public final class CudaBackend implements Backend {
      * found and what to change) when there is no usable driver or device.
      */
     public static CudaBackend create(CudaBackendConfig config) {
-        CudaContext ctx = CudaContext.acquire(config.device());
+        ProcessResources.Lease<CudaContext> ctx = CudaContext.acquire(config.device());
         try {
             return new CudaBackend(config, ctx);
         } catch (RuntimeException e) {
-            ctx.release();
+            closeQuietly(ctx, e);
             throw e;
         }
     }
@@ -157,7 +165,19 @@ public final class CudaBackend implements Backend {
         try {
             memory.close();
         } finally {
-            context.release();
+            try {
+                contextLease.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("releasing the CUDA context failed: " + e, e);
+            }
+        }
+    }
+
+    private static void closeQuietly(ProcessResources.Lease<CudaContext> lease, RuntimeException cause) {
+        try {
+            lease.close();
+        } catch (Exception e) {
+            cause.addSuppressed(e);
         }
     }
 }

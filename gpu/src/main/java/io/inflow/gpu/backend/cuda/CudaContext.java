@@ -14,6 +14,8 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import io.inflow.gpu.resources.ProcessResources;
+
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -35,20 +37,15 @@ import jcuda.driver.CUmodule;
  * Also loads the kernel modules ({@code /io/inflow/gpu/kernels/<family>.fatbin}) once per context.
  *
  * <pre>{@code
- * CudaContext ctx = CudaContext.acquire(0);          // reference-counted, per device ordinal
- * try {
- *     String name = ctx.call(ctx::deviceName);
- * } finally {
- *     ctx.release();                                  // the last release frees the context and its thread
- * }
+ * try (ProcessResources.Lease<CudaContext> ctx = CudaContext.acquire(0)) {   // shared per device ordinal
+ *     String name = ctx.get().call(ctx.get()::deviceName);
+ * }                                                   // the last lease frees the context and its thread
  * }</pre>
  */
-public final class CudaContext {
+public final class CudaContext implements AutoCloseable {
     /** Lowest compute capability the kernels run on (BF16 WMMA); the fatbins hold sm_80 and sm_90 code. */
     static final int MIN_COMPUTE_CAPABILITY = 80;
     static final String KERNEL_RESOURCES = "/io/inflow/gpu/kernels/";
-
-    private static final Map<Integer, CudaContext> CONTEXTS = new HashMap<>();
 
     private final int ordinal;
     private final CUdevice device = new CUdevice();
@@ -61,7 +58,14 @@ public final class CudaContext {
     private final int computeCapability;
     private final int multiprocessors;
     private final long totalMemory;
-    private int users;
+
+    /** The registry key of a device's context ({@link ProcessResources}). */
+    private record Device(int ordinal) {
+        @Override
+        public String toString() {
+            return "CUDA context of device " + ordinal;
+        }
+    }
 
     private CudaContext(int ordinal) {
         this.ordinal = ordinal;
@@ -109,8 +113,11 @@ public final class CudaContext {
         }
     }
 
-    /** The shared context of device {@code ordinal}, created on first use; pair with {@link #release()}. */
-    public static CudaContext acquire(int ordinal) {
+    /**
+     * A lease on the process's context of device {@code ordinal} ({@link ProcessResources}), created on first use;
+     * the last lease closed frees it.
+     */
+    public static ProcessResources.Lease<CudaContext> acquire(int ordinal) {
         CudaAvailability.Result probe = CudaAvailability.probe();
         if (!probe.available()) {
             throw new CudaUnavailableException(probe.reason());
@@ -119,31 +126,27 @@ public final class CudaContext {
             throw new CudaUnavailableException("CUDA device " + ordinal + " does not exist (" + probe.deviceCount()
                     + " device(s) found); set inflow.cuda.device to a value in [0, " + probe.deviceCount() + ")");
         }
-        synchronized (CONTEXTS) {
-            CudaContext ctx = CONTEXTS.get(ordinal);
-            if (ctx == null) {
-                ctx = new CudaContext(ordinal);
+        try {
+            return ProcessResources.acquire(new Device(ordinal), () -> {
+                CudaContext ctx = new CudaContext(ordinal);
                 if (ctx.computeCapability < MIN_COMPUTE_CAPABILITY) {
                     ctx.destroy();
                     throw new CudaUnavailableException("CUDA device " + ordinal + " (" + ctx.deviceName
                             + ") has compute capability " + ctx.computeCapability / 10 + "." + ctx.computeCapability % 10
                             + "; the kernels need 8.0 or newer (BF16 tensor cores). Use inflow.compute.backend=CPU");
                 }
-                CONTEXTS.put(ordinal, ctx);
-            }
-            ctx.users++;
-            return ctx;
+                return ctx;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CudaUnavailableException("cannot create the CUDA context of device " + ordinal + ": " + e);
         }
     }
 
-    /** Drops one user; the last one unloads the modules, releases the primary context and stops the thread. */
-    public void release() {
-        synchronized (CONTEXTS) {
-            if (--users > 0) {
-                return;
-            }
-            CONTEXTS.remove(ordinal);
-        }
+    /** Unloads the modules, releases the primary context and stops the thread (the last lease calls it). */
+    @Override
+    public void close() {
         destroy();
     }
 
