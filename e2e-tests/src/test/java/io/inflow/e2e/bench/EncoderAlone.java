@@ -26,7 +26,8 @@ import java.util.List;
 final class EncoderAlone {
 
     /** Per timed round: events/s; and the mean time per batch of the last round. */
-    record Result(double[] eventsPerSecond, double meanBatchMs, int batches, double tokenizerEventsPerSecond) {
+    record Result(double[] eventsPerSecond, double meanBatchMs, int batches, double tokenizerEventsPerSecond,
+            double tokenizerTwoThreads) {
     }
 
     private EncoderAlone() {
@@ -40,6 +41,7 @@ final class EncoderAlone {
             byBucket.add(new ArrayList<>());
         }
         double tokenizerRate;
+        double tokenizerTwo;
         try (TextTokenizer tok = TextTokenizer.load(s.model(), s.maxTokens())) {
             for (int i = 0; i < texts.distinct(); i++) {
                 tok.encode(texts.text(i)); // warm-up
@@ -50,6 +52,25 @@ final class EncoderAlone {
                 byBucket.get(buckets.indexFor(t.ids().length)).add(t);
             }
             tokenizerRate = texts.distinct() / ((System.nanoTime() - t0) / 1e9);
+            java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                long t1 = System.nanoTime();
+                List<java.util.concurrent.Future<?>> halves = new ArrayList<>();
+                for (int h = 0; h < 2; h++) {
+                    int half = h;
+                    halves.add(two.submit(() -> {
+                        for (int i = half; i < texts.distinct(); i += 2) {
+                            tok.encode(texts.text(i));
+                        }
+                    }));
+                }
+                for (var f : halves) {
+                    f.get();
+                }
+                tokenizerTwo = texts.distinct() / ((System.nanoTime() - t1) / 1e9);
+            } finally {
+                two.shutdown();
+            }
         }
         TextBatchCompute compute = s.compute();
         try (BufferAllocator alloc = new RootAllocator()) {
@@ -81,7 +102,8 @@ final class EncoderAlone {
                         lastSeconds = (System.nanoTime() - t0) / 1e9;
                         rates[r] = texts.distinct() / lastSeconds;
                     }
-                    return new Result(rates, 1e3 * lastSeconds / batches.size(), batches.size(), tokenizerRate);
+                    return new Result(rates, 1e3 * lastSeconds / batches.size(), batches.size(), tokenizerRate,
+                            tokenizerTwo);
                 } finally {
                     compute.close();
                 }

@@ -19,6 +19,7 @@ final class LagSampler implements AutoCloseable {
     static final String PENDING = "flink_taskmanager_job_task_operator_pendingRecords";
     static final String LAG_MAX = "flink_taskmanager_job_task_operator_KafkaSourceReader_KafkaConsumer_records_lag_max";
     static final String CURRENT = "flink_taskmanager_job_task_operator_KafkaSourceReader_topic_partition_currentOffset";
+    static final String EMIT_LAG = "flink_taskmanager_job_task_operator_currentEmitEventTimeLag";
     static final String COMMITTED =
             "flink_taskmanager_job_task_operator_KafkaSourceReader_topic_partition_committedOffset";
 
@@ -28,14 +29,18 @@ final class LagSampler implements AutoCloseable {
     private volatile boolean running = true;
     private final long t0 = System.currentTimeMillis();
 
-    private LagSampler(BenchPipeline pipeline) {
+    private final java.util.function.LongSupplier notVisible;
+
+    private LagSampler(BenchPipeline pipeline, java.util.function.LongSupplier notVisible) {
         this.pipeline = pipeline;
+        this.notVisible = notVisible;
         this.thread = new Thread(this::run, "bench-lag-sampler");
         this.thread.setDaemon(true);
     }
 
-    static LagSampler start(BenchPipeline pipeline) {
-        LagSampler s = new LagSampler(pipeline);
+    /** @param notVisible the truth: inputs whose output is not yet visible downstream */
+    static LagSampler start(BenchPipeline pipeline, java.util.function.LongSupplier notVisible) {
+        LagSampler s = new LagSampler(pipeline, notVisible);
         s.thread.start();
         return s;
     }
@@ -56,9 +61,12 @@ final class LagSampler implements AutoCloseable {
         }
     }
 
-    /** t, pendingRecords, records-lag-max, sum currentOffset, sum committedOffset, decode in, embed out + dlq. */
+    /**
+     * t, pendingRecords, records-lag-max, sum currentOffset, sum committedOffset, decode in, embed out + dlq, max
+     * currentEmitEventTimeLag, inputs not yet visible.
+     */
     private double[] sample() throws Exception {
-        double[] s = new double[7];
+        double[] s = new double[9];
         s[0] = (System.currentTimeMillis() - t0) / 1e3;
         s[2] = Double.NaN;
         String body = BenchPipeline.get(pipeline.flinkMetricsUrl());
@@ -69,12 +77,14 @@ final class LagSampler implements AutoCloseable {
                 case LAG_MAX -> s[2] = Double.isNaN(s[2]) ? p.value() : Math.max(s[2], p.value());
                 case CURRENT -> s[3] += Math.max(0, p.value());
                 case COMMITTED -> s[4] += Math.max(0, p.value());
+                case EMIT_LAG -> s[7] = Math.max(s[7], p.value());
                 default -> { }
             }
         }
         s[5] = pipeline.inflowMetricAll("inflow_records_in_total", "decode");
         s[6] = pipeline.inflowMetricAll("inflow_records_out_total", "embed")
                 + pipeline.inflowMetricAll("inflow_dead_letters_total", null);
+        s[8] = notVisible.getAsLong();
         return s;
     }
 
@@ -83,13 +93,13 @@ final class LagSampler implements AutoCloseable {
         List<String> out = new ArrayList<>();
         out.add("Kafka lag signals while the backlog drained (Flink's reporter; 'inside' = decode in - (embed out +"
                 + " dead letters) from Inflow's endpoint):");
-        out.add(String.format(Locale.ROOT, "  %6s %14s %15s %14s %16s %10s", "t (s)", "pendingRecords",
-                "records-lag-max", "currentOffset", "committedOffset", "inside"));
+        out.add(String.format(Locale.ROOT, "  %6s %14s %15s %14s %16s %10s %12s %12s", "t (s)", "pendingRecords",
+                "records-lag-max", "currentOffset", "committedOffset", "inside", "emit lag ms", "not visible"));
         int step = Math.max(1, samples.size() / 10);
         for (int i = 0; i < samples.size(); i += step) {
             double[] s = samples.get(i);
-            out.add(String.format(Locale.ROOT, "  %6.0f %14.0f %15.1f %14.0f %16.0f %10.0f", s[0], s[1], s[2], s[3],
-                    s[4], s[5] - s[6]));
+            out.add(String.format(Locale.ROOT, "  %6.0f %14.0f %15.1f %14.0f %16.0f %10.0f %12.0f %12.0f", s[0], s[1],
+                    s[2], s[3], s[4], s[5] - s[6], s[7], s[8]));
         }
         return out;
     }
