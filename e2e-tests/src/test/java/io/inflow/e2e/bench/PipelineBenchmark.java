@@ -55,6 +55,7 @@ public final class PipelineBenchmark {
     private Duration checkpoint = Duration.ofSeconds(1);
     private int parallelism = 2;
     private String phases = "encoder,embed,tokens,latency";
+    private double latencyRate = Double.NaN;
     private final Configuration extra = new Configuration();
     private final List<String> report = new ArrayList<>();
     private int runs;
@@ -77,8 +78,9 @@ public final class PipelineBenchmark {
                 case "checkpoint" -> b.checkpoint = org.apache.flink.util.TimeUtils.parseDuration(kv[1]);
                 case "parallelism" -> b.parallelism = Integer.parseInt(kv[1]);
                 case "phases" -> b.phases = kv[1];
+                case "latencyRate" -> b.latencyRate = Double.parseDouble(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a + " (events=, tokensEvents=,"
-                        + " seconds=, warmup=, rounds=, checkpoint=, parallelism=, phases=, -Dkey=value)");
+                        + " seconds=, warmup=, rounds=, checkpoint=, parallelism=, phases=, latencyRate=, -Dkey=value)");
             }
         }
         b.run();
@@ -128,10 +130,11 @@ public final class PipelineBenchmark {
                         tokens.median() >= TOKENS_GOAL ? "met" : "NOT met");
             }
             if (phases.contains("latency")) {
-                double rate = embed != null ? embed.median() / 2 : 50;
+                double rate = !Double.isNaN(latencyRate) ? latencyRate : embed != null ? embed.median() / 2 : 50;
                 line("");
                 line("latency at %.1f events/s (%s), produced for %d s, the last %d s measured:", rate,
-                        embed != null ? "half the measured MiniLM pipeline rate" : "no embed phase: fixed 50/s",
+                        !Double.isNaN(latencyRate) ? "latencyRate=" : embed != null ? "half the measured MiniLM pipeline rate"
+                                : "no embed phase: fixed 50/s",
                         warmup + seconds, seconds);
                 latency(bootstrap, texts, rate, "exactly-once");
                 latency(bootstrap, texts, rate, "at-least-once");
