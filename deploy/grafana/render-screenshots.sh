@@ -53,8 +53,8 @@ $(plot_cmd queue lines)
 set title "Dead letters by reason  (inflow_dead_letters_total, cumulative)"
 set ylabel "records"
 $(plot_cmd deadletters steps)
-set title "Kafka lag  (Flink: pendingRecords, records-lag-max)"
-set ylabel "records"
+set title "Kafka lag  (Flink: currentEmitEventTimeLag while not idle, s; pendingRecords)"
+set ylabel "seconds / records"
 $(plot_cmd lag lines)
 set title "Checkpoint duration  (Flink: lastCheckpointDuration)"
 set ylabel "ms"

@@ -204,6 +204,8 @@ class NothingLostTest {
         String flink = MetricsScrape.get(pipeline.flink.flinkMetricsUrl());
         assertThat(flink).as("Flink's reporter keeps Flink's own metrics: Kafka lag, checkpoints, restarts")
                 .contains("flink_taskmanager_job_task_operator_pendingRecords{",
+                        "flink_taskmanager_job_task_operator_currentEmitEventTimeLag{",
+                        "flink_taskmanager_job_task_operator_sourceIdleTime{",
                         "flink_jobmanager_job_lastCheckpointDuration{", "flink_jobmanager_job_numRestarts{")
                 .doesNotContain("_inflow_");
     }

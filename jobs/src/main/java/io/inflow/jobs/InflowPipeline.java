@@ -114,7 +114,7 @@ public final class InflowPipeline {
 
         String textTopic = s.kafka().topics().text();
         DataStream<RawRecord> raw = env
-                .fromSource(InflowKafka.rawSource(s.kafka(), textTopic), WatermarkStrategy.noWatermarks(),
+                .fromSource(InflowKafka.rawSource(s.kafka(), textTopic, s.kafka().textGroupId()), WatermarkStrategy.noWatermarks(),
                         "kafka: " + textTopic)
                 .uid(UID_SOURCE);
         SingleOutputStreamOperator<SourcedText> decoded = raw
@@ -158,7 +158,7 @@ public final class InflowPipeline {
         ImageSettings img = s.images();
         String topic = s.kafka().topics().image();
         SingleOutputStreamOperator<SourcedImage> envelopes = env
-                .fromSource(InflowKafka.rawSource(s.kafka(), topic), WatermarkStrategy.noWatermarks(),
+                .fromSource(InflowKafka.rawSource(s.kafka(), topic, s.kafka().imageGroupId()), WatermarkStrategy.noWatermarks(),
                         "kafka: " + topic)
                 .uid(UID_IMAGE_SOURCE)
                 .process(new DecodeImageFunction(s.limits()), TypeInformation.of(SourcedImage.class))

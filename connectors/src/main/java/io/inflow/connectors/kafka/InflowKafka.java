@@ -20,7 +20,7 @@ import java.util.Properties;
  *
  * <pre>{@code
  * KafkaSettings s = KafkaOptions.settings(config);
- * DataStream<RawRecord> raw = env.fromSource(InflowKafka.rawSource(s, s.topics().text()),
+ * DataStream<RawRecord> raw = env.fromSource(InflowKafka.rawSource(s, s.topics().text(), s.textGroupId()),
  *         WatermarkStrategy.noWatermarks(), "events.text");
  * enriched.sinkTo(InflowKafka.enrichedSink(s));
  * deadLetters.sinkTo(InflowKafka.deadLetterSink(s));
@@ -33,9 +33,10 @@ public final class InflowKafka {
 
     /**
      * A source that reads {@code topic} as {@link RawRecord}s, committed transactions only, offsets committed to
-     * the group on checkpoints.
+     * {@code groupId} on checkpoints. Each source of a job has its own group ({@link KafkaSettings#textGroupId()},
+     * {@link KafkaSettings#imageGroupId()}), so a group's lag is one source's lag.
      */
-    public static KafkaSource<RawRecord> rawSource(KafkaSettings s, String topic) {
+    public static KafkaSource<RawRecord> rawSource(KafkaSettings s, String topic, String groupId) {
         OffsetsInitializer start = switch (s.startingOffsets()) {
             case EARLIEST -> OffsetsInitializer.earliest();
             case LATEST -> OffsetsInitializer.latest();
@@ -46,7 +47,7 @@ public final class InflowKafka {
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(s.bootstrapServers())
                 .setTopics(topic)
-                .setGroupId(s.groupId())
+                .setGroupId(groupId)
                 .setStartingOffsets(start)
                 .setProperties(props)
                 .setDeserializer(new RawRecordDeserializer())

@@ -28,7 +28,15 @@ public final class KafkaOptions {
 
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("inflow.kafka.group-id")
             .stringType().defaultValue("inflow-text")
-            .withDescription("Consumer group of the source (offsets are committed on checkpoints).");
+            .withDescription("Consumer group of the text source (offsets are committed on checkpoints); also names"
+                    + " the job's state directory. The image source has its own group, see "
+                    + "inflow.kafka.image-group-id.");
+
+    public static final ConfigOption<String> IMAGE_GROUP_ID = ConfigOptions.key("inflow.kafka.image-group-id")
+            .stringType().noDefaultValue()
+            .withDescription("Consumer group of the image source. Default: inflow.kafka.group-id with a trailing"
+                    + " '-text' replaced by '-image' (inflow-text -> inflow-image), otherwise with '-image' appended"
+                    + " (my-group -> my-group-image). Must differ from inflow.kafka.group-id.");
 
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions
             .key("inflow.kafka.starting-offsets").enumType(StartingOffsets.class)
@@ -115,11 +123,34 @@ public final class KafkaOptions {
                 extra.setProperty(k.substring(PROPERTIES_PREFIX.length()), v);
             }
         });
-        return new KafkaSettings(bootstrap, config.get(GROUP_ID), config.get(STARTING_OFFSETS),
+        String textGroup = config.get(GROUP_ID);
+        String imageGroup = imageGroupId(config);
+        if (textGroup.isBlank() || imageGroup.isBlank()) {
+            throw new IllegalArgumentException("'" + GROUP_ID.key() + "' and '" + IMAGE_GROUP_ID.key()
+                    + "' must not be blank (were '" + textGroup + "' and '" + imageGroup + "')");
+        }
+        if (imageGroup.equals(textGroup)) {
+            throw new IllegalArgumentException("'" + IMAGE_GROUP_ID.key() + "' must differ from '" + GROUP_ID.key()
+                    + "' (both '" + textGroup + "'): the text and image sources commit their offsets to their own"
+                    + " consumer groups, so that each group's lag is one source's lag");
+        }
+        return new KafkaSettings(bootstrap, textGroup, imageGroup, config.get(STARTING_OFFSETS),
                 deliveryGuarantee(config.get(DELIVERY_GUARANTEE)), config.get(TRANSACTIONAL_ID_PREFIX), timeout, extra,
                 new KafkaSettings.Topics(config.get(TOPIC_TEXT), config.get(TOPIC_IMAGE), config.get(TOPIC_CORPUS),
                         config.get(TOPIC_ENRICHED), config.get(TOPIC_DLQ), config.get(TOPIC_TOPICS)),
                 sinkLimits(config, extra));
+    }
+
+    /** The image source's consumer group: {@code inflow.kafka.image-group-id}, else derived from the text group. */
+    public static String imageGroupId(ReadableConfig config) {
+        return config.getOptional(IMAGE_GROUP_ID).orElseGet(() -> defaultImageGroup(config.get(GROUP_ID)));
+    }
+
+    /** The image source's group when none is configured: {@code x-text} -> {@code x-image}, {@code x} -> {@code x-image}. */
+    static String defaultImageGroup(String textGroup) {
+        return textGroup.endsWith("-text")
+                ? textGroup.substring(0, textGroup.length() - "-text".length()) + "-image"
+                : textGroup + "-image";
     }
 
     /** The sinks' size limits: max.request.size from the pass-through properties, the dead-letter share. */

@@ -9,9 +9,14 @@ import java.util.Properties;
 /**
  * Validated Kafka settings of a job (see {@link KafkaOptions} for the keys and their meaning).
  *
- * <p>{@code KafkaSettings s = KafkaOptions.settings(config); KafkaSource<RawRecord> src = InflowKafka.rawSource(s, s.topics().text());}
+ * <p>{@code KafkaSettings s = KafkaOptions.settings(config);
+ * KafkaSource<RawRecord> src = InflowKafka.rawSource(s, s.topics().text(), s.textGroupId());}
+ *
+ * @param textGroupId consumer group of the text source ({@code inflow.kafka.group-id})
+ * @param imageGroupId consumer group of the image source ({@code inflow.kafka.image-group-id}), never the text one
  */
-public record KafkaSettings(String bootstrapServers, String groupId, KafkaOptions.StartingOffsets startingOffsets,
+public record KafkaSettings(String bootstrapServers, String textGroupId, String imageGroupId,
+        KafkaOptions.StartingOffsets startingOffsets,
         DeliveryGuarantee deliveryGuarantee, String transactionalIdPrefix, Duration transactionTimeout,
         Properties extraProperties, Topics topics, SinkLimits sinkLimits) implements Serializable {
 

@@ -100,7 +100,8 @@ class KafkaOptionsTest {
 
         assertThat(s.bootstrapServers()).isEqualTo("localhost:9092");
         assertThat(s.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
-        assertThat(s.groupId()).isEqualTo("inflow-text");
+        assertThat(s.textGroupId()).isEqualTo("inflow-text");
+        assertThat(s.imageGroupId()).isEqualTo("inflow-image");
         assertThat(s.startingOffsets()).isEqualTo(KafkaOptions.StartingOffsets.COMMITTED_OR_EARLIEST);
         assertThat(s.transactionalIdPrefix()).isEqualTo("inflow");
         assertThat(s.transactionTimeout()).isEqualTo(Duration.ofMinutes(10));
@@ -113,6 +114,7 @@ class KafkaOptionsTest {
     void everyKeyIsRead() {
         Configuration c = withBootstrap("localhost:1,127.0.0.1:2");
         c.setString("inflow.kafka.group-id", "g");
+        c.setString("inflow.kafka.image-group-id", "gi");
         c.setString("inflow.kafka.starting-offsets", "LATEST");
         c.setString("inflow.kafka.delivery-guarantee", "at-least-once");
         c.setString("inflow.kafka.transactional-id-prefix", "job7");
@@ -127,12 +129,31 @@ class KafkaOptionsTest {
         KafkaSettings s = KafkaOptions.settings(c);
 
         assertThat(s.bootstrapServers()).isEqualTo("localhost:1,127.0.0.1:2");
-        assertThat(s.groupId()).isEqualTo("g");
+        assertThat(s.textGroupId()).isEqualTo("g");
+        assertThat(s.imageGroupId()).isEqualTo("gi");
         assertThat(s.startingOffsets()).isEqualTo(KafkaOptions.StartingOffsets.LATEST);
         assertThat(s.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
         assertThat(s.transactionalIdPrefix()).isEqualTo("job7");
         assertThat(s.transactionTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(s.topics()).isEqualTo(new KafkaSettings.Topics("t", "i", "c", "e", "d", "tt"));
+    }
+
+    @Test
+    void imageSourceHasItsOwnGroupDerivedFromTheTextGroup() {
+        Configuration c = withBootstrap("localhost:9092");
+        c.setString("inflow.kafka.group-id", "my-group");
+        assertThat(KafkaOptions.settings(c).imageGroupId()).isEqualTo("my-group-image");
+        c.setString("inflow.kafka.group-id", "fraud-text");
+        assertThat(KafkaOptions.settings(c).imageGroupId()).isEqualTo("fraud-image");
+        c.setString("inflow.kafka.group-id", "text");
+        assertThat(KafkaOptions.settings(c).imageGroupId()).isEqualTo("text-image");
+
+        c.setString("inflow.kafka.image-group-id", "text");
+        assertThatThrownBy(() -> KafkaOptions.settings(c)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'inflow.kafka.image-group-id' must differ from 'inflow.kafka.group-id'")
+                .hasMessageContaining("'text'");
+        c.setString("inflow.kafka.image-group-id", " ");
+        assertThatThrownBy(() -> KafkaOptions.settings(c)).hasMessageContaining("must not be blank");
     }
 
     @Test

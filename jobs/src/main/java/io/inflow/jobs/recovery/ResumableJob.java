@@ -1,6 +1,7 @@
 package io.inflow.jobs.recovery;
 
 import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.jobs.config.ImageOptions;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -56,7 +57,8 @@ public final class ResumableJob implements AutoCloseable {
         try {
             Optional<RestorePoint> from = Optional.empty();
             String where = "sources start at " + conf.get(KafkaOptions.STARTING_OFFSETS) + " (group "
-                    + conf.get(KafkaOptions.GROUP_ID) + ")";
+                    + conf.get(KafkaOptions.GROUP_ID) + (conf.get(ImageOptions.ENABLED)
+                            ? ", image group " + KafkaOptions.imageGroupId(conf) : "") + ")";
             if (conf.contains(StateRecoveryOptions.SAVEPOINT_PATH)) {
                 say(out, "resuming from " + conf.get(StateRecoveryOptions.SAVEPOINT_PATH)
                         + " (set by execution.state-recovery.path)");
