@@ -2,6 +2,7 @@ package io.inflow.gpu.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,8 +70,28 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
-    /** Tokenizes one text; never returns more than {@link #maxTokens()} ids. */
+    /**
+     * Tokenizes one text; never returns more than {@link #maxTokens()} ids. Reads only the ids and the overflow
+     * count from the native encoding (DJL's {@code encode} also builds the token strings, character spans, word ids
+     * and masks, three times the work for what the batch needs); {@link #encodeWithDjl} is the same through DJL's
+     * full path, kept as the reference the tests compare with.
+     */
     public Tokenized encode(String text) {
+        long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, true);
+        try {
+            long[] ids = TokenizersLibrary.LIB.getTokenIds(encoding);
+            int[] out = new int[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                out[i] = Math.toIntExact(ids[i]);
+            }
+            return new Tokenized(out, TokenizersLibrary.LIB.getOverflowCount(encoding) > 0);
+        } finally {
+            TokenizersLibrary.LIB.deleteEncoding(encoding);
+        }
+    }
+
+    /** {@link #encode} through DJL's full {@code Encoding} (the reference). */
+    public Tokenized encodeWithDjl(String text) {
         Encoding encoding = tokenizer.encode(text);
         long[] ids = encoding.getIds();
         int[] out = new int[ids.length];

@@ -52,4 +52,31 @@ class TextTokenizerTest {
                 .hasMessageContaining("between 2 and 512 (requested 1024)");
         assertThatThrownBy(() -> TextModel.byName("gpt-9")).hasMessageContaining("known: all-minilm-l6-v2");
     }
+
+    /**
+     * The lean native path ({@code encode}: ids and overflow count only) equals DJL's full {@code Encoding} on real
+     * sentences, on texts cut at the limit, and across both models, ids and truncation flag alike.
+     */
+    @Test
+    void theLeanNativePathEqualsDjlsFullEncoding() throws Exception {
+        java.util.List<String> texts = new java.util.ArrayList<>(io.inflow.gpu.testing.EvalSentences.load());
+        texts.add("");
+        texts.add("Grüße 👋 日本語のテキスト and a long tail " + "word ".repeat(600));
+        for (TextModel model : TextModel.values()) {
+            for (int limit : new int[] {16, 256}) {
+                try (TextTokenizer t = TextTokenizer.load(model, limit)) {
+                    int truncated = 0;
+                    for (String text : texts) {
+                        Tokenized lean = t.encode(text);
+                        Tokenized djl = t.encodeWithDjl(text);
+                        assertThat(lean.ids()).as("%s/%d: %s", model, limit, text).isEqualTo(djl.ids());
+                        assertThat(lean.truncated()).as("%s/%d: %s", model, limit, text).isEqualTo(djl.truncated());
+                        truncated += lean.truncated() ? 1 : 0;
+                    }
+                    // negative control: both outcomes of the flag were compared
+                    assertThat(truncated).as("texts cut at %d", limit).isPositive().isLessThan(texts.size());
+                }
+            }
+        }
+    }
 }

@@ -159,9 +159,8 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         if (batch != null && !batch.isEmpty() && !compute.fits(batch.arrow(), input)) {
             flush(bucket); // the row does not fit: its batch goes first, the row starts the next one
         }
-        while (collector.peek(bucket) == null && inFlight.size() >= settings.maxInFlight()) {
-            host.mailbox().yield(); // at most open + in-flight batches exist
-        }
+        // a bucket has at most one open batch, so Arrow memory stays within (buckets + maxInFlight) batches; back
+        // pressure comes from flush, which waits for a free compute slot when a batch is full
         batch = collector.open(bucket);
         compute.append(batch.arrow(), input);
         batch.add(input, timestamp, key, nextSeq++, now);
@@ -194,6 +193,11 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
                 continue;
             }
             if (batch.openedAtMs() + wait <= time) {
+                if (inFlight.size() >= settings.maxInFlight()) {
+                    // no compute slot free: handing over a half-empty batch now would only make it queue; it goes
+                    // when the next batch comes back (flushExpired), still filling meanwhile
+                    continue;
+                }
                 flush(b);
             } else {
                 next = Math.min(next, batch.openedAtMs() + wait);
@@ -206,8 +210,12 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
 
     // ---- running ----------------------------------------------------------------------------------
 
-    /** Hands the bucket's open batch to the compute thread, once fewer than {@code maxInFlight} are computing. */
+    /**
+     * Hands the bucket's open batch to the compute thread, once fewer than {@code maxInFlight} are computing. The
+     * batch-wait metric is the time from its first row to now, when it is ready, not including the wait for a slot.
+     */
     private void flush(int bucket) throws InterruptedException {
+        long readyAt = host.timers().getCurrentProcessingTime();
         while (collector.peek(bucket) != null && !collector.peek(bucket).isEmpty()
                 && inFlight.size() >= settings.maxInFlight()) {
             host.mailbox().yield();
@@ -217,8 +225,7 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
             return;
         }
         long[] units = compute.units(batch.arrow());
-        metrics.batchFlushed(batch.size(), units[0], units[1],
-                host.timers().getCurrentProcessingTime() - batch.openedAtMs());
+        metrics.batchFlushed(batch.size(), units[0], units[1], Math.max(0, readyAt - batch.openedAtMs()));
         batch.pin(compute.pin());
         inFlight.add(batch);
         String shape = compute.describe(batch.arrow());
@@ -287,7 +294,20 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         metrics.batchDone(computeNanos);
         inFlight.remove(batch);
         collector.recycle(batch);
+        flushExpired();
         watermarks.release(oldestBufferedSeq(), this::forward);
+    }
+
+    /** A compute slot came free: hand over the open batches whose first row has waited {@code maxWait}. */
+    private void flushExpired() throws InterruptedException {
+        long now = host.timers().getCurrentProcessingTime();
+        long wait = settings.maxWait().toMillis();
+        for (int b = 0; b < collector.buckets() && inFlight.size() < settings.maxInFlight(); b++) {
+            OpenBatch<IN, B> batch = collector.peek(b);
+            if (batch != null && !batch.isEmpty() && batch.openedAtMs() + wait <= now) {
+                flush(b);
+            }
+        }
     }
 
     private void collectDeadLetter(DeadLetterRecord letter, long timestamp) {

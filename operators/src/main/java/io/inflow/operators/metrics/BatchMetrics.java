@@ -17,7 +17,7 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
  *   <tr><td>inflow_batch_size_records</td><td>histogram of rows per batch ({@code _count}: batches)</td></tr>
  *   <tr><td>inflow_batch_tokens</td><td>histogram of real (unpadded) tokens per batch</td></tr>
  *   <tr><td>inflow_batch_padded_tokens_total</td><td>token slots computed, padding included</td></tr>
- *   <tr><td>inflow_batch_wait_seconds</td><td>histogram: first row's arrival to the hand-over to compute</td></tr>
+ *   <tr><td>inflow_batch_wait_seconds</td><td>histogram: first row's arrival to the batch being ready for compute (not the wait for a free slot)</td></tr>
  *   <tr><td>inflow_compute_seconds</td><td>histogram: compute time per batch</td></tr>
  *   <tr><td>inflow_batches_in_flight</td><td>gauge: batches handed to compute and not yet emitted</td></tr>
  *   <tr><td>inflow_model_info</td><td>1 while the operator runs; labels model, version, backend</td></tr>
