@@ -212,10 +212,11 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
 
     /**
      * Hands the bucket's open batch to the compute thread, once fewer than {@code maxInFlight} are computing. The
-     * batch-wait metric is the time from its first row to now, when it is ready, not including the wait for a slot.
+     * metrics split the rows' wait: filling, from the first row until the batch was ready (full, or max-wait
+     * reached), and queueing, from then until a compute slot took it.
      */
     private void flush(int bucket) throws InterruptedException {
-        long readyAt = host.timers().getCurrentProcessingTime();
+        long calledAt = host.timers().getCurrentProcessingTime();
         while (collector.peek(bucket) != null && !collector.peek(bucket).isEmpty()
                 && inFlight.size() >= settings.maxInFlight()) {
             host.mailbox().yield();
@@ -225,7 +226,10 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
             return;
         }
         long[] units = compute.units(batch.arrow());
-        metrics.batchFlushed(batch.size(), units[0], units[1], Math.max(0, readyAt - batch.openedAtMs()));
+        long readyAt = Math.min(calledAt, batch.openedAtMs() + settings.maxWait().toMillis());
+        long handedAt = host.timers().getCurrentProcessingTime();
+        metrics.batchFlushed(batch.size(), units[0], units[1], Math.max(0, readyAt - batch.openedAtMs()),
+                Math.max(0, handedAt - readyAt));
         batch.pin(compute.pin());
         inFlight.add(batch);
         String shape = compute.describe(batch.arrow());

@@ -17,7 +17,8 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
  *   <tr><td>inflow_batch_size_records</td><td>histogram of rows per batch ({@code _count}: batches)</td></tr>
  *   <tr><td>inflow_batch_tokens</td><td>histogram of real (unpadded) tokens per batch</td></tr>
  *   <tr><td>inflow_batch_padded_tokens_total</td><td>token slots computed, padding included</td></tr>
- *   <tr><td>inflow_batch_wait_seconds</td><td>histogram: first row's arrival to the batch being ready for compute (not the wait for a free slot)</td></tr>
+ *   <tr><td>inflow_batch_wait_seconds</td><td>histogram: first row's arrival to the batch being ready for compute (full, or max-wait reached)</td></tr>
+ *   <tr><td>inflow_batch_queue_seconds</td><td>histogram: a ready batch's wait for a free compute slot</td></tr>
  *   <tr><td>inflow_compute_seconds</td><td>histogram: compute time per batch</td></tr>
  *   <tr><td>inflow_batches_in_flight</td><td>gauge: batches handed to compute and not yet emitted</td></tr>
  *   <tr><td>inflow_model_info</td><td>1 while the operator runs; labels model, version, backend</td></tr>
@@ -34,6 +35,7 @@ public final class BatchMetrics implements AutoCloseable {
     private final DistributionDataPoint batchSize;
     private final DistributionDataPoint batchTokens;
     private final DistributionDataPoint batchWait;
+    private final DistributionDataPoint batchQueue;
     private final DistributionDataPoint compute;
     private final GaugeDataPoint inFlight;
     private final String[] modelInfo;
@@ -48,6 +50,7 @@ public final class BatchMetrics implements AutoCloseable {
         batchSize = InflowMetrics.BATCH_SIZE.labelValues(job, operator, modality, model);
         batchTokens = InflowMetrics.BATCH_TOKENS.labelValues(job, operator, modality, model);
         batchWait = InflowMetrics.BATCH_WAIT.labelValues(job, operator, modality, model);
+        batchQueue = InflowMetrics.BATCH_QUEUE.labelValues(job, operator, modality, model);
         compute = InflowMetrics.COMPUTE.labelValues(job, operator, modality, model, backend);
         inFlight = InflowMetrics.BATCHES_IN_FLIGHT.labelValues(job, operator, modality, model, backend);
         modelInfo = new String[] {job, operator, model, version, backend};
@@ -55,11 +58,12 @@ public final class BatchMetrics implements AutoCloseable {
     }
 
     /** Records a batch handed to compute (task thread). */
-    public void batchFlushed(int rows, long realTokens, long paddedTokens, long waitMs) {
+    public void batchFlushed(int rows, long realTokens, long paddedTokens, long waitMs, long queueMs) {
         batchSize.observe(rows);
         batchTokens.observe(realTokens);
         this.paddedTokens.inc(paddedTokens);
         batchWait.observe(waitMs / 1e3);
+        batchQueue.observe(queueMs / 1e3);
         inFlightHere++;
         inFlight.inc();
     }

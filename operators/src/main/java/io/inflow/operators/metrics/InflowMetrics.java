@@ -86,7 +86,16 @@ public final class InflowMetrics {
 
     /** First row's arrival to the batch's hand-over to compute. */
     public static final Histogram BATCH_WAIT = Histogram.builder().name("inflow_batch_wait_seconds")
-            .help("Time from a batch's first record to its hand-over to compute").classicOnly()
+            .help("Time from a batch's first record until it is ready for compute (full, or max-wait reached)")
+            .classicOnly().classicUpperBounds(WAIT_BUCKETS).labelNames(JOB, OPERATOR, MODALITY, MODEL)
+            .register(REGISTRY);
+
+    /**
+     * Time a ready batch waited for a free compute slot ({@code inflow.batch.max-in-flight}); long when compute is
+     * saturated (the batch keeps filling meanwhile).
+     */
+    public static final Histogram BATCH_QUEUE = Histogram.builder().name("inflow_batch_queue_seconds")
+            .help("Time a batch ready for compute waited for a free compute slot").classicOnly()
             .classicUpperBounds(WAIT_BUCKETS).labelNames(JOB, OPERATOR, MODALITY, MODEL).register(REGISTRY);
 
     /** Compute time per batch on the operator's compute thread. */

@@ -46,6 +46,7 @@ class BatchFillUnderLoadTest {
             }
             assertThat(CheckpointedRowsTest.Gate.entered.tryAcquire(20, TimeUnit.SECONDS)).isTrue();
             long flushed = Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY);
+            double queuedBefore = queueSeconds();
             h.processElement(row(4));
             h.setProcessingTime(100); // t4 has waited past max-wait, but no slot is free
             assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("not handed over half empty")
@@ -57,6 +58,17 @@ class BatchFillUnderLoadTest {
                     .isEqualTo(flushed + 1);
             assertThat(Harnesses.outputs(h)).extracting(EnrichedEvent::id)
                     .containsExactly("t0", "t1", "t2", "t3", "t4", "t5");
+            // ready at max-wait (50 ms, virtual), handed over at 100 ms: 50 ms queued for the slot, not "waiting"
+            assertThat(queueSeconds() - queuedBefore).as("queue seconds recorded").isCloseTo(0.05,
+                    org.assertj.core.api.Assertions.within(1e-9));
         }
+    }
+
+    /** Sum of {@code inflow_batch_queue_seconds} over the text embed operators in this JVM. */
+    private static double queueSeconds() {
+        return io.inflow.operators.metrics.InflowMetrics.BATCH_QUEUE.collect().getDataPoints().stream()
+                .filter(d -> TextEmbedOperatorFactory.MODALITY.equals(
+                        d.getLabels().get(io.inflow.operators.metrics.InflowMetrics.MODALITY)))
+                .mapToDouble(d -> d.getSum()).sum();
     }
 }
