@@ -3,17 +3,14 @@ package io.inflow.operators.batch;
 import io.inflow.gpu.batch.RowBatch;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.api.operators.Output;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 
 import java.util.List;
 
@@ -54,13 +51,9 @@ public class BatchOperator<IN, B extends RowBatch, R, OUT> extends AbstractStrea
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        TypeSerializer<IN> in = BatchOperators.inputSerializer(this, 0);
-        pending = getKeyedStateBackend() != null
-                ? PendingRows.keyedState(getKeyedStateBackend(), in, this::setCurrentKey)
-                : PendingRows.operatorState(context.getOperatorStateStore(), in);
+        pending = BatchOperators.pendingRows(this, context);
         restored = context.isRestored() ? pending.restore() : List.of();
-        compute.initializeState(new StateStores(getKeyedStateBackend() != null ? getKeyedStateStore() : null,
-                context.getOperatorStateStore(), context.isRestored()));
+        compute.initializeState(BatchOperators.stateStores(this, context));
     }
 
     @Override
@@ -71,38 +64,8 @@ public class BatchOperator<IN, B extends RowBatch, R, OUT> extends AbstractStrea
         restored = null;
     }
 
-    BatchCore.Host<OUT> host() {
-        return new BatchCore.Host<>() {
-            @Override
-            public Output<StreamRecord<OUT>> output() {
-                return output;
-            }
-
-            @Override
-            public ProcessingTimeService timers() {
-                return getProcessingTimeService();
-            }
-
-            @Override
-            public MailboxExecutor mailbox() {
-                return mailbox;
-            }
-
-            @Override
-            public Object currentKey() {
-                return getKeyedStateBackend() == null ? null : getCurrentKey();
-            }
-
-            @Override
-            public void setCurrentKey(Object key) {
-                BatchOperator.this.setCurrentKey(key);
-            }
-
-            @Override
-            public void forwardWatermark(Watermark mark) throws Exception {
-                BatchOperator.super.processWatermark(mark);
-            }
-        };
+    private BatchCore.Host<OUT> host() {
+        return BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark);
     }
 
     @Override

@@ -8,13 +8,80 @@ import io.inflow.operators.runtime.ArrowMemoryOptions;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializer;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.streaming.api.operators.Output;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 
-/** Opening a {@link BatchCore} inside a Flink operator: its Arrow memory, its name, its metrics endpoint. */
+/**
+ * What {@link BatchOperator} and {@link TwoInputBatchOperator} share around their {@link BatchCore}: where buffered
+ * rows are checkpointed, the compute's state stores, the core's view of the operator, and opening the core (its Arrow
+ * memory, name and metrics endpoint).
+ */
 final class BatchOperators {
 
     private BatchOperators() {
+    }
+
+    /** Buffered rows in keyed state when the operator is keyed (they follow their keys), else in operator state. */
+    static <IN> PendingRows<IN> pendingRows(AbstractStreamOperator<?> op, StateInitializationContext context)
+            throws Exception {
+        TypeSerializer<IN> in = inputSerializer(op, 0);
+        return op.getKeyedStateBackend() != null
+                ? PendingRows.keyedState(op.getKeyedStateBackend(), in, op::setCurrentKey)
+                : PendingRows.operatorState(context.getOperatorStateStore(), in);
+    }
+
+    /** The state stores a compute registers its own state in. */
+    static StateStores stateStores(AbstractStreamOperator<?> op, StateInitializationContext context) {
+        return new StateStores(op.getKeyedStateBackend() != null ? op.getKeyedStateStore() : null,
+                context.getOperatorStateStore(), context.isRestored());
+    }
+
+    /** Passes a watermark on through the operator's own handling (which advances its timers). */
+    @FunctionalInterface
+    interface WatermarkForward {
+        void forward(Watermark mark) throws Exception;
+    }
+
+    /** The core's view of the operator. */
+    static <OUT> BatchCore.Host<OUT> host(AbstractStreamOperator<OUT> op, Output<StreamRecord<OUT>> output,
+            ProcessingTimeService timers, MailboxExecutor mailbox, WatermarkForward forward) {
+        return new BatchCore.Host<>() {
+            @Override
+            public Output<StreamRecord<OUT>> output() {
+                return output;
+            }
+
+            @Override
+            public ProcessingTimeService timers() {
+                return timers;
+            }
+
+            @Override
+            public MailboxExecutor mailbox() {
+                return mailbox;
+            }
+
+            @Override
+            public Object currentKey() {
+                return op.getKeyedStateBackend() == null ? null : op.getCurrentKey();
+            }
+
+            @Override
+            public void setCurrentKey(Object key) {
+                op.setCurrentKey(key);
+            }
+
+            @Override
+            public void forwardWatermark(Watermark mark) throws Exception {
+                forward.forward(mark);
+            }
+        };
     }
 
     /** The serializer of input {@code index}; Kryo when the test harness or the graph did not set one. */

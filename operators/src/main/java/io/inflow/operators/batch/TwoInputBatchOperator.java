@@ -5,17 +5,14 @@ import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedMultiInput;
-import org.apache.flink.streaming.api.operators.Output;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.util.OutputTag;
 
 import java.util.List;
@@ -43,7 +40,6 @@ public class TwoInputBatchOperator<IN, B extends RowBatch, R, OUT, IN2> extends 
     private transient PendingRows<IN> pending;
     private transient List<PendingRows.Row<IN>> restored;
     private transient SideEmitter side;
-    private transient int endedInputs;
 
     public TwoInputBatchOperator(StreamOperatorParameters<OUT> parameters,
             TwoInputBatchCompute<IN, B, R, OUT, IN2> compute, BatchSettings settings) {
@@ -56,49 +52,16 @@ public class TwoInputBatchOperator<IN, B extends RowBatch, R, OUT, IN2> extends 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        TypeSerializer<IN> in = BatchOperators.inputSerializer(this, 0);
-        pending = getKeyedStateBackend() != null
-                ? PendingRows.keyedState(getKeyedStateBackend(), in, this::setCurrentKey)
-                : PendingRows.operatorState(context.getOperatorStateStore(), in);
+        pending = BatchOperators.pendingRows(this, context);
         restored = context.isRestored() ? pending.restore() : List.of();
-        compute.initializeState(new StateStores(getKeyedStateBackend() != null ? getKeyedStateStore() : null,
-                context.getOperatorStateStore(), context.isRestored()));
+        compute.initializeState(BatchOperators.stateStores(this, context));
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        core = BatchOperators.openCore(this, getOperatorName(), compute, settings, new BatchCore.Host<>() {
-            @Override
-            public Output<StreamRecord<OUT>> output() {
-                return output;
-            }
-
-            @Override
-            public ProcessingTimeService timers() {
-                return getProcessingTimeService();
-            }
-
-            @Override
-            public MailboxExecutor mailbox() {
-                return mailbox;
-            }
-
-            @Override
-            public Object currentKey() {
-                return getKeyedStateBackend() == null ? null : getCurrentKey();
-            }
-
-            @Override
-            public void setCurrentKey(Object key) {
-                TwoInputBatchOperator.this.setCurrentKey(key);
-            }
-
-            @Override
-            public void forwardWatermark(Watermark mark) throws Exception {
-                TwoInputBatchOperator.super.processWatermark(mark);
-            }
-        });
+        core = BatchOperators.openCore(this, getOperatorName(), compute, settings,
+                BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark));
         core.restore(restored);
         restored = null;
         side = new SideEmitter();
