@@ -357,16 +357,6 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         return rows;
     }
 
-    /** Batches computing or waiting to be emitted. */
-    int inFlight() {
-        return inFlight.size();
-    }
-
-    /** Watermarks held behind buffered rows. */
-    int heldWatermarks() {
-        return watermarks.size();
-    }
-
     /** Flushes every open batch and waits until all computed batches are emitted (end of input, finish). */
     void flushAndDrain() throws InterruptedException {
         for (int b = 0; b < collector.buckets(); b++) {

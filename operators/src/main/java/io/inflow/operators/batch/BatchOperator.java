@@ -2,17 +2,11 @@ package io.inflow.operators.batch;
 
 import io.inflow.gpu.batch.RowBatch;
 
-import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.runtime.state.StateSnapshotContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
-import java.util.List;
 
 /**
  * A one-input batching operator running a {@link BatchCompute}: rows are collected into Arrow batches, computed off
@@ -28,93 +22,23 @@ import java.util.List;
  *         new BatchOperatorFactory<>(textCompute, new BatchSettings(Duration.ofMillis(50), 2, "embed", "text")));
  * }</pre>
  */
-public class BatchOperator<IN, B extends RowBatch, R, OUT> extends AbstractStreamOperator<OUT>
+public class BatchOperator<IN, B extends RowBatch, R, OUT> extends AbstractBatchOperator<IN, B, R, OUT>
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
 
-    private final BatchCompute<IN, B, R, OUT> compute;
-    private final BatchSettings settings;
-    private final transient MailboxExecutor mailbox;
-    private transient BatchCore<IN, B, R, OUT> core;
-    private transient PendingRows<IN> pending;
-    private transient List<PendingRows.Row<IN>> restored;
-
     public BatchOperator(StreamOperatorParameters<OUT> parameters, BatchCompute<IN, B, R, OUT> compute,
             BatchSettings settings) {
-        super(parameters);
-        this.compute = compute;
-        this.settings = settings;
-        this.mailbox = parameters.getMailboxExecutor();
-    }
-
-    @Override
-    public void initializeState(StateInitializationContext context) throws Exception {
-        super.initializeState(context);
-        pending = BatchOperators.pendingRows(this, context);
-        restored = context.isRestored() ? pending.restore() : List.of();
-        compute.initializeState(BatchOperators.stateStores(this, context));
-    }
-
-    @Override
-    public void open() throws Exception {
-        super.open();
-        core = BatchOperators.openCore(this, getOperatorName(), compute, settings, host());
-        core.restore(restored);
-        restored = null;
-    }
-
-    private BatchCore.Host<OUT> host() {
-        return BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark);
+        super(parameters, compute, settings);
     }
 
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
-        core.processElement(element);
-    }
-
-    @Override
-    public void processWatermark(Watermark mark) throws Exception {
-        core.processWatermark(mark);
-    }
-
-    @Override
-    public void snapshotState(StateSnapshotContext context) throws Exception {
-        super.snapshotState(context);
-        pending.snapshot(core.bufferedRows());
+        core().processElement(element);
     }
 
     @Override
     public void endInput() throws Exception {
-        core.flushAndDrain();
-    }
-
-    @Override
-    public void finish() throws Exception {
-        if (core != null) {
-            core.flushAndDrain();
-        }
-        super.finish();
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            if (core != null) {
-                core.close();
-            }
-        } finally {
-            super.close();
-        }
-    }
-
-    /** Batches computing or waiting to be emitted (tests, metrics). */
-    int inFlight() {
-        return core.inFlight();
-    }
-
-    /** Watermarks held behind buffered rows (tests). */
-    int heldWatermarks() {
-        return core.heldWatermarks();
+        core().flushAndDrain();
     }
 }

@@ -4,18 +4,12 @@ import io.inflow.gpu.batch.RowBatch;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 
-import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.runtime.state.StateSnapshotContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
-import java.util.List;
 
 /**
  * The two-input variant of {@link BatchOperator}: the first input is batched and computed off the task thread, the
@@ -28,48 +22,29 @@ import java.util.List;
  *         .transform("lookup", resultType, new TwoInputBatchOperatorFactory<>(lookup, settings));
  * }</pre>
  */
-public class TwoInputBatchOperator<IN, B extends RowBatch, R, OUT, IN2> extends AbstractStreamOperator<OUT>
+public class TwoInputBatchOperator<IN, B extends RowBatch, R, OUT, IN2> extends AbstractBatchOperator<IN, B, R, OUT>
         implements TwoInputStreamOperator<IN, IN2, OUT>, BoundedMultiInput {
 
     private static final long serialVersionUID = 1L;
 
     private final TwoInputBatchCompute<IN, B, R, OUT, IN2> compute;
-    private final BatchSettings settings;
-    private final transient MailboxExecutor mailbox;
-    private transient BatchCore<IN, B, R, OUT> core;
-    private transient PendingRows<IN> pending;
-    private transient List<PendingRows.Row<IN>> restored;
     private transient SideEmitter side;
 
     public TwoInputBatchOperator(StreamOperatorParameters<OUT> parameters,
             TwoInputBatchCompute<IN, B, R, OUT, IN2> compute, BatchSettings settings) {
-        super(parameters);
+        super(parameters, compute, settings);
         this.compute = compute;
-        this.settings = settings;
-        this.mailbox = parameters.getMailboxExecutor();
-    }
-
-    @Override
-    public void initializeState(StateInitializationContext context) throws Exception {
-        super.initializeState(context);
-        pending = BatchOperators.pendingRows(this, context);
-        restored = context.isRestored() ? pending.restore() : List.of();
-        compute.initializeState(BatchOperators.stateStores(this, context));
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        core = BatchOperators.openCore(this, getOperatorName(), compute, settings,
-                BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark));
-        core.restore(restored);
-        restored = null;
         side = new SideEmitter();
     }
 
     @Override
     public void processElement1(StreamRecord<IN> element) throws Exception {
-        core.processElement(element);
+        core().processElement(element);
     }
 
     @Override
@@ -78,41 +53,10 @@ public class TwoInputBatchOperator<IN, B extends RowBatch, R, OUT, IN2> extends 
         compute.processSide(element.getValue(), side);
     }
 
-    /** The watermark combined over both inputs; it waits behind buffered rows. */
-    @Override
-    public void processWatermark(Watermark mark) throws Exception {
-        core.processWatermark(mark);
-    }
-
-    @Override
-    public void snapshotState(StateSnapshotContext context) throws Exception {
-        super.snapshotState(context);
-        pending.snapshot(core.bufferedRows());
-    }
-
     @Override
     public void endInput(int inputId) throws Exception {
         if (inputId == 1) {
-            core.flushAndDrain();
-        }
-    }
-
-    @Override
-    public void finish() throws Exception {
-        if (core != null) {
-            core.flushAndDrain();
-        }
-        super.finish();
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            if (core != null) {
-                core.close();
-            }
-        } finally {
-            super.close();
+            core().flushAndDrain();
         }
     }
 

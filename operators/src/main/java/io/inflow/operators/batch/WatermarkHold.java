@@ -42,9 +42,4 @@ final class WatermarkHold {
             forward.accept(held.poll().mark());
         }
     }
-
-    /** Watermarks waiting for rows. */
-    int size() {
-        return held.size();
-    }
 }

@@ -103,22 +103,12 @@ public final class ImageEmbedCompute
     @Override
     public RowOutcomes compute(DecodedImageBatch batch, List<DecodedImageEvent> inputs) {
         VitOutput out = compute.compute(batch);
-        if (out.rows() != inputs.size()) {
-            throw new IllegalStateException("compute returned " + out.rows() + " rows for a batch of "
-                    + inputs.size());
-        }
         ModelRef model = compute.model();
         long now = System.currentTimeMillis();
-        RowOutcomes outcomes = new RowOutcomes(inputs.size());
-        for (int row = 0; row < inputs.size(); row++) {
-            int r = row;
-            DecodedImageEvent in = inputs.get(row);
-            boolean finite = Finite.row(out.embeddings(), out.dimension(), row)
-                    && Finite.row(out.probabilities(), out.numLabels(), row);
-            outcomes.set(row, in.raw(), finite,
-                    () -> EnrichedEvents.image(in, r, out, model, encoding, topK, now), encoder, now);
-        }
-        return outcomes;
+        return RowOutcomes.build(inputs, out.rows(), DecodedImageEvent::raw,
+                row -> Finite.row(out.embeddings(), out.dimension(), row)
+                        && Finite.row(out.probabilities(), out.numLabels(), row),
+                row -> EnrichedEvents.image(inputs.get(row), row, out, model, encoding, topK, now), encoder, now);
     }
 
     @Override

@@ -8,6 +8,10 @@ import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.RawRecord;
 
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +34,26 @@ public final class RowOutcomes {
 
     public RowOutcomes(int rows) {
         this.rows = new Object[rows];
+    }
+
+    /**
+     * The outcomes of a computed batch whose model output has {@code resultRows} rows: per input, {@link #set} with
+     * its raw record, whether its row is finite, and its event built by {@code event} (row index to event).
+     *
+     * @throws IllegalStateException when the model returned another number of rows than the batch has
+     */
+    public static <IN> RowOutcomes build(List<IN> inputs, int resultRows, Function<IN, RawRecord> raw,
+            IntPredicate finite, IntFunction<EnrichedEvent> event, OutputEncoder encoder, long nowMs) {
+        if (resultRows != inputs.size()) {
+            throw new IllegalStateException("compute returned " + resultRows + " rows for a batch of "
+                    + inputs.size());
+        }
+        RowOutcomes outcomes = new RowOutcomes(inputs.size());
+        for (int row = 0; row < inputs.size(); row++) {
+            int r = row;
+            outcomes.set(row, raw.apply(inputs.get(row)), finite.test(row), () -> event.apply(r), encoder, nowMs);
+        }
+        return outcomes;
     }
 
     public int rows() {

@@ -120,21 +120,12 @@ public final class TextEmbedCompute implements BatchCompute<TokenizedText, Token
     @Override
     public RowOutcomes compute(TokenBatch batch, List<TokenizedText> inputs) throws Exception {
         BatchOutput out = compute.compute(batch);
-        if (out.rows() != inputs.size()) {
-            throw new IllegalStateException("compute returned " + out.rows() + " rows for a batch of "
-                    + inputs.size());
-        }
         ModelRef model = compute.model();
         long now = System.currentTimeMillis();
-        RowOutcomes outcomes = new RowOutcomes(inputs.size());
-        for (int row = 0; row < inputs.size(); row++) {
-            int r = row;
-            TokenizedText in = inputs.get(row);
-            boolean finite = !out.hasEmbeddings() || Finite.row(out.embeddings(), out.dimension(), row);
-            outcomes.set(row, in.input().raw(), finite,
-                    () -> EnrichedEvents.text(in.input(), batch, r, out, model, encoding, now), encoder, now);
-        }
-        return outcomes;
+        return RowOutcomes.build(inputs, out.rows(), this::raw,
+                row -> !out.hasEmbeddings() || Finite.row(out.embeddings(), out.dimension(), row),
+                row -> EnrichedEvents.text(inputs.get(row).input(), batch, row, out, model, encoding, now),
+                encoder, now);
     }
 
     @Override

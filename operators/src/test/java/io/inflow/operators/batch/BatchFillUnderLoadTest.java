@@ -69,6 +69,7 @@ class BatchFillUnderLoadTest {
         return io.inflow.operators.metrics.InflowMetrics.BATCH_QUEUE.collect().getDataPoints().stream()
                 .filter(d -> TextEmbedOperatorFactory.MODALITY.equals(
                         d.getLabels().get(io.inflow.operators.metrics.InflowMetrics.MODALITY)))
-                .mapToDouble(d -> d.getSum()).sum();
+                .mapToDouble(io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot::getSum)
+                .sum();
     }
 }
