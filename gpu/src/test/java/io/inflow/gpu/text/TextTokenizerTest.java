@@ -54,7 +54,7 @@ class TextTokenizerTest {
     }
 
     /**
-     * The lean native path ({@code encode}: ids and overflow count only) equals DJL's full {@code Encoding} on real
+     * The lean native path ({@code encodeNative}: ids and overflow count only) equals DJL's full {@code Encoding} on real
      * sentences, on texts cut at the limit, and across both models, ids and truncation flag alike.
      */
     @Test
@@ -67,7 +67,7 @@ class TextTokenizerTest {
                 try (TextTokenizer t = TextTokenizer.load(model, limit)) {
                     int truncated = 0;
                     for (String text : texts) {
-                        Tokenized lean = t.encode(text);
+                        Tokenized lean = t.encodeNative(text);
                         Tokenized djl = t.encodeWithDjl(text);
                         assertThat(lean.ids()).as("%s/%d: %s", model, limit, text).isEqualTo(djl.ids());
                         assertThat(lean.truncated()).as("%s/%d: %s", model, limit, text).isEqualTo(djl.truncated());
