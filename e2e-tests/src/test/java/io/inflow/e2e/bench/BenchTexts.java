@@ -64,9 +64,14 @@ final class BenchTexts {
     byte[] value(int i) {
         int k = i % lines.size();
         String original = ids.get(k);
-        String line = lines.get(k).replaceFirst("\"id\":\"" + java.util.regex.Pattern.quote(original) + "\"",
-                java.util.regex.Matcher.quoteReplacement("\"id\":\"" + id(i) + "\""));
-        return line.getBytes(StandardCharsets.UTF_8);
+        String line = lines.get(k);
+        String field = "\"id\":\"" + original + "\"";
+        int at = line.indexOf(field);
+        if (at < 0) {
+            throw new IllegalStateException("sample line " + k + " has no " + field);
+        }
+        String unique = line.substring(0, at) + "\"id\":\"" + id(i) + "\"" + line.substring(at + field.length());
+        return unique.getBytes(StandardCharsets.UTF_8);
     }
 
     private String id(int i) {

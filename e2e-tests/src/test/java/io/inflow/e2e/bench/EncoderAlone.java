@@ -26,8 +26,8 @@ import java.util.List;
 final class EncoderAlone {
 
     /** Per timed round: events/s; and the mean time per batch of the last round. */
-    record Result(double[] eventsPerSecond, double meanBatchMs, int batches, double tokenizerEventsPerSecond,
-            double tokenizerTwoThreads) {
+    record Result(double[] eventsPerSecond, double meanBatchMs, int batches, double msPerThousandTokens,
+            double tokenizerEventsPerSecond, double tokenizerTwoThreads) {
     }
 
     private EncoderAlone() {
@@ -102,7 +102,9 @@ final class EncoderAlone {
                         lastSeconds = (System.nanoTime() - t0) / 1e9;
                         rates[r] = texts.distinct() / lastSeconds;
                     }
-                    return new Result(rates, 1e3 * lastSeconds / batches.size(), batches.size(), tokenizerRate,
+                    long tokens = batches.stream().mapToLong(EncoderProbe::trimmedTokens).sum();
+                    return new Result(rates, 1e3 * lastSeconds / batches.size(), batches.size(),
+                            1e6 * lastSeconds / tokens, tokenizerRate,
                             tokenizerTwo);
                 } finally {
                     compute.close();

@@ -31,6 +31,17 @@ final class EncoderProbe implements TextBatchCompute {
         final LongAdder fullBatches = new LongAdder();
         final LongAdder busyNanos = new LongAdder();
         final LongAdder lockWaitNanos = new LongAdder();
+        /** Rows times the batch's longest row: what the encoder computes (it trims padding to the longest row). */
+        final LongAdder trimmedTokens = new LongAdder();
+    }
+
+    /** Rows times the longest row of the batch (the encoder's work, padding to the longest row included). */
+    static long trimmedTokens(TokenBatch batch) {
+        int longest = 0;
+        for (int r = 0; r < batch.rowCount(); r++) {
+            longest = Math.max(longest, batch.tokenCount(r));
+        }
+        return (long) longest * batch.rowCount();
     }
 
     private final String run;
@@ -73,6 +84,7 @@ final class EncoderProbe implements TextBatchCompute {
         }
         c.batches.increment();
         c.rows.add(batch.rowCount());
+        c.trimmedTokens.add(trimmedTokens(batch));
         if (batch.rowCount() == batch.capacity()) {
             c.fullBatches.increment();
         }

@@ -51,6 +51,11 @@ public interface Backend extends TensorMemory, AutoCloseable {
         throw new UnsupportedFamilyException(name(), Family.IMAGE, families());
     }
 
+    /** The {@link Family#RETRIEVAL} kernels; throws {@link UnsupportedFamilyException} where not supported. */
+    default io.inflow.gpu.retrieval.RetrievalOps retrieval() {
+        throw new UnsupportedFamilyException(name(), Family.RETRIEVAL, families());
+    }
+
     /** Frees what the backend holds (thread pools, allocators); fails if tensors it allocated are still open. */
     @Override
     void close();

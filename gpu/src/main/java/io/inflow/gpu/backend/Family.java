@@ -17,7 +17,7 @@ public enum Family {
     TRANSFORMER,
     /** {@link ImageOps}: image preprocessing and the ViT patch embedding's im2col. */
     IMAGE,
-    /** Dense retrieval (scores and top-k selection): no backend implements it yet. */
+    /** {@code RetrievalOps}: exact top-k over vector chunks (the CPU reference so far). */
     RETRIEVAL,
     /** Density clustering: no backend implements it yet. */
     CLUSTERING,

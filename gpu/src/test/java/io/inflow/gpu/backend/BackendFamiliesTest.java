@@ -21,20 +21,28 @@ import org.junit.jupiter.api.Test;
 class BackendFamiliesTest {
 
     @Test
-    void bothCpuBackendsSupportTransformerAndImageOnly() {
-        for (Backend b : List.of(new ReferenceCpuBackend(null), new FastCpuBackend(null, 1))) {
+    void theCpuBackendsSupportTheirFamiliesAndRefuseTheOthers() {
+        record Case(Backend backend, List<Family> has, List<Family> lacks, String list) {
+        }
+        for (Case c : List.of(
+                new Case(new ReferenceCpuBackend(null), List.of(Family.TRANSFORMER, Family.IMAGE, Family.RETRIEVAL),
+                        List.of(Family.CLUSTERING, Family.QUANTIZED), "TRANSFORMER, IMAGE, RETRIEVAL"),
+                new Case(new FastCpuBackend(null, 1), List.of(Family.TRANSFORMER, Family.IMAGE),
+                        List.of(Family.RETRIEVAL, Family.CLUSTERING, Family.QUANTIZED), "TRANSFORMER, IMAGE"))) {
+            Backend b = c.backend();
             try (b) {
-                assertThat(b.families()).as(b.name()).containsExactly(Family.TRANSFORMER, Family.IMAGE);
-                assertThat(b.supports(Family.TRANSFORMER)).isTrue();
-                assertThat(b.supports(Family.IMAGE)).isTrue();
+                assertThat(b.families()).as(b.name()).containsExactlyElementsOf(c.has());
                 assertThat(b.transformer()).isNotNull();
                 assertThat(b.image()).isNotNull();
-                for (Family f : List.of(Family.RETRIEVAL, Family.CLUSTERING, Family.QUANTIZED)) {
+                if (b.supports(Family.RETRIEVAL)) {
+                    assertThat(b.retrieval()).isNotNull();
+                }
+                for (Family f : c.lacks()) {
                     assertThat(b.supports(f)).as(b.name() + " " + f).isFalse();
                     assertThatThrownBy(() -> b.require(f))
                             .isInstanceOf(UnsupportedFamilyException.class)
                             .hasMessage("backend " + b.name() + " does not support the " + f
-                                    + " family (it supports TRANSFORMER, IMAGE)");
+                                    + " family (it supports " + c.list() + ")");
                 }
             }
         }

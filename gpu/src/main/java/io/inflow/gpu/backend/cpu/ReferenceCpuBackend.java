@@ -28,10 +28,13 @@ import org.apache.arrow.memory.BufferAllocator;
  * }</pre>
  */
 public final class ReferenceCpuBackend implements Backend {
-    private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER, Family.IMAGE));
+    private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER, Family.IMAGE,
+            Family.RETRIEVAL));
 
     private final CpuMemory memory;
     private final ReferenceTransformerOps transformer;
+    private final io.inflow.gpu.backend.cpu.reference.RetrievalReference retrieval =
+            new io.inflow.gpu.backend.cpu.reference.RetrievalReference();
     private final ReferenceImageOps image;
 
     /** A backend whose tensors come from a child of {@code parent} (or an own root allocator if null). */
@@ -64,6 +67,11 @@ public final class ReferenceCpuBackend implements Backend {
     @Override
     public ImageOps image() {
         return image;
+    }
+
+    @Override
+    public io.inflow.gpu.retrieval.RetrievalOps retrieval() {
+        return retrieval;
     }
 
     // ---- memory -------------------------------------------------------------------------------------
