@@ -40,8 +40,10 @@ public abstract class AbstractBatchOperator<IN, B extends RowBatch, R, OUT> exte
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        pending = BatchOperators.pendingRows(this, context);
+        pending = BatchOperators.pendingRows(this, context, rowsKeyed());
         restored = context.isRestored() ? pending.restore() : List.of();
+        compute.taskInfo(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
         compute.initializeState(BatchOperators.stateStores(this, context));
     }
 
@@ -49,9 +51,18 @@ public abstract class AbstractBatchOperator<IN, B extends RowBatch, R, OUT> exte
     public void open() throws Exception {
         super.open();
         core = BatchOperators.openCore(this, getOperatorName(), compute, settings,
-                BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark));
+                BatchOperators.host(this, output, getProcessingTimeService(), mailbox, super::processWatermark,
+                        rowsKeyed()));
         core.restore(restored);
         restored = null;
+    }
+
+    /**
+     * Whether the batched rows (the first input) are keyed. A two-input operator may have keyed state for its second
+     * input only (an index keyed by document id, queries broadcast): its rows are then buffered in operator state.
+     */
+    final boolean rowsKeyed() {
+        return getKeyedStateBackend() != null && getStateKeySelector1() != null;
     }
 
     /** The core (valid after {@link #open()}). */

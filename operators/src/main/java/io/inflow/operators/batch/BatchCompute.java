@@ -54,6 +54,13 @@ public interface BatchCompute<IN, B extends RowBatch, R, OUT> extends Serializab
     default void initializeState(StateStores stores) throws Exception {
     }
 
+    /**
+     * Which parallel instance this is (task thread, before {@link #initializeState}); by default ignored. A sharded
+     * compute (an index shard) names its shard and the shard count with it.
+     */
+    default void taskInfo(int subtask, int parallelism) {
+    }
+
     // ---- collecting (task thread) -----------------------------------------------------------------
 
     /** Number of buckets, each with its own open batch (e.g. token-length buckets); called once at open. */

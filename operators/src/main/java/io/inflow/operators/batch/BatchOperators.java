@@ -27,11 +27,11 @@ final class BatchOperators {
     private BatchOperators() {
     }
 
-    /** Buffered rows in keyed state when the operator is keyed (they follow their keys), else in operator state. */
-    static <IN> PendingRows<IN> pendingRows(AbstractStreamOperator<?> op, StateInitializationContext context)
-            throws Exception {
+    /** Buffered rows in keyed state when the rows are keyed (they follow their keys), else in operator state. */
+    static <IN> PendingRows<IN> pendingRows(AbstractStreamOperator<?> op, StateInitializationContext context,
+            boolean rowsKeyed) throws Exception {
         TypeSerializer<IN> in = inputSerializer(op, 0);
-        return op.getKeyedStateBackend() != null
+        return rowsKeyed
                 ? PendingRows.keyedState(op.getKeyedStateBackend(), in, op::setCurrentKey)
                 : PendingRows.operatorState(context.getOperatorStateStore(), in);
     }
@@ -39,7 +39,7 @@ final class BatchOperators {
     /** The state stores a compute registers its own state in. */
     static StateStores stateStores(AbstractStreamOperator<?> op, StateInitializationContext context) {
         return new StateStores(op.getKeyedStateBackend() != null ? op.getKeyedStateStore() : null,
-                context.getOperatorStateStore(), context.isRestored());
+                context.getOperatorStateStore(), context.isRestored(), op.getKeyedStateBackend());
     }
 
     /** Passes a watermark on through the operator's own handling (which advances its timers). */
@@ -50,7 +50,7 @@ final class BatchOperators {
 
     /** The core's view of the operator. */
     static <OUT> BatchCore.Host<OUT> host(AbstractStreamOperator<OUT> op, Output<StreamRecord<OUT>> output,
-            ProcessingTimeService timers, MailboxExecutor mailbox, WatermarkForward forward) {
+            ProcessingTimeService timers, MailboxExecutor mailbox, WatermarkForward forward, boolean rowsKeyed) {
         return new BatchCore.Host<>() {
             @Override
             public Output<StreamRecord<OUT>> output() {
@@ -69,7 +69,7 @@ final class BatchOperators {
 
             @Override
             public Object currentKey() {
-                return op.getKeyedStateBackend() == null ? null : op.getCurrentKey();
+                return rowsKeyed ? op.getCurrentKey() : null;
             }
 
             @Override

@@ -1,0 +1,247 @@
+package io.inflow.operators.retrieval;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Family;
+import io.inflow.gpu.batch.VectorBatch;
+import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.gpu.retrieval.TopK;
+import io.inflow.operators.batch.Emitter;
+import io.inflow.operators.batch.StateStores;
+import io.inflow.operators.batch.TwoInputBatchCompute;
+import io.inflow.operators.decode.DeadLetters;
+import io.inflow.schemas.DeadLetterRecord;
+import io.inflow.schemas.ErrorKind;
+import io.inflow.schemas.ModelRef;
+import io.inflow.schemas.RawRecord;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One shard of the dense-retrieval index, as a two-input batching compute: the corpus (second input, keyed by
+ * document id) updates the shard between batches; queries (first input, broadcast to every shard) are batched and
+ * searched off the task thread against the version pinned when their batch was handed over; each query gets one
+ * {@link ShardHits} per shard, merged later by {@link MergeShardHits}.
+ *
+ * <p>State: each document's vector and filter value in keyed state (so checkpoints, savepoints and rescaling move
+ * documents with their key groups), and the last applied corpus offset per partition in union operator state (the
+ * highest over the old instances after a rescale: at a checkpoint every instance had seen the same source position).
+ * The in-memory {@link IndexShard} is rebuilt from the keyed state on restore.
+ *
+ * <pre>{@code
+ * DataStream<ShardHits> hits = queries.broadcast().connect(corpus.keyBy(DocUpdate::docId))
+ *         .transform("retrieve", TypeInformation.of(ShardHits.class),
+ *                 new TwoInputBatchOperatorFactory<>(new RetrievalCompute(settings, backend), batchSettings));
+ * }</pre>
+ */
+public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, VectorBatch, RetrievalCompute.Result,
+        ShardHits, DocUpdate> {
+
+    private static final long serialVersionUID = 1L;
+    /** Stage of the dead letters of corpus records and queries the index refuses. */
+    public static final String STAGE = "retrieval";
+    /** Keyed state of each document's vector (its name is how the shard finds every document on restore). */
+    static final String VECTOR_STATE = "retrieval-vector";
+
+    /** Opens the backend whose {@link Family#RETRIEVAL} kernels search (on the compute thread's side). */
+    @FunctionalInterface
+    public interface BackendFactory extends Serializable {
+        Backend open() throws Exception;
+    }
+
+    /** A batch's answer: the version searched and the hits. */
+    public record Result(IndexVersion version, TopK top) {
+    }
+
+    private final RetrievalSettings settings;
+    private final BackendFactory backendFactory;
+    private transient int shard;
+    private transient int shards;
+    private transient IndexShard index;
+    private transient ValueState<float[]> vectors;
+    private transient ValueState<String> filters;
+    private transient ListState<long[]> offsets;
+    private transient Backend backend;
+
+    public RetrievalCompute(RetrievalSettings settings, BackendFactory backendFactory) {
+        this.settings = settings;
+        this.backendFactory = backendFactory;
+    }
+
+    @Override
+    public void taskInfo(int subtask, int parallelism) {
+        this.shard = subtask;
+        this.shards = parallelism;
+    }
+
+    @Override
+    public void initializeState(StateStores stores) throws Exception {
+        index = new IndexShard(settings.storage(), settings.dim(), settings.chunkCapacity());
+        vectors = stores.requireKeyed().getState(new ValueStateDescriptor<>(VECTOR_STATE,
+                PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+        filters = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-filter", Types.STRING));
+        offsets = stores.operator().getUnionListState(new ListStateDescriptor<>("retrieval-offsets",
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        if (stores.restored()) {
+            for (long[] po : offsets.get()) {
+                index.applied((int) po[0], po[1]);
+            }
+            stores.forEachKey(VECTOR_STATE, key -> index.upsert((String) key, vectors.value(), filters.value(), -1,
+                    -1));
+            saveOffsets(); // this instance's own view from now on (the union is read once)
+        }
+    }
+
+    /** The shard (valid after the operator initialized its state); for tests and metrics. */
+    IndexShard index() {
+        return index;
+    }
+
+    // ---- the corpus (task thread, keyed by document id) -------------------------------------------
+
+    @Override
+    public void processSide(DocUpdate u, Emitter<ShardHits> out) throws Exception {
+        RawRecord raw = u.raw();
+        if (u.isDelete()) {
+            vectors.clear();
+            filters.clear();
+            index.delete(u.docId(), raw.partition(), raw.offset());
+        } else {
+            String problem = problem(u.vector());
+            if (problem != null) {
+                out.deadLetter(DeadLetters.of(raw, ErrorKind.INVALID_FIELD, "corpus document " + u.docId() + ": "
+                        + problem, STAGE, System.currentTimeMillis()));
+                index.applied(raw.partition(), raw.offset());
+            } else {
+                vectors.update(u.vector());
+                if (u.filterValue() == null) {
+                    filters.clear();
+                } else {
+                    filters.update(u.filterValue());
+                }
+                index.upsert(u.docId(), u.vector(), u.filterValue(), raw.partition(), raw.offset());
+            }
+        }
+        saveOffsets();
+    }
+
+    private String problem(float[] vector) {
+        if (vector.length != settings.dim()) {
+            return "embedding has " + vector.length + " values, the index holds " + settings.dim();
+        }
+        for (int i = 0; i < vector.length; i++) {
+            if (!Float.isFinite(vector[i])) {
+                return "embedding[" + i + "] is " + vector[i];
+            }
+        }
+        return null;
+    }
+
+    private void saveOffsets() throws Exception {
+        Map<Integer, Long> last = index.lastOffsets();
+        List<long[]> list = last.entrySet().stream().map(e -> new long[] {e.getKey(), e.getValue()}).toList();
+        offsets.update(list);
+    }
+
+    // ---- the queries (batched) --------------------------------------------------------------------
+
+    @Override
+    public VectorBatch newBatch(BufferAllocator allocator, int bucket) {
+        return new VectorBatch(allocator, settings.dim(), settings.maxBatchRows());
+    }
+
+    @Override
+    public void append(VectorBatch batch, QueryRow input) {
+        batch.append(input.vector());
+    }
+
+    @Override
+    public RawRecord raw(QueryRow input) {
+        return input.raw();
+    }
+
+    @Override
+    public DeadLetterRecord rejected(QueryRow input, long nowMs) {
+        String problem = problem(input.vector());
+        return problem == null ? null : DeadLetters.of(input.raw(), ErrorKind.INVALID_FIELD, "query: " + problem,
+                STAGE, nowMs);
+    }
+
+    @Override
+    public void open() throws Exception {
+        backend = backendFactory.open();
+        backend.require(Family.RETRIEVAL);
+    }
+
+    @Override
+    public ModelRef model() {
+        return new ModelRef("retrieval", settings.metric().name().toLowerCase(java.util.Locale.ROOT) + "/"
+                + settings.storage().name().toLowerCase(java.util.Locale.ROOT) + "/k" + settings.k());
+    }
+
+    @Override
+    public String backend() {
+        return backend == null ? "unopened" : backend.name();
+    }
+
+    @Override
+    public Object pin() {
+        return index.pin();
+    }
+
+    @Override
+    public Result compute(VectorBatch batch, List<QueryRow> inputs) {
+        throw new IllegalStateException("retrieval batches are always pinned to an index version");
+    }
+
+    @Override
+    public Result compute(VectorBatch batch, List<QueryRow> inputs, Object pinned) {
+        IndexVersion version = (IndexVersion) pinned;
+        int dim = settings.dim();
+        float[] queries = new float[inputs.size() * dim];
+        int[] codes = new int[inputs.size()];
+        for (int q = 0; q < inputs.size(); q++) {
+            System.arraycopy(inputs.get(q).vector(), 0, queries, q * dim, dim);
+            codes[q] = version.filterCode(inputs.get(q).filterValue());
+        }
+        TopK top = backend.retrieval().search(version.chunks(),
+                new SearchRequest(queries, inputs.size(), dim, settings.k(), settings.metric(), codes));
+        return new Result(version, top);
+    }
+
+    @Override
+    public int resultRows(Result result) {
+        return result.top().queries();
+    }
+
+    @Override
+    public void emit(QueryRow input, int row, Result result, Emitter<ShardHits> out) {
+        TopK top = result.top();
+        int n = top.hits(row);
+        String[] ids = new String[n];
+        float[] scores = new float[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = result.version().docId(top.chunk(row, i), top.row(row, i));
+            scores[i] = top.score(row, i);
+        }
+        out.collect(new ShardHits(input.key(), shard, shards, ids, scores, result.version().documents(),
+                result.version().lastOffsets(), shard == 0 ? input : null));
+    }
+
+    @Override
+    public void close() {
+        if (backend != null) {
+            backend.close();
+            backend = null;
+        }
+    }
+}
