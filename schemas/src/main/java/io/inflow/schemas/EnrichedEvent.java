@@ -1,23 +1,33 @@
 package io.inflow.schemas;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * An enriched event on topic {@code enriched}: the input's id and attributes, where it came from, which model
  * ran, and the results. Optional components are null when absent ({@code tokenCount}, {@code embeddingDim},
- * {@code embedding}, {@code embeddingF16Base64}); {@code scores} and {@code attributes} are never null and are
- * omitted on the wire when empty. At most one of {@code embedding} (float32) and {@code embeddingF16Base64}
+ * {@code embedding}, {@code embeddingF16Base64}, {@code index}); {@code scores}, {@code attributes} and
+ * {@code neighbours} are never null and are omitted on the wire when empty. At most one of {@code embedding} (float32) and {@code embeddingF16Base64}
  * (little-endian float16, see {@link Float16}) is set; when {@code embeddingDim} is set it equals the
  * embedding's length. The {@code embedding} array is not copied: do not modify it after construction.
  * {@code equals} and {@code hashCode} compare the array by content.
+ *
+ * <p>Retrieval results: {@code neighbours} (never null; empty when retrieval is off, and then omitted on the
+ * wire) holds the nearest corpus documents best first, ranks 1..n; {@code index} (null when absent) describes the
+ * index they were found in. The 12-argument constructor leaves both absent; {@link #withRetrieval} adds them.
  *
  * <p>{@code
  * EnrichedEvent out = new EnrichedEvent(in.id(), "text", source, new ModelRef("all-minilm-l6-v2", "1"),
  *         12, false, 384, vector, null, List.of(), in.attributes(), System.currentTimeMillis());
  * byte[] wire = RecordCodec.encode(out);
+ * EnrichedEvent withDocs = out.withRetrieval(List.of(new EnrichedEvent.Neighbour("doc-42", 0.83, 1)),
+ *         new EnrichedEvent.IndexState(EnrichedEvent.IndexState.COSINE, 1200,
+ *                 List.of(new EnrichedEvent.ShardState(0, 1200, Map.of(0, 1523L, 1, 1490L)))));
  * }
  *
  * <p>New optional components are added here (and in the schema, README and codec) without a version bump;
@@ -25,12 +35,15 @@ import java.util.Objects;
  */
 public record EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
                             boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
-                            List<Score> scores, Map<String, String> attributes, long processedAt) {
+                            List<Score> scores, Map<String, String> attributes, long processedAt,
+                            List<Neighbour> neighbours, IndexState index) {
 
     /** {@code inputType} of an event that came from a {@link TextEvent}. */
     public static final String INPUT_TEXT = "text";
     /** {@code inputType} of an event that came from an {@link ImageEvent}. */
     public static final String INPUT_IMAGE = "image";
+    /** Most {@code neighbours} on one event: the largest k a search accepts (FAISS's GPU limit). */
+    public static final int MAX_NEIGHBOURS = 2048;
 
     /**
      * One class score, e.g. from an image classifier: {@code {"label":"sneaker","score":0.93}}.
@@ -43,6 +56,130 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 throw new IllegalArgumentException("score of '" + label + "' must be finite (got " + score + ")");
             }
         }
+    }
+
+    /**
+     * One retrieved corpus document: {@code {"doc_id":"doc-42","score":0.83,"rank":1}}. Rank 1 is the best.
+     * Higher scores are better for every metric: {@code inner_product} and {@code cosine} give the similarity
+     * itself, and for {@code l2} the score is the squared Euclidean distance negated ({@code -|q - d|^2}, so the
+     * distance is {@code -score}). {@code docId} is not empty, the score is finite, the rank is >= 1.
+     */
+    public record Neighbour(String docId, double score, int rank) {
+        public Neighbour {
+            Copies.requireNonEmpty(docId, "docId");
+            if (!Double.isFinite(score)) {
+                throw new IllegalArgumentException("score of neighbour '" + docId + "' must be finite (got " + score
+                        + ")");
+            }
+            if (rank < 1) {
+                throw new IllegalArgumentException("rank of neighbour '" + docId + "' must be >= 1 (got " + rank + ")");
+            }
+        }
+    }
+
+    /**
+     * The index the neighbours were found in: its {@code metric} ({@link #INNER_PRODUCT}, {@link #COSINE} or
+     * {@link #L2}), the live {@code documents} searched over all shards (>= 0), and the state of each shard,
+     * distinct shard indexes in ascending order (never null, may be empty; at most {@value #MAX_SHARDS}).
+     */
+    public record IndexState(String metric, long documents, List<ShardState> shards) {
+        public static final String INNER_PRODUCT = "inner_product";
+        public static final String COSINE = "cosine";
+        public static final String L2 = "l2";
+        /** Most shards one index state lists. */
+        public static final int MAX_SHARDS = 1024;
+
+        public IndexState {
+            if (!knownMetric(metric)) {
+                throw new IllegalArgumentException(
+                        "metric must be 'inner_product', 'cosine' or 'l2' (got " + quoted(metric) + ")");
+            }
+            Copies.requireNonNegative(documents, "documents");
+            shards = Copies.list(shards);
+            String problem = shardsProblem(shards);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+
+        static boolean knownMetric(String metric) {
+            return INNER_PRODUCT.equals(metric) || COSINE.equals(metric) || L2.equals(metric);
+        }
+
+        /** Null when the shards are within the limit, distinct and ascending; else what is wrong. */
+        static String shardsProblem(List<ShardState> shards) {
+            if (shards.size() > MAX_SHARDS) {
+                return "shards has " + shards.size() + " entries, limit is " + MAX_SHARDS;
+            }
+            for (int i = 1; i < shards.size(); i++) {
+                int previous = shards.get(i - 1).shard();
+                int current = shards.get(i).shard();
+                if (current <= previous) {
+                    return "shards[" + i + "] is shard " + current + " after shard " + previous
+                            + ": shards must be distinct and in ascending order";
+                }
+            }
+            return null;
+        }
+
+        private static String quoted(String s) {
+            return s == null ? "null" : "'" + s + "'";
+        }
+    }
+
+    /**
+     * One shard of the index: its 0-based index, its live documents (>= 0), and for each partition of the corpus
+     * topic the last corpus offset the shard had applied ({@code -1}: none yet). Partitions are >= 0, offsets
+     * >= -1, at most {@value #MAX_PARTITIONS} entries; the map is copied into an unmodifiable map sorted by
+     * partition (so the wire form is deterministic). A null map is empty.
+     */
+    public record ShardState(int shard, long documents, Map<Integer, Long> lastOffsets) {
+        /** Most corpus partitions one shard reports. */
+        public static final int MAX_PARTITIONS = 1024;
+
+        public ShardState {
+            if (shard < 0) {
+                throw new IllegalArgumentException("shard must be >= 0 (got " + shard + ")");
+            }
+            if (documents < 0) {
+                throw new IllegalArgumentException("documents of shard " + shard + " must be >= 0 (got " + documents
+                        + ")");
+            }
+            lastOffsets = sortedOffsets(shard, lastOffsets);
+        }
+
+        private static SortedMap<Integer, Long> sortedOffsets(int shard, Map<Integer, Long> offsets) {
+            if (offsets == null || offsets.isEmpty()) {
+                return Collections.emptySortedMap();
+            }
+            if (offsets.size() > MAX_PARTITIONS) {
+                throw new IllegalArgumentException("lastOffsets of shard " + shard + " has " + offsets.size()
+                        + " partitions, limit is " + MAX_PARTITIONS);
+            }
+            SortedMap<Integer, Long> copy = new TreeMap<>();
+            for (Map.Entry<Integer, Long> e : offsets.entrySet()) {
+                Integer partition = e.getKey();
+                Long offset = e.getValue();
+                if (partition == null || partition < 0) {
+                    throw new IllegalArgumentException("lastOffsets of shard " + shard + " has partition " + partition
+                            + ", must be >= 0");
+                }
+                if (offset == null || offset < -1) {
+                    throw new IllegalArgumentException("lastOffsets of shard " + shard + " has offset " + offset
+                            + " for partition " + partition + ", must be >= -1 (-1: none applied yet)");
+                }
+                copy.put(partition, offset);
+            }
+            return Collections.unmodifiableSortedMap(copy);
+        }
+    }
+
+    /** The event without retrieval results ({@code neighbours} empty, {@code index} null). */
+    public EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
+                         boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
+                         List<Score> scores, Map<String, String> attributes, long processedAt) {
+        this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
+                scores, attributes, processedAt, List.of(), null);
     }
 
     public EnrichedEvent {
@@ -82,6 +219,39 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
         Copies.requireNonNegative(processedAt, "processedAt");
         scores = Copies.list(scores);
         attributes = Copies.attributes(attributes);
+        neighbours = Copies.list(neighbours);
+        String problem = neighboursProblem(neighbours);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    /**
+     * This event with the given retrieval results (the other components, the embedding array included, are
+     * shared). {@code neighbours} null or empty and {@code index} null remove them.
+     */
+    public EnrichedEvent withRetrieval(List<Neighbour> neighbours, IndexState index) {
+        return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index);
+    }
+
+    /** Null when the neighbours are within the limit, ranked 1..n in order and best first; else what is wrong. */
+    static String neighboursProblem(List<Neighbour> neighbours) {
+        if (neighbours.size() > MAX_NEIGHBOURS) {
+            return "neighbours has " + neighbours.size() + " entries, limit is " + MAX_NEIGHBOURS;
+        }
+        for (int i = 0; i < neighbours.size(); i++) {
+            Neighbour n = neighbours.get(i);
+            if (n.rank() != i + 1) {
+                return "neighbours[" + i + "] has rank " + n.rank() + ", expected " + (i + 1)
+                        + ": ranks run 1..n in list order";
+            }
+            if (i > 0 && n.score() > neighbours.get(i - 1).score()) {
+                return "neighbours[" + i + "] has score " + n.score() + ", above the " + neighbours.get(i - 1).score()
+                        + " of neighbours[" + (i - 1) + "]: scores must not increase down the list";
+            }
+        }
+        return null;
     }
 
     @Override
@@ -91,13 +261,14 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 && model.equals(e.model) && Objects.equals(tokenCount, e.tokenCount) && truncated == e.truncated
                 && Objects.equals(embeddingDim, e.embeddingDim) && Arrays.equals(embedding, e.embedding)
                 && Objects.equals(embeddingF16Base64, e.embeddingF16Base64) && scores.equals(e.scores)
-                && attributes.equals(e.attributes) && processedAt == e.processedAt;
+                && attributes.equals(e.attributes) && processedAt == e.processedAt
+                && neighbours.equals(e.neighbours) && Objects.equals(index, e.index);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, inputType, source, model, tokenCount, truncated, embeddingDim,
-                Arrays.hashCode(embedding), embeddingF16Base64, scores, attributes, processedAt);
+                Arrays.hashCode(embedding), embeddingF16Base64, scores, attributes, processedAt, neighbours, index);
     }
 
     @Override
@@ -106,6 +277,7 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 + ", tokenCount=" + tokenCount + ", truncated=" + truncated + ", embeddingDim=" + embeddingDim
                 + ", embedding=" + (embedding == null ? "null" : "float[" + embedding.length + "]")
                 + ", embeddingF16Base64=" + (embeddingF16Base64 == null ? "null" : embeddingF16Base64.length() + " chars")
-                + ", scores=" + scores + ", attributes=" + attributes + ", processedAt=" + processedAt + "]";
+                + ", scores=" + scores + ", attributes=" + attributes + ", processedAt=" + processedAt
+                + ", neighbours=" + neighbours + ", index=" + index + "]";
     }
 }

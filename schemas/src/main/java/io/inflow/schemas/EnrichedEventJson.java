@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Wire form of {@link EnrichedEvent}. */
 final class EnrichedEventJson {
@@ -40,8 +42,49 @@ final class EnrichedEventJson {
             }
             g.writeEndArray();
         }
+        writeNeighbours(g, e.neighbours());
+        writeIndex(g, e.index());
         Json.writeAttributes(g, e.attributes());
         g.writeNumberField("processed_at", e.processedAt());
+        g.writeEndObject();
+    }
+
+    private static void writeNeighbours(JsonGenerator g, List<EnrichedEvent.Neighbour> neighbours)
+            throws IOException {
+        if (neighbours.isEmpty()) {
+            return;
+        }
+        g.writeArrayFieldStart("neighbours");
+        for (EnrichedEvent.Neighbour n : neighbours) {
+            g.writeStartObject();
+            g.writeStringField("doc_id", n.docId());
+            g.writeNumberField("score", n.score());
+            g.writeNumberField("rank", n.rank());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static void writeIndex(JsonGenerator g, EnrichedEvent.IndexState index) throws IOException {
+        if (index == null) {
+            return;
+        }
+        g.writeObjectFieldStart("index");
+        g.writeStringField("metric", index.metric());
+        g.writeNumberField("documents", index.documents());
+        g.writeArrayFieldStart("shards");
+        for (EnrichedEvent.ShardState s : index.shards()) {
+            g.writeStartObject();
+            g.writeNumberField("shard", s.shard());
+            g.writeNumberField("documents", s.documents());
+            g.writeObjectFieldStart("last_offsets");
+            for (Map.Entry<Integer, Long> e : s.lastOffsets().entrySet()) { // sorted by partition
+                g.writeNumberField(Integer.toString(e.getKey()), e.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 
@@ -78,8 +121,87 @@ final class EnrichedEventJson {
         List<EnrichedEvent.Score> scores = scores(f, f.optionalArray("scores"));
         var attributes = f.stringMap("attributes");
         long processedAt = f.requiredLong("processed_at", 0);
+        List<EnrichedEvent.Neighbour> neighbours = neighbours(f, f.optionalArray("neighbours"));
+        EnrichedEvent.IndexState index = index(f.optionalObject("index"));
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, dim, embedding, f16, scores,
-                attributes, processedAt);
+                attributes, processedAt, neighbours, index);
+    }
+
+    private static List<EnrichedEvent.Neighbour> neighbours(JsonFields f, ArrayNode array)
+            throws RecordRejectedException {
+        if (array == null) {
+            return List.of();
+        }
+        if (array.size() > EnrichedEvent.MAX_NEIGHBOURS) {
+            throw invalid("field 'neighbours' has " + array.size() + " entries, limit is "
+                    + EnrichedEvent.MAX_NEIGHBOURS);
+        }
+        List<EnrichedEvent.Neighbour> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            JsonFields n = f.element("neighbours", array, i);
+            out.add(new EnrichedEvent.Neighbour(n.requiredNonEmptyString("doc_id"),
+                    n.requiredFiniteDouble("score", Double.NEGATIVE_INFINITY), n.requiredInt("rank", 1)));
+        }
+        String problem = EnrichedEvent.neighboursProblem(out);
+        if (problem != null) {
+            throw invalid("field 'neighbours': " + problem);
+        }
+        return out;
+    }
+
+    private static EnrichedEvent.IndexState index(JsonFields f) throws RecordRejectedException {
+        if (f == null) {
+            return null;
+        }
+        String metric = f.requiredString("metric");
+        if (!EnrichedEvent.IndexState.knownMetric(metric)) {
+            throw invalid("field '" + f.path("metric") + "' is '" + metric
+                    + "', must be 'inner_product', 'cosine' or 'l2'");
+        }
+        long documents = f.requiredLong("documents", 0);
+        ArrayNode array = f.requiredArray("shards");
+        if (array.size() > EnrichedEvent.IndexState.MAX_SHARDS) {
+            throw invalid("field '" + f.path("shards") + "' has " + array.size() + " entries, limit is "
+                    + EnrichedEvent.IndexState.MAX_SHARDS);
+        }
+        List<EnrichedEvent.ShardState> shards = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            JsonFields s = f.element("shards", array, i);
+            shards.add(new EnrichedEvent.ShardState(s.requiredInt("shard", 0), s.requiredLong("documents", 0),
+                    lastOffsets(s)));
+        }
+        String problem = EnrichedEvent.IndexState.shardsProblem(shards);
+        if (problem != null) {
+            throw invalid("field '" + f.path("shards") + "': " + problem);
+        }
+        return new EnrichedEvent.IndexState(metric, documents, shards);
+    }
+
+    /** Object {@code last_offsets}: partition number (decimal, no sign or leading zero) to last offset (>= -1). */
+    private static Map<Integer, Long> lastOffsets(JsonFields shard) throws RecordRejectedException {
+        String field = shard.path("last_offsets");
+        JsonFields f = shard.requiredObject("last_offsets");
+        List<String> partitions = f.names();
+        if (partitions.size() > EnrichedEvent.ShardState.MAX_PARTITIONS) {
+            throw invalid("field '" + field + "' has " + partitions.size() + " partitions, limit is "
+                    + EnrichedEvent.ShardState.MAX_PARTITIONS);
+        }
+        Map<Integer, Long> out = new TreeMap<>();
+        for (String partition : partitions) {
+            out.put(partition(field, partition), f.requiredLong(partition, -1));
+        }
+        return out;
+    }
+
+    private static int partition(String field, String key) throws RecordRejectedException {
+        boolean digits = !key.isEmpty() && key.length() <= 10 && key.chars().allMatch(c -> c >= '0' && c <= '9')
+                && (key.length() == 1 || key.charAt(0) != '0');
+        long value = digits ? Long.parseLong(key) : -1;
+        if (value < 0 || value > Integer.MAX_VALUE) {
+            throw invalid("field '" + field + "' has key '" + key + "', must be a partition number 0, 1, 2..."
+                    + " (no sign, no leading zero, at most " + Integer.MAX_VALUE + ")");
+        }
+        return (int) value;
     }
 
     private static float[] floats(ArrayNode array) throws RecordRejectedException {

@@ -27,7 +27,7 @@ final class Json {
     /**
      * Most objects and arrays open at once in a record, the record's own object included (Jackson's default, stated
      * here so that the documented limit cannot move with a Jackson upgrade). Deeper input is {@code malformed_json};
-     * Inflow's records need 3 levels, so the limit only matters for unknown fields, which readers skip.
+     * Inflow's records need at most 5 levels, so the limit only matters for unknown fields, which readers skip.
      */
     static final int MAX_NESTING_DEPTH = 1000;
 

@@ -34,6 +34,13 @@ final class JsonFields {
         return node.has(name);
     }
 
+    /** The names of this object's fields, in wire order. */
+    List<String> names() {
+        List<String> out = new ArrayList<>(node.size());
+        node.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
     private JsonNode required(String name) throws RecordRejectedException {
         JsonNode v = node.get(name);
         if (v == null) {

@@ -86,6 +86,7 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.delete())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedText())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterCut())),
@@ -106,6 +107,10 @@ class JsonSchemaConformanceTest {
                 Arguments.of("text-event", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"added_in_1_1\":{\"a\":[1]}}"),
                 Arguments.of("image-event", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_uri\":\"file:/d/i.png\",\"content_type\":\"image/png\"}"),
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\"}"),
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1," // the README's retrieval example
+                        + "\"neighbours\":[{\"doc_id\":\"doc-42\",\"score\":0.83,\"rank\":1},{\"doc_id\":\"doc-7\",\"score\":0.79,\"rank\":2}],"
+                        + "\"index\":{\"metric\":\"cosine\",\"documents\":1200,\"shards\":[{\"shard\":0,\"documents\":610,"
+                        + "\"last_offsets\":{\"0\":1523,\"1\":1490}},{\"shard\":1,\"documents\":590,\"last_offsets\":{\"0\":1523,\"1\":-1}}]}}"),
                 Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.text\",\"partition\":0,"
                         + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"wyg=\",\"error\":{\"kind\":\"invalid_utf8\","
                         + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"),
@@ -140,6 +145,10 @@ class JsonSchemaConformanceTest {
     private static final String TREE = "{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"t\",\"window\":{\"start\":0,\"end\":10},"
             + "\"created_at\":11," + MODEL + ",\"nodes\":";
     private static final String ROOT = "{\"id\":0,\"parent\":-1,\"lambda\":0,\"size\":5,\"stability\":0,\"exemplars\":[]}";
+
+    private static String index(String metric, long documents, String shards) {
+        return "\"index\":{\"metric\":\"" + metric + "\",\"documents\":" + documents + ",\"shards\":[" + shards + "]}}";
+    }
 
     static Stream<Arguments> invalidExamples() {
         return Stream.of(
@@ -185,6 +194,30 @@ class JsonSchemaConformanceTest {
                 Arguments.of("enriched-event", "input_type audio", ENRICHED.replace("\"input_type\":\"text\"", "\"input_type\":\"audio\"") + ",\"token_count\":1}"),
                 Arguments.of("enriched-event", "negative partition", ENRICHED.replace("\"partition\":0", "\"partition\":-1") + ",\"token_count\":1}"),
                 Arguments.of("enriched-event", "missing processed_at", ENRICHED.replace(",\"processed_at\":1", "") + ",\"token_count\":1}"),
+                Arguments.of("enriched-event", "neighbours not an array", ENRICHED + ",\"token_count\":1,\"neighbours\":{}}"),
+                Arguments.of("enriched-event", "neighbour rank 0", ENRICHED + ",\"token_count\":1,\"neighbours\":["
+                        + "{\"doc_id\":\"d\",\"score\":0.5,\"rank\":0}]}"),
+                Arguments.of("enriched-event", "neighbour without doc_id", ENRICHED + ",\"token_count\":1,\"neighbours\":["
+                        + "{\"score\":0.5,\"rank\":1}]}"),
+                Arguments.of("enriched-event", "neighbour with empty doc_id", ENRICHED + ",\"token_count\":1,\"neighbours\":["
+                        + "{\"doc_id\":\"\",\"score\":0.5,\"rank\":1}]}"),
+                Arguments.of("enriched-event", "neighbour score as string", ENRICHED + ",\"token_count\":1,\"neighbours\":["
+                        + "{\"doc_id\":\"d\",\"score\":\"0.5\",\"rank\":1}]}"),
+                Arguments.of("enriched-event", "unknown metric", ENRICHED + ",\"token_count\":1," + index("euclidean", 5,
+                        "{\"shard\":0,\"documents\":5,\"last_offsets\":{}}")),
+                Arguments.of("enriched-event", "index without shards", ENRICHED + ",\"token_count\":1,"
+                        + "\"index\":{\"metric\":\"l2\",\"documents\":5}}"),
+                Arguments.of("enriched-event", "negative index documents", ENRICHED + ",\"token_count\":1," + index("l2", -1, "")),
+                Arguments.of("enriched-event", "negative shard documents", ENRICHED + ",\"token_count\":1," + index("l2", 5,
+                        "{\"shard\":0,\"documents\":-5,\"last_offsets\":{}}")),
+                Arguments.of("enriched-event", "shard without last_offsets", ENRICHED + ",\"token_count\":1," + index("l2", 5,
+                        "{\"shard\":0,\"documents\":5}")),
+                Arguments.of("enriched-event", "offset below -1", ENRICHED + ",\"token_count\":1," + index("l2", 5,
+                        "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"0\":-2}}")),
+                Arguments.of("enriched-event", "partition key with a leading zero", ENRICHED + ",\"token_count\":1," + index("l2", 5,
+                        "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"01\":3}}")),
+                Arguments.of("enriched-event", "partition key not a number", ENRICHED + ",\"token_count\":1," + index("l2", 5,
+                        "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"p0\":3}}")),
                 // dead letter
                 Arguments.of("dead-letter", "unknown error kind", DLQ + "\"error\":{\"kind\":\"boom\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
                 Arguments.of("dead-letter", "missing stage", DLQ + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\"},\"failed_at\":1}"),
@@ -209,6 +242,23 @@ class JsonSchemaConformanceTest {
         assertThat(validate(schemaName, utf8(json))).as("schema must reject: %s", why).isNotEmpty();
         assertThatThrownBy(() -> DECODERS.get(schemaName).decode(utf8(json))).as("decoder must reject: %s", why)
                 .isInstanceOf(RecordRejectedException.class);
+    }
+
+    @Test
+    void retrievalOrderRulesBeyondTheSchemaAreTheDecodersJob() throws Exception {
+        // Ranks 1..n, scores non-increasing and shards ascending relate array elements: the schema cannot say it.
+        String n1 = "{\"doc_id\":\"a\",\"score\":0.9,\"rank\":1}";
+        String shard0 = "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"0\":7}}";
+        for (String json : List.of(
+                ENRICHED + ",\"token_count\":1,\"neighbours\":[" + n1 + ",{\"doc_id\":\"b\",\"score\":0.8,\"rank\":3}]}",
+                ENRICHED + ",\"token_count\":1,\"neighbours\":[" + n1 + ",{\"doc_id\":\"b\",\"score\":0.95,\"rank\":2}]}",
+                ENRICHED + ",\"token_count\":1," + index("cosine", 10, shard0 + "," + shard0),
+                ENRICHED + ",\"token_count\":1," + index("cosine", 10, shard0.replace("\"shard\":0", "\"shard\":1") + "," + shard0))) {
+            assertThat(validate("enriched-event", utf8(json))).as(json).isEmpty();
+            assertThatThrownBy(() -> RecordCodec.decodeEnriched(utf8(json))).as(json)
+                    .isInstanceOfSatisfying(RecordRejectedException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_FIELD));
+        }
     }
 
     @Test

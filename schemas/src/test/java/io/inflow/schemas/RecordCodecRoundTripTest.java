@@ -41,7 +41,8 @@ class RecordCodecRoundTripTest {
 
     @Test
     void enrichedEvents() throws Exception {
-        for (EnrichedEvent e : List.of(Samples.enrichedText(), Samples.enrichedImage())) {
+        for (EnrichedEvent e : List.of(Samples.enrichedText(), Samples.enrichedImage(),
+                Samples.enrichedWithRetrieval())) {
             assertThat(RecordCodec.decodeEnriched(RecordCodec.encode(e))).isEqualTo(e);
         }
         EnrichedEvent bare = new EnrichedEvent("i", "image", Samples.SOURCE, Samples.MODEL, null, true, null, null,

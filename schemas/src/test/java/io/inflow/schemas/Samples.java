@@ -65,6 +65,20 @@ final class Samples {
                 Map.of(), 1_732_300_001_000L);
     }
 
+    /** The text sample answered by a two-shard cosine index: a score tie, partition 10 after 2 (numeric order). */
+    static EnrichedEvent enrichedWithRetrieval() {
+        Map<Integer, Long> shard0 = new LinkedHashMap<>();
+        shard0.put(10, 77L);
+        shard0.put(0, 1523L);
+        shard0.put(2, -1L);
+        return enrichedText().withRetrieval(
+                List.of(new EnrichedEvent.Neighbour("doc-42", 0.83, 1), new EnrichedEvent.Neighbour("doc-7", 0.79, 2),
+                        new EnrichedEvent.Neighbour("doc-9", 0.79, 3), new EnrichedEvent.Neighbour("doc-1", -0.25, 4)),
+                new EnrichedEvent.IndexState(EnrichedEvent.IndexState.COSINE, 1200, List.of(
+                        new EnrichedEvent.ShardState(0, 610, shard0),
+                        new EnrichedEvent.ShardState(1, 590, Map.of(0, 1523L, 1, 1490L)))));
+    }
+
     static DeadLetterRecord deadLetter() {
         return new DeadLetterRecord(SOURCE, utf8("msg-1"), new byte[] {(byte) 0xC3, 0x28, 0x00, (byte) 0xFF},
                 ErrorKind.INVALID_UTF8, "invalid UTF-8 at byte offset 0: 0xC3 0x28", "decode", 1_732_300_002_000L);
