@@ -63,6 +63,16 @@ class MergeShardHitsTest {
             assertThat(a.shards()).extracting(RetrievalAnswer.Shard::shard).containsExactly(0, 1, 2);
             assertThat(a.shards().get(2).lastOffsets()).isEqualTo(Map.of(0, 12L));
             assertThat(h.numKeyedStateEntries()).as("the partial answers are cleared").isZero();
+
+            // the enriched event the sink gets: ranks from 1, the index state per shard
+            EnrichedEvent e = RetrievalOutput.event(a, io.inflow.gpu.retrieval.Metric.COSINE);
+            assertThat(e.neighbours()).extracting(EnrichedEvent.Neighbour::docId, EnrichedEvent.Neighbour::rank)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("b", 1),
+                            org.assertj.core.groups.Tuple.tuple("c", 2), org.assertj.core.groups.Tuple.tuple("y", 3));
+            assertThat(e.index().metric()).isEqualTo("cosine");
+            assertThat(e.index().documents()).isEqualTo(5);
+            assertThat(e.index().shards()).hasSize(3);
+            assertThat(e.id()).isEqualTo("e1");
         }
     }
 }
