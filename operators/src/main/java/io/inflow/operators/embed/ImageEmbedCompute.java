@@ -24,8 +24,8 @@ import java.util.List;
  *
  * <p>Run it through {@link ImageEmbedOperatorFactory}.
  */
-public final class ImageEmbedCompute
-        implements BatchCompute<DecodedImageEvent, DecodedImageBatch, RowOutcomes, EncodedRecord> {
+public final class ImageEmbedCompute<OUT>
+        implements BatchCompute<DecodedImageEvent, DecodedImageBatch, RowOutcomes, OUT> {
 
     private static final long serialVersionUID = 1L;
 
@@ -33,11 +33,11 @@ public final class ImageEmbedCompute
     private final VitCompute compute;
     private final EmbeddingEncoding encoding;
     private final int topK;
-    private final OutputEncoder encoder;
+    private final RowOutput<OUT> encoder;
     private transient int tokensPerImage;
 
     public ImageEmbedCompute(ImageBatchingConfig config, VitCompute compute, EmbeddingEncoding encoding, int topK,
-            OutputEncoder encoder) {
+            RowOutput<OUT> encoder) {
         if (topK < 0) {
             throw new IllegalArgumentException("topK must be >= 0 (was " + topK + ")");
         }
@@ -108,7 +108,9 @@ public final class ImageEmbedCompute
         return RowOutcomes.build(inputs, out.rows(), DecodedImageEvent::raw,
                 row -> Finite.row(out.embeddings(), out.dimension(), row)
                         && Finite.row(out.probabilities(), out.numLabels(), row),
-                row -> EnrichedEvents.image(inputs.get(row), row, out, model, encoding, topK, now), encoder, now);
+                row -> EnrichedEvents.image(inputs.get(row), row, out, model, encoding, topK, now),
+                row -> java.util.Arrays.copyOfRange(out.embeddings(), row * out.dimension(),
+                        (row + 1) * out.dimension()), encoder, now);
     }
 
     @Override
@@ -117,7 +119,7 @@ public final class ImageEmbedCompute
     }
 
     @Override
-    public void emit(DecodedImageEvent input, int row, RowOutcomes result, Emitter<EncodedRecord> out) {
+    public void emit(DecodedImageEvent input, int row, RowOutcomes result, Emitter<OUT> out) {
         result.emit(row, out);
     }
 

@@ -31,7 +31,7 @@ public final class ImageEmbedOperatorFactory
      */
     public ImageEmbedOperatorFactory(ImageBatchingConfig config, VitCompute compute, EmbeddingEncoding encoding,
             int topK, OutputEncoder encoder) {
-        super(new ImageEmbedCompute(config, compute, encoding, topK, encoder),
+        super(new ImageEmbedCompute<>(config, compute, encoding, topK, encoder),
                 new BatchSettings(config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY));
     }
 }

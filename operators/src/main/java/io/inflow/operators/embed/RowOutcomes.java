@@ -15,13 +15,14 @@ import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
- * What an embedding compute returns for a batch: per row, the encoded enriched record or the row's dead letter.
+ * What an embedding compute returns for a batch: per row, its output ({@link RowOutput}: the encoded enriched record,
+ * or an intermediate for a later stage) or the row's dead letter.
  * Built on the compute thread (the model's output checked for NaN and infinity, the event built and encoded with the
  * sink's size check), so the task thread only hands records on.
  *
  * <pre>{@code
  * RowOutcomes r = new RowOutcomes(rows);
- * r.set(row, raw, finite, () -> EnrichedEvents.text(...), encoder, now);   // compute thread
+ * r.set(row, raw, finite, () -> EnrichedEvents.text(...), embedding, encoder, now);   // compute thread
  * r.emit(row, out);                                                        // task thread
  * }</pre>
  */
@@ -43,7 +44,8 @@ public final class RowOutcomes {
      * @throws IllegalStateException when the model returned another number of rows than the batch has
      */
     public static <IN> RowOutcomes build(List<IN> inputs, int resultRows, Function<IN, RawRecord> raw,
-            IntPredicate finite, IntFunction<EnrichedEvent> event, OutputEncoder encoder, long nowMs) {
+            IntPredicate finite, IntFunction<EnrichedEvent> event, IntFunction<float[]> embedding,
+            RowOutput<?> output, long nowMs) {
         if (resultRows != inputs.size()) {
             throw new IllegalStateException("compute returned " + resultRows + " rows for a batch of "
                     + inputs.size());
@@ -51,7 +53,8 @@ public final class RowOutcomes {
         RowOutcomes outcomes = new RowOutcomes(inputs.size());
         for (int row = 0; row < inputs.size(); row++) {
             int r = row;
-            outcomes.set(row, raw.apply(inputs.get(row)), finite.test(row), () -> event.apply(r), encoder, nowMs);
+            outcomes.set(row, raw.apply(inputs.get(row)), finite.test(row), () -> event.apply(r),
+                    embedding.apply(r), output, nowMs);
         }
         return outcomes;
     }
@@ -65,8 +68,8 @@ public final class RowOutcomes {
      * a {@code compute_failed} one when building the event throws, else the encoded event (or the encoder's
      * {@code serialize_failed} / {@code output_too_large} dead letter).
      */
-    public void set(int row, RawRecord raw, boolean finite, Supplier<EnrichedEvent> event, OutputEncoder encoder,
-            long nowMs) {
+    public void set(int row, RawRecord raw, boolean finite, Supplier<EnrichedEvent> event, float[] embedding,
+            RowOutput<?> output, long nowMs) {
         if (!finite) {
             rows[row] = io.inflow.operators.decode.DeadLetters.of(raw, ErrorKind.NON_FINITE_OUTPUT,
                     "the model's output for this record holds NaN or an infinity", STAGE, nowMs);
@@ -80,16 +83,16 @@ public final class RowOutcomes {
                     "building the enriched event failed: " + ex, STAGE, nowMs);
             return;
         }
-        OutputEncoder.Result r = encoder.encode(e, raw, nowMs);
-        rows[row] = r.record() != null ? r.record() : r.deadLetter();
+        rows[row] = output.output(e, embedding, raw, nowMs);
     }
 
     /** Emits row {@code row}'s record or dead letter. */
-    public void emit(int row, Emitter<EncodedRecord> out) {
-        if (rows[row] instanceof EncodedRecord r) {
-            out.collect(r);
+    @SuppressWarnings("unchecked")
+    public <OUT> void emit(int row, Emitter<OUT> out) {
+        if (rows[row] instanceof DeadLetterRecord letter) {
+            out.deadLetter(letter);
         } else {
-            out.deadLetter((DeadLetterRecord) rows[row]);
+            out.collect((OUT) rows[row]);
         }
     }
 }

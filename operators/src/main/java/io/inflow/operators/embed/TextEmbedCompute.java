@@ -28,18 +28,18 @@ import java.util.List;
  *
  * <p>Run it through {@link TextEmbedOperatorFactory}.
  */
-public final class TextEmbedCompute implements BatchCompute<TokenizedText, TokenBatch, RowOutcomes, EncodedRecord> {
+public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, TokenBatch, RowOutcomes, OUT> {
 
     private static final long serialVersionUID = 1L;
 
     private final BatchingConfig config;
     private final TextBatchCompute compute;
     private final EmbeddingEncoding encoding;
-    private final OutputEncoder encoder;
+    private final RowOutput<OUT> encoder;
     private transient LengthBuckets buckets;
 
     public TextEmbedCompute(BatchingConfig config, TextBatchCompute compute, EmbeddingEncoding encoding,
-            OutputEncoder encoder) {
+            RowOutput<OUT> encoder) {
         this.config = config;
         this.compute = compute;
         this.encoding = encoding;
@@ -125,7 +125,7 @@ public final class TextEmbedCompute implements BatchCompute<TokenizedText, Token
         return RowOutcomes.build(inputs, out.rows(), this::raw,
                 row -> !out.hasEmbeddings() || Finite.row(out.embeddings(), out.dimension(), row),
                 row -> EnrichedEvents.text(inputs.get(row).input(), batch, row, out, model, encoding, now),
-                encoder, now);
+                row -> out.hasEmbeddings() ? out.row(row) : null, encoder, now);
     }
 
     @Override
@@ -134,7 +134,7 @@ public final class TextEmbedCompute implements BatchCompute<TokenizedText, Token
     }
 
     @Override
-    public void emit(TokenizedText input, int row, RowOutcomes result, Emitter<EncodedRecord> out) {
+    public void emit(TokenizedText input, int row, RowOutcomes result, Emitter<OUT> out) {
         result.emit(row, out);
     }
 

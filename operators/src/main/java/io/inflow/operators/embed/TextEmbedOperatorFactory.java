@@ -27,7 +27,7 @@ public final class TextEmbedOperatorFactory
 
     public TextEmbedOperatorFactory(BatchingConfig config, TextBatchCompute compute, EmbeddingEncoding encoding,
             OutputEncoder encoder) {
-        super(new TextEmbedCompute(config, compute, encoding, encoder),
+        super(new TextEmbedCompute<>(config, compute, encoding, encoder),
                 new BatchSettings(config.maxWait(), config.maxInFlight(), METRICS_OPERATOR, MODALITY));
     }
 }

@@ -22,7 +22,7 @@ import java.io.Serializable;
  * if (r.deadLetter() != null) ctx.output(DeadLetters.TAG, r.deadLetter()); else out.collect(r.record());
  * }</pre>
  */
-public final class OutputEncoder implements Serializable {
+public final class OutputEncoder implements io.inflow.operators.embed.RowOutput<io.inflow.schemas.EncodedRecord> {
 
     private static final long serialVersionUID = 1L;
     /** Stage name of its dead letters. */
@@ -74,5 +74,12 @@ public final class OutputEncoder implements Serializable {
         public static Result rejected(DeadLetterRecord deadLetter) {
             return new Result(null, deadLetter);
         }
+    }
+
+    /** {@link RowOutput}: the encoded record, or the dead letter {@link #encode} gives. */
+    @Override
+    public Object output(EnrichedEvent event, float[] embedding, RawRecord raw, long nowMs) {
+        Result r = encode(event, raw, nowMs);
+        return r.record() != null ? r.record() : r.deadLetter();
     }
 }

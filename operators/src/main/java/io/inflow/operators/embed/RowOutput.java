@@ -1,0 +1,30 @@
+package io.inflow.operators.embed;
+
+import io.inflow.schemas.EnrichedEvent;
+import io.inflow.schemas.RawRecord;
+
+import java.io.Serializable;
+
+/**
+ * What an embedding operator emits for a row whose model output is usable: the encoded record for the sink
+ * ({@link io.inflow.operators.output.OutputEncoder}), or an intermediate for a later stage (a retrieval query, a
+ * corpus document for the index). Runs on the compute thread.
+ *
+ * <pre>{@code
+ * RowOutput<QueryRow> toQuery = (event, embedding, raw, now) -> new QueryRow(embedding, null, event, raw);
+ * }</pre>
+ *
+ * @param <OUT> what the operator emits
+ */
+@FunctionalInterface
+public interface RowOutput<OUT> extends Serializable {
+
+    /**
+     * The row's output, or its {@link io.inflow.schemas.DeadLetterRecord} when it cannot go on.
+     *
+     * @param event the enriched event built for the row
+     * @param embedding the row's embedding as the model computed it (before any output encoding); null when the
+     *     compute produces none (tokens only)
+     */
+    Object output(EnrichedEvent event, float[] embedding, RawRecord raw, long nowMs);
+}
