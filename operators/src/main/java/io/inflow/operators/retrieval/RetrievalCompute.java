@@ -37,6 +37,12 @@ import java.util.Map;
  * highest over the old instances after a rescale: at a checkpoint every instance had seen the same source position).
  * The in-memory {@link IndexShard} is rebuilt from the keyed state on restore.
  *
+ * <p>Order: changes of one document may arrive out of corpus order (a delete skips embedding; upserts of different
+ * lengths are batched apart), so each document keeps the partition and offset of the change applied last, also
+ * after a delete (a tombstone), and an older change of the same partition is ignored: the index always ends as the
+ * corpus topic's last record of the document says. (A document's records share a partition when the corpus is keyed
+ * by document id, as it must be for compaction; across partitions the later arrival wins.)
+ *
  * <pre>{@code
  * DataStream<ShardHits> hits = queries.broadcast().connect(corpus.keyBy(DocUpdate::docId))
  *         .transform("retrieve", TypeInformation.of(ShardHits.class),
@@ -69,6 +75,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     private transient IndexShard index;
     private transient ValueState<float[]> vectors;
     private transient ValueState<String> filters;
+    private transient ValueState<long[]> appliedAt;
     private transient ListState<long[]> offsets;
     private transient Backend backend;
 
@@ -89,6 +96,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         vectors = stores.requireKeyed().getState(new ValueStateDescriptor<>(VECTOR_STATE,
                 PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
         filters = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-filter", Types.STRING));
+        appliedAt = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-applied-at",
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         offsets = stores.operator().getUnionListState(new ListStateDescriptor<>("retrieval-offsets",
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         if (stores.restored()) {
@@ -111,6 +120,14 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     @Override
     public void processSide(DocUpdate u, Emitter<ShardHits> out) throws Exception {
         RawRecord raw = u.raw();
+        long[] last = appliedAt.value();
+        if (last != null && last[0] == raw.partition() && raw.offset() <= last[1]) {
+            // an older change overtaken by a newer one of the same document (a delete skips embedding; upserts of
+            // different lengths are batched apart): the newer one stands
+            index.applied(raw.partition(), raw.offset());
+            return;
+        }
+        appliedAt.update(new long[] {raw.partition(), raw.offset()}); // kept after a delete: a tombstone
         if (u.isDelete()) {
             vectors.clear();
             filters.clear();

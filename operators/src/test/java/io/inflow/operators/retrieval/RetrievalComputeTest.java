@@ -216,6 +216,37 @@ class RetrievalComputeTest {
     }
 
     @Test
+    void changesOvertakenByNewerOnesOfTheSameDocumentAreIgnored() throws Exception {
+        Random rnd = new Random(5);
+        List<ShardHarness> shards = shards(2, null);
+        try {
+            float[] v1 = random(rnd);
+            float[] v2 = random(rnd);
+            RawRecord r10 = new RawRecord("corpus", 0, 10, 1, null, null);
+            RawRecord r11 = new RawRecord("corpus", 0, 11, 1, null, null);
+            RawRecord r12 = new RawRecord("corpus", 0, 12, 1, null, null);
+            RawRecord r13 = new RawRecord("corpus", 0, 13, 1, null, null);
+            // "gone": upserted at 10, deleted at 11; the delete overtakes the upsert
+            // "moved": v1 at 12, v2 at 13; v2 arrives first
+            List<DocUpdate> arrivals = List.of(DocUpdate.delete("gone", r11),
+                    DocUpdate.upsert("gone", v1, null, r10), DocUpdate.upsert("moved", v2, null, r13),
+                    DocUpdate.upsert("moved", v1, null, r12));
+            live.put("moved", v2);
+            QueryRow q = query(v2, null);
+            RetrievalAnswer a = run(shards, arrivals, List.of(q)).get(0);
+            assertThat(a.docIds()).containsExactly("moved");
+            assertThat(a.scores()[0]).isCloseTo(1f, org.assertj.core.data.Offset.offset(SCORE_EPS));
+            assertThat(a.documents()).isEqualTo(1);
+            // negative control: a newer change after the tombstone still applies
+            DocUpdate back = DocUpdate.upsert("gone", v1, null, new RawRecord("corpus", 0, 14, 1, null, null));
+            live.put("gone", v1);
+            assertThat(run(shards, List.of(back), List.of(q)).get(0).docIds()).containsExactly("moved", "gone");
+        } finally {
+            closeAll(shards);
+        }
+    }
+
+    @Test
     void kLargerThanTheCorpusReturnsEveryDocumentAndBadRecordsAreDeadLettered() throws Exception {
         Random rnd = new Random(3);
         List<ShardHarness> shards = shards(2, null);
