@@ -45,7 +45,9 @@ import java.util.function.UnaryOperator;
  *       dead-lettered) -> Arrow micro-batches of decoded images -> preprocessing + ViT on the backend (compute
  *       thread) -> {@code enriched} with the embedding and the top class scores.</li>
  * </ul>
- * Every rejected record of either branch goes to {@code dlq} with its original bytes and the reason.
+ * Every rejected record of either branch goes to {@code dlq} with its original bytes and the reason. With
+ * {@code inflow.retrieval.enabled}, the corpus topic is embedded into a sharded index and every text event leaves
+ * with its nearest documents ({@link RetrievalBranch}).
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
@@ -69,6 +71,14 @@ public final class InflowPipeline {
     static final Duration TOKENIZE_TIMEOUT = Duration.ofSeconds(60);
     /** An image that is not decoded within this time fails the task (the limits bound one decode to well below). */
     static final Duration IMAGE_DECODE_TIMEOUT = Duration.ofSeconds(120);
+    public static final String UID_CORPUS_SOURCE = "source-corpus";
+    public static final String UID_CORPUS_DECODE = "decode-corpus";
+    public static final String UID_CORPUS_SPLIT = "split-corpus";
+    public static final String UID_CORPUS_TOKENIZE = "tokenize-corpus";
+    public static final String UID_CORPUS_EMBED = "embed-corpus";
+    public static final String UID_RETRIEVE = "retrieve";
+    public static final String UID_MERGE = "merge-neighbours";
+    public static final String UID_RETRIEVAL_OUTPUT = "encode-neighbours";
     public static final String UID_SINK_ENRICHED = "sink-enriched";
     public static final String UID_SINK_DLQ = "sink-dlq";
 
@@ -129,12 +139,19 @@ public final class InflowPipeline {
                 .name("tokenize").uid(UID_TOKENIZE);
         TextBatchCompute compute = textCompute.apply(s.compute());
         OutputEncoder encoder = new OutputEncoder(s.kafka().sinkLimits().maxRequestBytes());
-        SingleOutputStreamOperator<EncodedRecord> textEnriched = tokenized
-                .transform("batch + compute", TypeInformation.of(EncodedRecord.class),
-                        new TextEmbedOperatorFactory(s.batching(), compute, s.encoding(), encoder))
-                .uid(UID_EMBED);
-        DataStream<EncodedRecord> enriched = textEnriched;
-        deadLetters = deadLetters.union(textEnriched.getSideOutput(DeadLetters.TAG));
+        DataStream<EncodedRecord> enriched;
+        if (s.retrievalEnabled()) {
+            Branch retrieval = RetrievalBranch.build(env, s, tokenized, compute, encoder);
+            enriched = retrieval.enriched();
+            deadLetters = deadLetters.union(retrieval.deadLetters());
+        } else {
+            SingleOutputStreamOperator<EncodedRecord> textEnriched = tokenized
+                    .transform("batch + compute", TypeInformation.of(EncodedRecord.class),
+                            new TextEmbedOperatorFactory(s.batching(), compute, s.encoding(), encoder))
+                    .uid(UID_EMBED);
+            enriched = textEnriched;
+            deadLetters = deadLetters.union(textEnriched.getSideOutput(DeadLetters.TAG));
+        }
 
         if (s.imagesEnabled()) {
             Branch image = imageBranch(env, s, encoder);
@@ -150,7 +167,7 @@ public final class InflowPipeline {
     }
 
     /** What a branch feeds into the shared sinks. */
-    private record Branch(DataStream<EncodedRecord> enriched, DataStream<DeadLetterRecord> deadLetters) {
+    record Branch(DataStream<EncodedRecord> enriched, DataStream<DeadLetterRecord> deadLetters) {
     }
 
     /** The image branch; its dead letters come from envelope decoding and from pixel decoding. */

@@ -55,6 +55,24 @@ public final class InflowKafka {
     }
 
     /**
+     * The corpus source: like {@link #rawSource}, but a job that starts without a checkpoint always reads the corpus
+     * topic from its beginning, whatever {@code inflow.kafka.starting-offsets} says for the event topics: the index
+     * is the whole compacted topic, not what arrives from now on.
+     */
+    public static KafkaSource<RawRecord> corpusSource(KafkaSettings s, String groupId) {
+        Properties props = s.clientProperties();
+        props.setProperty("isolation.level", "read_committed");
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(s.bootstrapServers())
+                .setTopics(s.topics().corpus())
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setProperties(props)
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    /**
      * The sink of enriched events, already encoded by the operator that made them (key = the input's Kafka key,
      * value = the enriched JSON; the operator checked the size against {@link SinkLimits#maxRequestBytes()}).
      */

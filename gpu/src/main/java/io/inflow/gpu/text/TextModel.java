@@ -52,6 +52,11 @@ public enum TextModel {
         return onnxResource;
     }
 
+    /** Width of the model's pooled embedding (its hidden size; both bundled models: 384). */
+    public int dimension() {
+        return 384;
+    }
+
     /** The pooling the model was trained with. */
     public PoolingMode defaultPooling() {
         return defaultPooling;

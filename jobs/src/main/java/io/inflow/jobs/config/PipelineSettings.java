@@ -26,9 +26,11 @@ import java.time.Duration;
  * <p>{@code PipelineSettings s = PipelineSettings.from(config);}
  *
  * @param images the image branch's settings, null when {@code inflow.image.enabled} is false
+ * @param retrieval the retrieval settings, null when {@code inflow.retrieval.enabled} is false
  */
 public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TextModel model, int maxTokens,
-        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads, ImageSettings images) {
+        EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads, ImageSettings images,
+        RetrievalJobSettings retrieval) {
 
     public static PipelineSettings from(ReadableConfig config) {
         KnownKeys.check(config);
@@ -60,9 +62,26 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                 ? ImageSettings.from(config, limits.maxImageBytes(), config.get(PipelineOptions.COMPUTE_BACKEND),
                         computeThreads(config))
                 : null;
+        RetrievalJobSettings retrieval = RetrievalJobSettings.from(config, model.dimension(),
+                config.get(PipelineOptions.COMPUTE_BACKEND), computeThreads(config));
+        if (retrieval != null && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
+            throw new IllegalArgumentException("'" + RetrievalOptions.ENABLED.key() + "' needs embeddings but '"
+                    + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn retrieval off");
+        }
+        if (retrieval != null && config.get(PipelineOptions.TEXT_HEAD) != HeadType.NONE) {
+            throw new IllegalArgumentException("'" + RetrievalOptions.ENABLED.key() + "' with '"
+                    + PipelineOptions.TEXT_HEAD.key() + "' is not supported yet (the index is sized for the model's "
+                    + model.dimension() + " dimensions): unset the head or turn retrieval off");
+        }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits, compute(config, model, longest), tokenizerThreads(config), images);
+                limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval);
     }
+
+    /** Whether the corpus is indexed and events get neighbours ({@code inflow.retrieval.enabled}). */
+    public boolean retrievalEnabled() {
+        return retrieval != null;
+    }
+
 
     /** Whether the image branch runs ({@code inflow.image.enabled}). */
     public boolean imagesEnabled() {

@@ -1,0 +1,58 @@
+package io.inflow.operators.retrieval;
+
+import io.inflow.operators.decode.DecodeFunction;
+import io.inflow.schemas.CorpusRecord;
+import io.inflow.schemas.ErrorKind;
+import io.inflow.schemas.InputDecoder;
+import io.inflow.schemas.Limits;
+import io.inflow.schemas.RawRecord;
+import io.inflow.schemas.RecordRejectedException;
+import io.inflow.schemas.SourcedText;
+import io.inflow.schemas.TextEvent;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Decodes and validates corpus records ({@code corpus}, compacted, Kafka key = {@code doc_id}) into
+ * {@link CorpusChange}s; a record that is not a valid corpus record goes to the dead letters (see
+ * {@link DecodeFunction}, {@code modality="corpus"}). Besides the JSON {@code "op":"delete"}, a Kafka tombstone (a
+ * key with no value, what compaction tools write) deletes the document named by the key. The key must equal the
+ * record's {@code doc_id} when both are present: compaction keeps the last record per key, so a mismatch would keep
+ * the wrong one.
+ *
+ * <pre>{@code
+ * SingleOutputStreamOperator<CorpusChange> changes = raw.process(new DecodeCorpusFunction(Limits.defaults()));
+ * }</pre>
+ */
+public final class DecodeCorpusFunction extends DecodeFunction<CorpusChange> {
+
+    private static final long serialVersionUID = 1L;
+    /** The {@code modality} label of its metrics. */
+    public static final String MODALITY = "corpus";
+
+    public DecodeCorpusFunction(Limits limits) {
+        super(limits, MODALITY);
+    }
+
+    @Override
+    protected CorpusChange decode(InputDecoder decoder, RawRecord raw) throws RecordRejectedException {
+        String key = raw.key() == null ? null : new String(raw.key(), StandardCharsets.UTF_8);
+        if (raw.value() == null || raw.value().length == 0) {
+            if (key == null || key.isEmpty()) {
+                throw new RecordRejectedException(ErrorKind.MISSING_FIELD,
+                        "a corpus tombstone (no value) needs the document id as its Kafka key");
+            }
+            return new CorpusChange(null, DocUpdate.delete(key, raw));
+        }
+        CorpusRecord r = decoder.decodeCorpus(raw.value());
+        if (key != null && !key.equals(r.docId())) {
+            throw new RecordRejectedException(ErrorKind.INVALID_FIELD, "Kafka key '" + key + "' differs from doc_id '"
+                    + r.docId() + "': key corpus records by their doc_id (compaction keeps the last record per key)");
+        }
+        if (r.op() == CorpusRecord.Op.DELETE) {
+            return new CorpusChange(null, DocUpdate.delete(r.docId(), raw));
+        }
+        return new CorpusChange(new SourcedText(new TextEvent(r.docId(), r.text(), null, r.eventTime(),
+                r.attributes()), raw), null);
+    }
+}
