@@ -85,6 +85,15 @@ public final class InflowPipeline {
     private InflowPipeline() {
     }
 
+    /**
+     * The corpus source's consumer group: the text group with {@code -corpus} appended. Its committed offsets reach
+     * the end of the corpus topic once a checkpoint completed after the last document, i.e. once the index applied
+     * every document (the demo waits for that before producing events).
+     */
+    public static String corpusGroupId(PipelineSettings s) {
+        return s.kafka().textGroupId() + "-corpus";
+    }
+
     /** Texts being tokenized at once per subtask: enough to fill a few batches ahead of compute. */
     static int tokenizeCapacity(PipelineSettings s) {
         return Math.max(64, 4 * s.batching().maxRecords());

@@ -79,7 +79,7 @@ final class RetrievalBranch {
         // the corpus: decoded, upserts embedded by the same encoder, deletes straight to the index
         String topic = s.kafka().topics().corpus();
         SingleOutputStreamOperator<CorpusChange> changes = env
-                .fromSource(InflowKafka.corpusSource(s.kafka(), s.kafka().textGroupId() + "-corpus"),
+                .fromSource(InflowKafka.corpusSource(s.kafka(), InflowPipeline.corpusGroupId(s)),
                         WatermarkStrategy.noWatermarks(), "kafka: " + topic)
                 .uid(InflowPipeline.UID_CORPUS_SOURCE)
                 .process(new DecodeCorpusFunction(s.limits()), TypeInformation.of(CorpusChange.class))

@@ -4,6 +4,7 @@ import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.config.ImageOptions;
+import io.inflow.jobs.config.RetrievalOptions;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -104,6 +105,9 @@ public final class DemoRunner {
             if (!conf.contains(CoreOptions.DEFAULT_PARALLELISM)) {
                 conf.set(CoreOptions.DEFAULT_PARALLELISM, DEMO_PARTITIONS);
             }
+            if (!conf.contains(RetrievalOptions.ENABLED)) {
+                conf.set(RetrievalOptions.ENABLED, true); // the demo shows retrieval over its bundled corpus
+            }
             Path imageRoot = imageRoot(conf, options.dataDir());
             PipelineSettings settings = PipelineSettings.from(conf);
             TopicAdmin.ensureTopics(settings.kafka(), DEMO_PARTITIONS, (short) 1);
@@ -145,6 +149,17 @@ public final class DemoRunner {
         List<SampleData.Record> imageRecords = settings.imagesEnabled() ? images.records(imageRoot) : List.of();
         try (OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.kafka().topics().enriched(),
                 settings.kafka().topics().deadLetter())) {
+            List<SampleData.Record> corpus = settings.retrievalEnabled() ? SampleData.corpus() : List.of();
+            if (settings.retrievalEnabled() && alreadyThere == 0) {
+                produce(kafka.bootstrapServers(), settings.kafka().topics().corpus(), corpus);
+                say("produced %d WordNet noun synsets to %s; waiting until the index holds them (a checkpoint after"
+                        + " the last one) ...", corpus.size(), settings.kafka().topics().corpus());
+                long t1 = System.nanoTime();
+                boolean loaded = CorpusProgress.awaitApplied(kafka.bootstrapServers(),
+                        settings.kafka().topics().corpus(), InflowPipeline.corpusGroupId(settings), options.timeout());
+                say("  %s in %.1f s", loaded ? "index loaded" : "index NOT loaded (timed out)",
+                        (System.nanoTime() - t1) / 1e9);
+            }
             if (alreadyThere > 0) {
                 say("the input topics already hold %d records (data in %s): not producing the sample again;"
                         + " waiting until every one of them is accounted for", alreadyThere, kafka.dataDir());
@@ -163,6 +178,9 @@ public final class DemoRunner {
             boolean complete = audit.awaitTotal(expected, options.timeout(),
                     a -> say("  progress: %s of %d", a.summary(), expected));
             printResults(audit, expected);
+            if (settings.retrievalEnabled()) {
+                printNeighbours(audit, texts, corpus);
+            }
             printMetrics(flink.metricsUrl());
             int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
             if (!complete) {
@@ -246,6 +264,41 @@ public final class DemoRunner {
         say("every input accounted for: %s (%d in, %d out, %d duplicates)",
                 audit.total() == expected && audit.duplicates().isEmpty() ? "yes" : "NO", expected, audit.total(),
                 audit.duplicates().size());
+    }
+
+    /** Three events with their nearest corpus documents (text previews from the sample and the corpus). */
+    private void printNeighbours(OutputAudit audit, List<SampleData.Record> texts, List<SampleData.Record> corpus) {
+        java.util.Map<String, String> eventText = new java.util.HashMap<>();
+        for (SampleData.Record r : texts) {
+            if (!r.malformed() && r.key() != null) {
+                eventText.put(r.key(), fieldOf(r.value(), "text"));
+            }
+        }
+        java.util.Map<String, String> docText = new java.util.HashMap<>();
+        for (SampleData.Record r : corpus) {
+            docText.put(r.key(), fieldOf(r.value(), "text"));
+        }
+        List<EnrichedEvent> answered = audit.enriched().stream()
+                .filter(e -> !e.neighbours().isEmpty() && eventText.containsKey(e.id())).toList();
+        say("");
+        say("== neighbours: %d events answered from the corpus (%s), 3 of them ==", answered.size(),
+                answered.isEmpty() ? "none" : answered.get(0).index().metric() + ", "
+                        + answered.get(answered.size() - 1).index().documents() + " documents in "
+                        + answered.get(answered.size() - 1).index().shards().size() + " shards");
+        answered.stream().filter(e -> e.id().hashCode() % 7 == 0).limit(3).forEach(e -> {
+            say("  %s: %s", e.id(), abbreviate(eventText.get(e.id()), 110));
+            e.neighbours().stream().limit(3).forEach(n -> say("     %d. %.3f %-13s %s", n.rank(), n.score(),
+                    n.docId(), abbreviate(docText.getOrDefault(n.docId(), "?"), 80)));
+        });
+    }
+
+    private static String fieldOf(byte[] json, String field) {
+        try {
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            return node.path(field).asText("");
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     private void printMetrics(String url) {

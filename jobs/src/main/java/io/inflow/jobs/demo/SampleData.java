@@ -60,6 +60,27 @@ public final class SampleData {
         return new SampleData(good, bad);
     }
 
+    /**
+     * The demo's retrieval corpus: 500 WordNet 3.0 noun synsets as corpus records (key = doc_id), written by
+     * {@code jobs/scripts/make-sample-corpus.py} (licence: {@code sample/WORDNET-LICENSE}).
+     */
+    public static List<Record> corpus() {
+        List<Record> docs = new ArrayList<>();
+        try (BufferedReader r = reader("sample/corpus.jsonl")) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.isBlank()) {
+                    int i = line.indexOf("\"doc_id\":\"") + 10;
+                    docs.add(new Record(line.substring(i, line.indexOf('"', i)), line.getBytes(StandardCharsets.UTF_8),
+                            false));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return docs;
+    }
+
     /** Good records with the malformed ones spread evenly among them. */
     public List<Record> mixed() {
         return spread(good, bad);

@@ -55,6 +55,21 @@ class SampleDataTest {
         mixed = sample.mixed();
     }
 
+    /** The demo's corpus: 500 WordNet synsets, unique ids, every one a valid upsert whose key is its doc_id. */
+    @Test
+    void theCorpusIsFiveHundredValidUpsertsKeyedByDocId() throws Exception {
+        List<SampleData.Record> corpus = SampleData.corpus();
+        assertThat(corpus).hasSize(500);
+        assertThat(corpus.stream().map(SampleData.Record::key).distinct().count()).isEqualTo(500);
+        InputDecoder decoder = new InputDecoder(Limits.defaults());
+        for (SampleData.Record r : corpus) {
+            io.inflow.schemas.CorpusRecord doc = decoder.decodeCorpus(r.value());
+            assertThat(doc.docId()).isEqualTo(r.key()).startsWith("wn-n");
+            assertThat(doc.op()).isEqualTo(io.inflow.schemas.CorpusRecord.Op.UPSERT);
+            assertThat(doc.text()).contains(": ");
+        }
+    }
+
     @Test
     void counts() {
         assertThat(sample.goodCount()).isEqualTo(GOOD);
