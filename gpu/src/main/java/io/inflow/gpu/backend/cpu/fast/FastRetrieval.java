@@ -28,9 +28,11 @@ import jdk.incubator.vector.VectorSpecies;
  *       against every query, {@link #QUERY_BLOCK} queries at a time sharing each document load, so a document row
  *       comes from memory once per tile and from L1/L2 for the other query blocks. At batch 1 that is one stream over
  *       the documents (memory-bound); at large batches the FMAs dominate.</li>
- *   <li><b>Storage widened in registers.</b> float16 bits become float32 lanes with integer operations (exact,
- *       including subnormals, infinities and NaN), int8 lanes are converted to float and the row's scale multiplies
- *       the finished dot product.</li>
+ *   <li><b>Storage widened once per tile.</b> float16 bits become float32 lanes with integer operations (exact,
+ *       including subnormals, infinities and NaN), int8 lanes are converted to float (the row's scale multiplies the
+ *       finished dot product); the widened tile (at most 96 KiB) stays in L1/L2 for every query block, so the
+ *       conversion is done once per row, not once per query block, and one float32 dot loop serves all storages.
+ *       float32 rows are read in place.</li>
  *   <li><b>Selection:</b> a bounded binary heap per query and task (worst of the kept k at the root, ordered by the
  *       full hit order: score, tie key, chunk, row), then a k-way merge of the tasks' sorted heaps.</li>
  * </ul>
@@ -51,7 +53,7 @@ public final class FastRetrieval implements RetrievalOps {
     static final int QUERY_BLOCK = 4;
     /** Rows per tile: 64 x 384 float32 = 96 KiB, held in L2 while every query block passes over it. */
     static final int ROW_TILE = 64;
-    /** Fewest rows worth a task of their own (below, the hand-over costs more than the rows). */
+    /** Fewest rows worth a task of their own (below, the hand-over costs more than the rows); also at least 4 k. */
     static final int MIN_ROWS_PER_TASK = 1024;
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -95,8 +97,9 @@ public final class FastRetrieval implements RetrievalOps {
             }
             qNorm[q] = Math.sqrt(sq);
         }
-        int tasks = (int) Math.max(1, Math.min(runner.threads() * 2L, (rows + MIN_ROWS_PER_TASK - 1)
-                / MIN_ROWS_PER_TASK));
+        // a task keeps up to k candidates per query: give each at least 4 k rows so that selection stays cheap
+        long minRows = Math.max(MIN_ROWS_PER_TASK, 4L * k);
+        int tasks = (int) Math.max(1, Math.min(runner.threads() * 2L, rows / minRows));
         Heap[][] heaps = new Heap[tasks][];
         runner.parallelFor(tasks, rows * n * dim, t -> {
             long from = rows * t / tasks;
@@ -157,6 +160,8 @@ public final class FastRetrieval implements RetrievalOps {
         private final int[] filter;
         private final float[] lanes = new float[LANES];
         private final float[] dots = new float[QUERY_BLOCK];
+        /** Float32 copy of the current tile of a float16 / int8 chunk. */
+        private final float[] tile;
 
         Scorer(SearchRequest r, double[] qNorm) {
             this.qs = r.queries();
@@ -165,6 +170,7 @@ public final class FastRetrieval implements RetrievalOps {
             this.metric = r.metric();
             this.qNorm = qNorm;
             this.filter = new int[n];
+            this.tile = new float[ROW_TILE * dim];
             for (int q = 0; q < n; q++) {
                 filter[q] = r.filterCode(q);
             }
@@ -178,6 +184,15 @@ public final class FastRetrieval implements RetrievalOps {
             float[] scales = c.scales();
             for (int tile = from; tile < to; tile += ROW_TILE) {
                 int tileEnd = Math.min(to, tile + ROW_TILE);
+                float[] docs;
+                int docOrigin;                     // docs index of value 0 of row `tile`
+                if (c.storage() == Storage.FLOAT32) {
+                    docs = c.f32();
+                    docOrigin = tile * dim;
+                } else {
+                    docs = widen(c, tile, tileEnd);
+                    docOrigin = 0;
+                }
                 for (int q0 = 0; q0 < n; q0 += QUERY_BLOCK) {
                     int qn = Math.min(QUERY_BLOCK, n - q0);
                     for (int r = tile; r < tileEnd; r++) {
@@ -193,11 +208,12 @@ public final class FastRetrieval implements RetrievalOps {
                         if (!any) {
                             continue;
                         }
+                        int base = docOrigin + (r - tile) * dim;
                         if (qn == QUERY_BLOCK) {
-                            dot4(c, r, q0);
+                            dot4(docs, base, q0);
                         } else {
                             for (int i = 0; i < qn; i++) {
-                                dots[i] = dot1(c, r, q0 + i);
+                                dots[i] = dot1(docs, base, q0 + i);
                             }
                         }
                         float scale = scales == null ? 1f : scales[r];
@@ -216,9 +232,39 @@ public final class FastRetrieval implements RetrievalOps {
             }
         }
 
-        /** The dot products of row {@code r} with queries {@code q0 .. q0 + 3} into {@link #dots}. */
-        private void dot4(VectorChunk c, int r, int q0) {
-            int base = r * dim;
+        /**
+         * Rows {@code [from, to)} of a float16 or int8 chunk as float32 values (int8 without its scale) in the tile
+         * buffer: widened once per tile with the Vector API, then read from L1/L2 by every query block (exact, so the
+         * scores are those of widening in the dot loop itself).
+         */
+        private float[] widen(VectorChunk c, int from, int to) {
+            int start = from * dim;
+            int len = (to - from) * dim;
+            int bound = S.loopBound(len);
+            int i = 0;
+            if (c.storage() == Storage.FLOAT16) {
+                short[] h = c.f16();
+                for (; i < bound; i += LANES) {
+                    halfToFloat(h, start + i).intoArray(tile, i);
+                }
+                for (; i < len; i++) {
+                    tile[i] = io.inflow.schemas.Float16.toFloat(h[start + i]);
+                }
+            } else {
+                byte[] b = c.i8();
+                for (; i < bound; i += LANES) {
+                    ((FloatVector) ByteVector.fromArray(BS, b, start + i).convertShape(VectorOperators.B2F, S, 0))
+                            .intoArray(tile, i);
+                }
+                for (; i < len; i++) {
+                    tile[i] = b[start + i];
+                }
+            }
+            return tile;
+        }
+
+        /** The dot products of the document at {@code docs[base..]} with queries {@code q0 .. q0 + 3} into {@link #dots}. */
+        private void dot4(float[] docs, int base, int q0) {
             int b0 = q0 * dim;
             int b1 = b0 + dim;
             int b2 = b1 + dim;
@@ -230,29 +276,28 @@ public final class FastRetrieval implements RetrievalOps {
             int bound = S.loopBound(dim);
             int j = 0;
             for (; j < bound; j += LANES) {
-                FloatVector d = load(c, base + j);
+                FloatVector d = FloatVector.fromArray(S, docs, base + j);
                 a0 = FloatVector.fromArray(S, qs, b0 + j).fma(d, a0);
                 a1 = FloatVector.fromArray(S, qs, b1 + j).fma(d, a1);
                 a2 = FloatVector.fromArray(S, qs, b2 + j).fma(d, a2);
                 a3 = FloatVector.fromArray(S, qs, b3 + j).fma(d, a3);
             }
-            dots[0] = tail(c, base, b0, j, laneSum(a0));
-            dots[1] = tail(c, base, b1, j, laneSum(a1));
-            dots[2] = tail(c, base, b2, j, laneSum(a2));
-            dots[3] = tail(c, base, b3, j, laneSum(a3));
+            dots[0] = tail(docs, base, b0, j, laneSum(a0));
+            dots[1] = tail(docs, base, b1, j, laneSum(a1));
+            dots[2] = tail(docs, base, b2, j, laneSum(a2));
+            dots[3] = tail(docs, base, b3, j, laneSum(a3));
         }
 
-        /** The dot product of row {@code r} with query {@code q}: the same operations as one lane of {@link #dot4}. */
-        private float dot1(VectorChunk c, int r, int q) {
-            int base = r * dim;
+        /** The dot product of one document with query {@code q}: the same operations as one lane of {@link #dot4}. */
+        private float dot1(float[] docs, int base, int q) {
             int b0 = q * dim;
             FloatVector a0 = FloatVector.zero(S);
             int bound = S.loopBound(dim);
             int j = 0;
             for (; j < bound; j += LANES) {
-                a0 = FloatVector.fromArray(S, qs, b0 + j).fma(load(c, base + j), a0);
+                a0 = FloatVector.fromArray(S, qs, b0 + j).fma(FloatVector.fromArray(S, docs, base + j), a0);
             }
-            return tail(c, base, b0, j, laneSum(a0));
+            return tail(docs, base, b0, j, laneSum(a0));
         }
 
         /** Lanes summed in lane order (a tree reduction may round differently interpreted and compiled). */
@@ -265,30 +310,12 @@ public final class FastRetrieval implements RetrievalOps {
             return s;
         }
 
-        private float tail(VectorChunk c, int base, int qBase, int j, float s) {
+        private float tail(float[] docs, int base, int qBase, int j, float s) {
             for (; j < dim; j++) {
-                s = Math.fma(qs[qBase + j], scalar(c, base + j), s);
+                s = Math.fma(qs[qBase + j], docs[base + j], s);
             }
             return s;
         }
-    }
-
-    /** {@link #LANES} stored values from {@code at} as float lanes (int8 without its scale). */
-    static FloatVector load(VectorChunk c, int at) {
-        return switch (c.storage()) {
-            case FLOAT32 -> FloatVector.fromArray(S, c.f32(), at);
-            case FLOAT16 -> halfToFloat(c.f16(), at);
-            case INT8 -> (FloatVector) ByteVector.fromArray(BS, c.i8(), at).convertShape(VectorOperators.B2F, S, 0);
-        };
-    }
-
-    /** One stored value as a float (int8 without its scale): the scalar tail of {@link #load}. */
-    static float scalar(VectorChunk c, int at) {
-        return switch (c.storage()) {
-            case FLOAT32 -> c.f32()[at];
-            case FLOAT16 -> io.inflow.schemas.Float16.toFloat(c.f16()[at]);
-            case INT8 -> c.i8()[at];
-        };
     }
 
     private static final int HALF_MAGNITUDE = 0x7fff;
