@@ -17,7 +17,7 @@ public enum Family {
     TRANSFORMER,
     /** {@link ImageOps}: image preprocessing and the ViT patch embedding's im2col. */
     IMAGE,
-    /** {@code RetrievalOps}: exact top-k over vector chunks (the CPU reference so far). */
+    /** {@code RetrievalOps}: exact top-k over vector chunks (reference and fast CPU, CUDA). */
     RETRIEVAL,
     /** Density clustering: no backend implements it yet. */
     CLUSTERING,

@@ -6,10 +6,12 @@ import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.backend.ImageOps;
 import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.backend.cpu.fast.FastImageOps;
+import io.inflow.gpu.backend.cpu.fast.FastRetrieval;
 import io.inflow.gpu.backend.cpu.fast.FastTransformerOps;
 import io.inflow.gpu.backend.cpu.fast.ParallelRunner;
 import io.inflow.gpu.backend.cpu.reference.ReferenceImageOps;
 import io.inflow.gpu.backend.cpu.reference.ReferenceTransformerOps;
+import io.inflow.gpu.retrieval.RetrievalOps;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import java.util.ArrayList;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fast CPU backend: host memory ({@link CpuMemory}) and the multi-threaded, cache-blocked Vector API kernel
- * families of {@code backend.cpu.fast} ({@link FastTransformerOps}, {@link FastImageOps}). It composes with the
+ * families of {@code backend.cpu.fast} ({@link FastTransformerOps}, {@link FastImageOps}, {@link FastRetrieval}). It composes with the
  * reference families rather than inheriting from them: a kernel without a fast version is an explicit delegation to
  * the reference, listed by {@link #fallbacks()} and logged once per process when the first fast backend is created.
  *
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class FastCpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(FastCpuBackend.class);
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE));
+            Family.IMAGE, Family.RETRIEVAL));
     private static final List<String> FALLBACKS = fallbackList();
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
 
@@ -46,6 +48,7 @@ public final class FastCpuBackend implements Backend {
     private final ParallelRunner runner;
     private final FastTransformerOps transformer;
     private final FastImageOps image;
+    private final FastRetrieval retrieval;
 
     /** A backend with {@code threads} kernel threads (the caller's thread counts as one). */
     public FastCpuBackend(BufferAllocator parent, int threads) {
@@ -53,6 +56,7 @@ public final class FastCpuBackend implements Backend {
         this.runner = new ParallelRunner(threads);
         this.transformer = new FastTransformerOps(runner, new ReferenceTransformerOps(memory));
         this.image = new FastImageOps(runner, new ReferenceImageOps());
+        this.retrieval = new FastRetrieval(runner);
         if (LOGGED.compareAndSet(false, true)) {
             LOG.info("cpu-fast: {} kernel(s) have no fast version and run the reference: {}", FALLBACKS.size(),
                     String.join(", ", FALLBACKS));
@@ -98,6 +102,12 @@ public final class FastCpuBackend implements Backend {
     @Override
     public ImageOps image() {
         return image;
+    }
+
+    /** Exact top-k ({@link FastRetrieval}: blocked, Vector API, split over the kernel threads). */
+    @Override
+    public RetrievalOps retrieval() {
+        return retrieval;
     }
 
     // ---- memory -------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import java.util.Set;
  */
 public final class CudaBackend implements Backend {
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE));
+            Family.IMAGE, Family.RETRIEVAL));
 
     private final CudaBackendConfig config;
     private final ProcessResources.Lease<CudaContext> contextLease;
@@ -41,6 +41,7 @@ public final class CudaBackend implements Backend {
     private final CudaMemory memory;
     private final CudaTransformerOps transformer;
     private final CudaImageOps image;
+    private final CudaRetrievalOps retrieval;
     private boolean closed;
 
     private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease) {
@@ -56,6 +57,7 @@ public final class CudaBackend implements Backend {
         KernelLauncher launcher = new KernelLauncher(context, memory.stream(), config.syncAfterLaunch());
         this.transformer = new CudaTransformerOps(memory, context, launcher, config.gemmPrecision());
         this.image = new CudaImageOps(memory, context, launcher);
+        this.retrieval = new CudaRetrievalOps(memory, context, launcher);
     }
 
     /**
@@ -96,6 +98,12 @@ public final class CudaBackend implements Backend {
     @Override
     public ImageOps image() {
         return image;
+    }
+
+    /** Exact top-k ({@code retrieval.cu}: fused score-and-select per chunk slice, then a merge per query). */
+    @Override
+    public io.inflow.gpu.retrieval.RetrievalOps retrieval() {
+        return retrieval;
     }
 
     public CudaBackendConfig config() {
@@ -163,6 +171,7 @@ public final class CudaBackend implements Backend {
         }
         closed = true;
         try {
+            retrieval.close();
             memory.close();
         } finally {
             try {
