@@ -77,7 +77,9 @@ class PrometheusLiveTest {
         ExternalTools.requireOnPath("prometheus");
         ExternalTools.requireOnPath("promtool");
         work = Files.createTempDirectory("inflow-prometheus-");
-        pipeline = PipelineUnderTest.start(new Configuration(), UnaryOperator.identity());
+        Configuration conf = new Configuration();
+        conf.set(io.inflow.jobs.config.RetrievalOptions.ENABLED, true); // the index gauges' panel is live too
+        pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
         int port = freePort();
         api = "http://127.0.0.1:" + port + "/api/v1/";
         Path config = work.resolve("prometheus.yml");

@@ -42,7 +42,8 @@ public abstract class AbstractBatchOperator<IN, B extends RowBatch, R, OUT> exte
         super.initializeState(context);
         pending = BatchOperators.pendingRows(this, context, rowsKeyed());
         restored = context.isRestored() ? pending.restore() : List.of();
-        compute.taskInfo(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+        compute.taskInfo(getRuntimeContext().getJobInfo().getJobName(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
         compute.initializeState(BatchOperators.stateStores(this, context));
     }

@@ -55,10 +55,11 @@ public interface BatchCompute<IN, B extends RowBatch, R, OUT> extends Serializab
     }
 
     /**
-     * Which parallel instance this is (task thread, before {@link #initializeState}); by default ignored. A sharded
-     * compute (an index shard) names its shard and the shard count with it.
+     * Which parallel instance of which job this is (task thread, before {@link #initializeState}); by default
+     * ignored. A sharded compute (an index shard) names its shard and the shard count with it, and labels its own
+     * metrics with the job name.
      */
-    default void taskInfo(int subtask, int parallelism) {
+    default void taskInfo(String job, int subtask, int parallelism) {
     }
 
     // ---- collecting (task thread) -----------------------------------------------------------------

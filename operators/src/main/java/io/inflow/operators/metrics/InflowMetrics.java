@@ -108,6 +108,15 @@ public final class InflowMetrics {
             .help("Batches handed to compute and not yet emitted (queue depth)")
             .labelNames(JOB, OPERATOR, MODALITY, MODEL, BACKEND).register(REGISTRY);
 
+    /** Live documents in each retrieval index shard (label {@code shard}: the subtask index). */
+    public static final Gauge INDEX_DOCUMENTS = Gauge.builder().name("inflow_index_documents")
+            .help("Live documents in a retrieval index shard").labelNames(JOB, "shard").register(REGISTRY);
+
+    /** Heap bytes of each retrieval index shard's vectors and metadata. */
+    public static final Gauge INDEX_BYTES = Gauge.builder().name("inflow_index_bytes")
+            .help("Heap bytes of a retrieval index shard (vectors, norms, tie keys, ids)").labelNames(JOB, "shard")
+            .register(REGISTRY);
+
     /** 1 while an operator runs a model; the labels say which model, version and backend. */
     public static final Gauge MODEL_INFO = Gauge.builder().name("inflow_model_info")
             .help("The model an operator runs (value 1)").labelNames(JOB, OPERATOR, MODEL, VERSION, BACKEND)

@@ -9,6 +9,7 @@ import io.inflow.operators.batch.Emitter;
 import io.inflow.operators.batch.StateStores;
 import io.inflow.operators.batch.TwoInputBatchCompute;
 import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.ModelRef;
@@ -70,6 +71,9 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
 
     private final RetrievalSettings settings;
     private final BackendFactory backendFactory;
+    private transient String job;
+    private transient io.prometheus.metrics.core.datapoints.GaugeDataPoint documents;
+    private transient io.prometheus.metrics.core.datapoints.GaugeDataPoint bytes;
     private transient int shard;
     private transient int shards;
     private transient IndexShard index;
@@ -85,9 +89,18 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     }
 
     @Override
-    public void taskInfo(int subtask, int parallelism) {
+    public void taskInfo(String job, int subtask, int parallelism) {
+        this.job = job;
         this.shard = subtask;
         this.shards = parallelism;
+    }
+
+    /** Sets the shard's gauges (task thread). */
+    private void updateGauges() {
+        if (documents != null) {
+            documents.set(index.documents());
+            bytes.set(index.bytesUsed());
+        }
     }
 
     @Override
@@ -149,6 +162,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
             }
         }
         saveOffsets();
+        updateGauges();
     }
 
     private String problem(float[] vector) {
@@ -197,6 +211,10 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     public void open() throws Exception {
         backend = backendFactory.open();
         backend.require(Family.RETRIEVAL);
+        String label = job == null ? "" : job;
+        documents = InflowMetrics.INDEX_DOCUMENTS.labelValues(label, Integer.toString(shard));
+        bytes = InflowMetrics.INDEX_BYTES.labelValues(label, Integer.toString(shard));
+        updateGauges();
     }
 
     @Override
@@ -256,6 +274,12 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
 
     @Override
     public void close() {
+        if (documents != null) {
+            String label = job == null ? "" : job;
+            InflowMetrics.INDEX_DOCUMENTS.remove(label, Integer.toString(shard));
+            InflowMetrics.INDEX_BYTES.remove(label, Integer.toString(shard));
+            documents = null;
+        }
         if (backend != null) {
             backend.close();
             backend = null;
