@@ -15,6 +15,7 @@ import io.inflow.schemas.CorpusRecord;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.RecordCodec;
+import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
 
 import org.apache.arrow.memory.BufferAllocator;
@@ -32,14 +33,15 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 
 /**
  * Dense retrieval end to end: a real broker, the pipeline with {@code inflow.retrieval.enabled} on a MiniCluster at
  * parallelism 2 (two index shards), a corpus of 80 real texts from the bundled sample. Every text event must come out
  * once with the neighbours a brute force over the same encoder's vectors gives (ids in order; scores within a
  * tolerance), and the index state they came from; bad corpus records are dead-lettered; an upsert, a JSON delete and
- * a Kafka tombstone sent with kcat (as a user would) change the next answers.
+ * a Kafka tombstone sent with kcat (as a user would) change the next answers; after a task failure the job restarts
+ * from its last checkpoint and answers the same (the index restored from keyed state), every input still exactly
+ * once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(600)
@@ -71,7 +73,12 @@ class RetrievalEndToEndTest {
         conf.set(RetrievalOptions.ENABLED, true);
         conf.set(RetrievalOptions.K, K);
         conf.set(RetrievalOptions.STORAGE, "float32");
-        pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
+        conf.setString("restart-strategy.type", "fixed-delay");
+        conf.setString("restart-strategy.fixed-delay.attempts", "3");
+        conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
+        FailOnce.armed.set(true);
+        pipeline = PipelineUnderTest.start(conf, texts -> texts.map(new FailOnce())
+                .returns(org.apache.flink.api.common.typeinfo.TypeInformation.of(SourcedText.class)).name("fail once"));
         audit = pipeline.audit();
 
         PipelineSettings settings = PipelineSettings.from(withBootstrap(conf));
@@ -170,6 +177,42 @@ class RetrievalEndToEndTest {
                     .doesNotContain("d5", "d7");
         }
         assertThat(audit.duplicates()).isEmpty();
+
+        // a task failure: Flink restarts the job from the last checkpoint; the index comes back from keyed state
+        // (the corpus source resumes after the documents, so nothing is read again) and answers the same
+        List<String> again = List.of(newText, sampleTexts.get(0), sampleTexts.get(DOCS + 1));
+        List<EnrichedEvent> beforeFailure = ask(again);
+        assertThat(pipeline.restarts()).isZero();
+        ask(List.of(FailOnce.TRIGGER_TEXT)); // fails the first attempt; answered after the restart
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long restarts = 0;
+        while (restarts == 0 && System.nanoTime() < deadline) { // the web server refreshes metrics every few s
+            restarts = pipeline.restarts();
+            Thread.sleep(1000);
+        }
+        assertThat(restarts).as("the job restarted once").isEqualTo(1);
+        List<EnrichedEvent> afterRestart = ask(again);
+        for (int i = 0; i < again.size(); i++) {
+            assertThat(afterRestart.get(i).neighbours()).as("query %d after the restart", i)
+                    .isEqualTo(beforeFailure.get(i).neighbours());
+            assertThat(afterRestart.get(i).index().documents()).isEqualTo(DOCS - 2);
+        }
+        audit.poll(Duration.ofSeconds(3));
+        assertThat(audit.duplicates()).as("exactly once across the restart").isEmpty();
+    }
+
+    /** Fails the job once, on the event whose text is {@link #TRIGGER_TEXT} (MiniCluster: one JVM, one flag). */
+    static final class FailOnce implements org.apache.flink.api.common.functions.MapFunction<SourcedText, SourcedText> {
+        static final String TRIGGER_TEXT = "fail the job once here";
+        static final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public SourcedText map(SourcedText t) {
+            if (TRIGGER_TEXT.equals(t.event().text()) && armed.compareAndSet(true, false)) {
+                throw new IllegalStateException("injected task failure (RetrievalEndToEndTest)");
+            }
+            return t;
+        }
     }
 
     /** Produces texts as events and returns their enriched events in the same order. */
