@@ -231,7 +231,7 @@ class ImageEventsEndToEndTest {
                     assertThat(e.scores().get(0).score()).as("top-1 probability of %s", e.id())
                             .isCloseTo(alone.probabilities()[alone.argmax(0)], within(probabilityTolerance()));
                 }
-                assertThat(cosine(e.embedding(), alone.embeddings())).as("embedding of %s", e.id())
+                assertThat(OutputChecks.cosine(e.embedding(), alone.embeddings())).as("embedding of %s", e.id())
                         .isGreaterThan(sameVectorCosine());
                 if (e.attributes().containsKey("label")) {
                     labelled++;
@@ -266,17 +266,5 @@ class ImageEventsEndToEndTest {
                 .isEqualTo(enriched);
         assertThat(body).containsPattern("inflow_model_info\\{backend=\"" + backendLabel() + "\",job=\"" + job
                 + "\",model=\"vit-fashion-mnist\",operator=\"embed\",version=\"sha256:[0-9a-f]{12}/cls/l2\"} 1");
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }

@@ -262,7 +262,7 @@ class RetrievalEndToEndTest {
         }
         List<Scored> all = new ArrayList<>();
         for (Map.Entry<String, String> d : docs.entrySet()) {
-            all.add(new Scored(d.getKey(), cosine(q, embed(d.getValue()))));
+            all.add(new Scored(d.getKey(), OutputChecks.cosine(q, embed(d.getValue()))));
         }
         all.sort(Comparator.comparingDouble((Scored s) -> -s.score).thenComparing(Scored::id));
         List<EnrichedEvent.Neighbour> got = answer.neighbours();
@@ -294,18 +294,6 @@ class RetrievalEndToEndTest {
             cache.put(text, v);
             return v;
         }
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 
     private static byte[] corpusUpsert(String id, String text) {
