@@ -109,32 +109,115 @@ public final class VectorChunk {
             throw new IllegalArgumentException("vector has " + (vector.length - offset) + " values from offset "
                     + offset + ", the chunk holds " + dim);
         }
-        int base = row * dim;
-        double sq = 0;
+        setStored(row, encode(storage, vector, offset, dim), tieKey, filterCode);
+    }
+
+    /**
+     * The stored form of {@code vector[offset, offset + dim)} in {@code storage}, as bytes (little-endian): float32
+     * values; float16 bits; or for int8 the float scale followed by the {@code dim} quantized values. This is what
+     * {@link #set} writes and what an index keeps in its checkpointed state, so a restore rebuilds the same rows bit
+     * for bit ({@link #setStored}).
+     */
+    public static byte[] encode(Storage storage, float[] vector, int offset, int dim) {
+        if (vector.length - offset < dim) {
+            throw new IllegalArgumentException("vector has " + (vector.length - offset) + " values from offset "
+                    + offset + ", " + dim + " needed");
+        }
+        java.nio.ByteBuffer out;
         switch (storage) {
             case FLOAT32 -> {
-                System.arraycopy(vector, offset, f32, base, dim);
+                out = java.nio.ByteBuffer.allocate(4 * dim).order(java.nio.ByteOrder.LITTLE_ENDIAN);
                 for (int j = 0; j < dim; j++) {
-                    sq += (double) f32[base + j] * f32[base + j];
+                    out.putFloat(vector[offset + j]);
                 }
             }
             case FLOAT16 -> {
+                out = java.nio.ByteBuffer.allocate(2 * dim).order(java.nio.ByteOrder.LITTLE_ENDIAN);
                 for (int j = 0; j < dim; j++) {
-                    f16[base + j] = Float16.fromFloat(vector[offset + j]);
-                    double v = Float16.toFloat(f16[base + j]);
-                    sq += v * v;
+                    out.putShort(Float16.fromFloat(vector[offset + j]));
                 }
             }
-            case INT8 -> {
+            default -> {
                 float max = 0;
                 for (int j = 0; j < dim; j++) {
                     max = Math.max(max, Math.abs(vector[offset + j]));
                 }
                 float scale = max == 0 ? 0 : max / 127f;
-                scales[row] = scale;
+                out = java.nio.ByteBuffer.allocate(4 + dim).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                out.putFloat(scale);
                 for (int j = 0; j < dim; j++) {
                     int q = scale == 0 ? 0 : Math.round(vector[offset + j] / scale);
-                    i8[base + j] = (byte) Math.max(-127, Math.min(127, q));
+                    out.put((byte) Math.max(-127, Math.min(127, q)));
+                }
+            }
+        }
+        return out.array();
+    }
+
+    /** Bytes of one stored vector of {@code dim} values in {@code storage} ({@link #encode}). */
+    public static int storedBytes(Storage storage, int dim) {
+        return switch (storage) {
+            case FLOAT32 -> 4 * dim;
+            case FLOAT16 -> 2 * dim;
+            case INT8 -> 4 + dim;
+        };
+    }
+
+    /** Row {@code row}'s stored form ({@link #encode}'s layout). */
+    public byte[] stored(int row) {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(storedBytes(storage, dim))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int base = row * dim;
+        switch (storage) {
+            case FLOAT32 -> {
+                for (int j = 0; j < dim; j++) {
+                    out.putFloat(f32[base + j]);
+                }
+            }
+            case FLOAT16 -> {
+                for (int j = 0; j < dim; j++) {
+                    out.putShort(f16[base + j]);
+                }
+            }
+            case INT8 -> {
+                out.putFloat(scales[row]);
+                out.put(i8, base, dim);
+            }
+        }
+        return out.array();
+    }
+
+    /** Writes a stored form ({@link #encode}) into {@code row} and marks it live. */
+    public void setStored(int row, byte[] stored, long tieKey, int filterCode) {
+        if (row < 0 || row >= capacity) {
+            throw new IndexOutOfBoundsException("row " + row + " of a chunk of " + capacity);
+        }
+        if (stored.length != storedBytes(storage, dim)) {
+            throw new IllegalArgumentException("a stored " + storage + " vector of dim " + dim + " has "
+                    + storedBytes(storage, dim) + " bytes, not " + stored.length);
+        }
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(stored).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int base = row * dim;
+        double sq = 0;
+        switch (storage) {
+            case FLOAT32 -> {
+                for (int j = 0; j < dim; j++) {
+                    f32[base + j] = in.getFloat();
+                    sq += (double) f32[base + j] * f32[base + j];
+                }
+            }
+            case FLOAT16 -> {
+                for (int j = 0; j < dim; j++) {
+                    f16[base + j] = in.getShort();
+                    double v = Float16.toFloat(f16[base + j]);
+                    sq += v * v;
+                }
+            }
+            case INT8 -> {
+                float scale = in.getFloat();
+                scales[row] = scale;
+                for (int j = 0; j < dim; j++) {
+                    i8[base + j] = in.get();
                     double v = (double) scale * i8[base + j];
                     sq += v * v;
                 }

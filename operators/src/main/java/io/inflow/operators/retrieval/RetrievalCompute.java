@@ -5,6 +5,7 @@ import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.batch.VectorBatch;
 import io.inflow.gpu.retrieval.SearchRequest;
 import io.inflow.gpu.retrieval.TopK;
+import io.inflow.gpu.retrieval.VectorChunk;
 import io.inflow.operators.batch.Emitter;
 import io.inflow.operators.batch.StateStores;
 import io.inflow.operators.batch.TwoInputBatchCompute;
@@ -33,7 +34,8 @@ import java.util.Map;
  * searched off the task thread against the version pinned when their batch was handed over; each query gets one
  * {@link ShardHits} per shard, merged later by {@link MergeShardHits}.
  *
- * <p>State: each document's vector and filter value in keyed state (so checkpoints, savepoints and rescaling move
+ * <p>State: each document's stored vector ({@link VectorChunk#encode}: the float16 or int8 form the index holds, so a
+ * restore is bit-exact and the state is as small as the index) and filter value in keyed state (so checkpoints, savepoints and rescaling move
  * documents with their key groups), and the last applied corpus offset per partition in union operator state (the
  * highest over the old instances after a rescale: at a checkpoint every instance had seen the same source position).
  * The in-memory {@link IndexShard} is rebuilt from the keyed state on restore.
@@ -77,7 +79,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     private transient int shard;
     private transient int shards;
     private transient IndexShard index;
-    private transient ValueState<float[]> vectors;
+    private transient ValueState<byte[]> vectors;
     private transient ValueState<String> filters;
     private transient ValueState<long[]> appliedAt;
     private transient ListState<long[]> offsets;
@@ -107,7 +109,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     public void initializeState(StateStores stores) throws Exception {
         index = new IndexShard(settings.storage(), settings.dim(), settings.chunkCapacity());
         vectors = stores.requireKeyed().getState(new ValueStateDescriptor<>(VECTOR_STATE,
-                PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         filters = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-filter", Types.STRING));
         appliedAt = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-applied-at",
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
@@ -117,8 +119,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
             for (long[] po : offsets.get()) {
                 index.applied((int) po[0], po[1]);
             }
-            stores.forEachKey(VECTOR_STATE, key -> index.upsert((String) key, vectors.value(), filters.value(), -1,
-                    -1));
+            stores.forEachKey(VECTOR_STATE, key -> index.upsertStored((String) key, vectors.value(), filters.value(),
+                    -1, -1));
             saveOffsets(); // this instance's own view from now on (the union is read once)
         }
     }
@@ -152,13 +154,15 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
                         + problem, STAGE, System.currentTimeMillis()));
                 index.applied(raw.partition(), raw.offset());
             } else {
-                vectors.update(u.vector());
+                // the state keeps the stored form (2 bytes a value for float16, 1 for int8), not the float32 input
+                byte[] stored = VectorChunk.encode(settings.storage(), u.vector(), 0, settings.dim());
+                vectors.update(stored);
                 if (u.filterValue() == null) {
                     filters.clear();
                 } else {
                     filters.update(u.filterValue());
                 }
-                index.upsert(u.docId(), u.vector(), u.filterValue(), raw.partition(), raw.offset());
+                index.upsertStored(u.docId(), stored, u.filterValue(), raw.partition(), raw.offset());
             }
         }
         saveOffsets();
