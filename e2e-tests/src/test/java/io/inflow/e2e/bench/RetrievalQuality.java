@@ -1,0 +1,195 @@
+package io.inflow.e2e.bench;
+
+import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Backends;
+import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.batch.TokenBatch;
+import io.inflow.gpu.retrieval.Metric;
+import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.gpu.retrieval.Storage;
+import io.inflow.gpu.retrieval.TopK;
+import io.inflow.gpu.retrieval.VectorChunk;
+import io.inflow.gpu.text.TextTokenizer;
+import io.inflow.gpu.text.Tokenized;
+import io.inflow.jobs.config.PipelineOptions;
+import io.inflow.jobs.config.PipelineSettings;
+import io.inflow.operators.embed.TextBatchCompute;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.flink.configuration.Configuration;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Retrieval quality with real relevance judgments (not a test): WordNet 3.0 nouns (Debian {@code wordnet-base},
+ * {@code /usr/share/wordnet/data.noun}). The held-out split is every 16th noun synset in file order whose gloss has
+ * at least 5 words (about 5,000); each synset's gloss is a document, each synset's first lemma is a query, and the
+ * synset's own gloss is the one relevant document (a polysemous lemma's other senses count as wrong). Reports
+ * MRR@10, nDCG@10 and recall@100 per model and storage, exact search over the index kernels (fast CPU backend):
+ * the single-vector baseline of the issue's table (MaxSim rerank and trained heads come later).
+ *
+ * <pre>
+ * sudo apt-get install wordnet-base
+ * mvn -B -q -pl e2e-tests -am -Pbench -DskipTests process-test-classes \
+ *     -Dbench.main=io.inflow.e2e.bench.RetrievalQuality -Dbench.args="every=16"
+ * </pre>
+ */
+public final class RetrievalQuality {
+
+    private static final Path DATA = Path.of("/usr/share/wordnet/data.noun");
+
+    private record Synset(String offset, String lemma, String gloss) {
+    }
+
+    private RetrievalQuality() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int every = 16;
+        for (String a : args) {
+            if (a.startsWith("every=")) {
+                every = Integer.parseInt(a.substring(6));
+            }
+        }
+        int status = 0;
+        try {
+            run(every);
+        } catch (Throwable e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    private static void run(int every) throws Exception {
+        if (!Files.isReadable(DATA)) {
+            throw new IllegalStateException(DATA + " is missing: apt-get install wordnet-base");
+        }
+        List<Synset> split = split(every);
+        System.out.printf("WordNet 3.0 nouns, held-out split: every %dth synset with a gloss of 5+ words: %d"
+                + " documents (glosses), %d queries (first lemma), 1 relevant document each%n", every, split.size(),
+                split.size());
+        System.out.println();
+        System.out.println("| model | storage | MRR@10 | nDCG@10 | recall@10 | recall@100 |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (String model : List.of("all-minilm-l6-v2", "bge-small-en-v15")) {
+            Configuration conf = new Configuration();
+            conf.set(KafkaOptions.BOOTSTRAP_SERVERS, "127.0.0.1:9");
+            conf.setString(PipelineOptions.TEXT_MODEL.key(), model);
+            PipelineSettings s = PipelineSettings.from(conf);
+            long t0 = System.nanoTime();
+            float[][] docs = embed(s, split.stream().map(Synset::gloss).toList());
+            float[][] queries = embed(s, split.stream().map(Synset::lemma).toList());
+            double embedSeconds = (System.nanoTime() - t0) / 1e9;
+            for (Storage storage : Storage.values()) {
+                double[] m = evaluate(docs, queries, storage);
+                System.out.printf("| %s | %s | %.3f | %.3f | %.3f | %.3f |%n", model,
+                        storage.name().toLowerCase(java.util.Locale.ROOT), m[0], m[1], m[2], m[3]);
+            }
+            System.err.printf("(%s: %d texts embedded in %.1f s)%n", model, 2 * split.size(), embedSeconds);
+        }
+    }
+
+    /** Every {@code every}th noun synset in file order with a gloss of at least 5 words (the definition part). */
+    private static List<Synset> split(int every) throws IOException {
+        List<Synset> out = new ArrayList<>();
+        int n = 0;
+        for (String line : Files.readAllLines(DATA, StandardCharsets.UTF_8)) {
+            if (line.startsWith("  ")) {
+                continue;
+            }
+            String[] head = line.substring(0, line.indexOf(" | ")).split(" ");
+            String gloss = line.substring(line.indexOf(" | ") + 3).trim();
+            int quote = gloss.indexOf("; \"");
+            String definition = quote > 0 ? gloss.substring(0, quote) : gloss; // examples often name the lemma
+            if (definition.split("\\s+").length < 5) {
+                continue;
+            }
+            if (n++ % every == 0) {
+                out.add(new Synset(head[0], head[4].replace('_', ' '), definition));
+            }
+        }
+        return out;
+    }
+
+    private static float[][] embed(PipelineSettings s, List<String> texts) throws Exception {
+        TextBatchCompute compute = s.compute();
+        compute.open();
+        try (TextTokenizer tok = TextTokenizer.load(s.model(), s.maxTokens());
+                BufferAllocator alloc = new RootAllocator()) {
+            List<Tokenized> tokens = texts.stream().map(tok::encode).toList();
+            Integer[] order = new Integer[texts.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, Comparator.comparingInt(i -> tokens.get(i).ids().length));
+            float[][] out = new float[texts.size()][];
+            for (int from = 0; from < order.length; from += 64) {
+                int to = Math.min(order.length, from + 64);
+                int len = tokens.get(order[to - 1]).ids().length;
+                try (TokenBatch b = new TokenBatch(alloc, len, to - from)) {
+                    for (int i = from; i < to; i++) {
+                        b.append(tokens.get(order[i]).ids(), tokens.get(order[i]).truncated());
+                    }
+                    var result = compute.compute(b);
+                    for (int i = from; i < to; i++) {
+                        out[order[i]] = result.row(i - from);
+                    }
+                }
+            }
+            return out;
+        } finally {
+            compute.close();
+        }
+    }
+
+    /** MRR@10, nDCG@10, recall@10, recall@100 of exact cosine search; document i is query i's relevant one. */
+    private static double[] evaluate(float[][] docs, float[][] queries, Storage storage) {
+        int dim = docs[0].length;
+        List<VectorChunk> chunks = new ArrayList<>();
+        for (int i = 0; i < docs.length; i++) {
+            if (i % 4096 == 0) {
+                chunks.add(new VectorChunk(storage, dim, 4096));
+            }
+            chunks.get(chunks.size() - 1).append(docs[i], 0, i, VectorChunk.NO_FILTER_CODE);
+        }
+        double mrr = 0;
+        double ndcg = 0;
+        int at10 = 0;
+        int at100 = 0;
+        try (Backend cpu = Backends.create(BackendKind.CPU, 2)) {
+            for (int from = 0; from < queries.length; from += 64) {
+                int n = Math.min(64, queries.length - from);
+                float[] q = new float[n * dim];
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(queries[from + i], 0, q, i * dim, dim);
+                }
+                TopK top = cpu.retrieval().search(chunks, new SearchRequest(q, n, dim, 100, Metric.COSINE, null));
+                for (int i = 0; i < n; i++) {
+                    int relevant = from + i;
+                    for (int r = 0; r < top.hits(i); r++) {
+                        if (top.chunk(i, r) * 4096 + top.row(i, r) == relevant) {
+                            if (r < 10) {
+                                mrr += 1.0 / (r + 1);
+                                ndcg += 1.0 / (Math.log(r + 2) / Math.log(2));
+                                at10++;
+                            }
+                            at100++;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        int n = queries.length;
+        return new double[] {mrr / n, ndcg / n, (double) at10 / n, (double) at100 / n};
+    }
+}
