@@ -56,6 +56,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         ShardHits, DocUpdate> {
 
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RetrievalCompute.class);
     /** Stage of the dead letters of corpus records and queries the index refuses. */
     public static final String STAGE = "retrieval";
     /** Keyed state of each document's vector (its name is how the shard finds every document on restore). */
@@ -119,15 +120,14 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
             for (long[] po : offsets.get()) {
                 index.applied((int) po[0], po[1]);
             }
+            long t0 = System.nanoTime();
             stores.forEachKey(VECTOR_STATE, key -> index.upsertStored((String) key, vectors.value(), filters.value(),
                     -1, -1));
             saveOffsets(); // this instance's own view from now on (the union is read once)
+            LOG.info("index shard {} of {} rebuilt from state: {} documents, {} MB, last corpus offsets {}, in {} ms",
+                    shard, shards, index.documents(), index.bytesUsed() >> 20, index.lastOffsets(),
+                    (System.nanoTime() - t0) / 1_000_000);
         }
-    }
-
-    /** The shard (valid after the operator initialized its state); for tests and metrics. */
-    IndexShard index() {
-        return index;
     }
 
     // ---- the corpus (task thread, keyed by document id) -------------------------------------------
