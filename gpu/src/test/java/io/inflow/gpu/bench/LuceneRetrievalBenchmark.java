@@ -1,0 +1,206 @@
+package io.inflow.gpu.bench;
+
+import io.inflow.gpu.backend.cpu.FastCpuBackend;
+import io.inflow.gpu.retrieval.Metric;
+import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.gpu.retrieval.Storage;
+import io.inflow.gpu.retrieval.TopK;
+import io.inflow.gpu.retrieval.VectorChunk;
+
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.store.ByteBuffersDirectory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Inflow's exact top-k next to Lucene 9.12 in the same run, on the same unit vectors (inner product = cosine):
+ * Lucene's exact search (every vector scored with its Panama-vectorised dot product, a top-k heap: what
+ * {@code KnnFloatVectorQuery} does when it searches exactly) and its HNSW search (M 16, beam 100, the defaults) at
+ * several candidate counts, with HNSW's recall@10 against the exact answer, so the speeds compare at matched recall.
+ * Lucene answers one query at a time; Inflow is shown at batch 1 and 64. Index build time is printed too.
+ *
+ * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * -Dbench.main=io.inflow.gpu.bench.LuceneRetrievalBenchmark -Dbench.args="rows=10000,100000 queries=200"}.
+ */
+public final class LuceneRetrievalBenchmark {
+
+    private static final int DIM = 384;
+    private static final int K = 10;
+    private static final String FIELD = "v";
+
+    private LuceneRetrievalBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String rowsArg = "10000,100000";
+        int queries = 200;
+        int threads = 2;
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            switch (kv[0]) {
+                case "rows" -> rowsArg = kv[1];
+                case "queries" -> queries = Integer.parseInt(kv[1]);
+                case "threads" -> threads = Integer.parseInt(kv[1]);
+                default -> throw new IllegalArgumentException("unknown argument " + a + " (rows=, queries=, threads=)");
+            }
+        }
+        System.out.printf(Locale.ROOT, "exact and HNSW top-%d over unit Gaussian vectors of %d values, %d queries;"
+                + " Inflow fast CPU on %d threads, Lucene %s single-threaded per query%n", K, DIM, queries, threads,
+                org.apache.lucene.util.Version.LATEST);
+        System.out.println("rows     engine                          recall@10   q/s");
+        for (String r : rowsArg.split(",")) {
+            run(Integer.parseInt(r.trim()), queries, threads);
+        }
+    }
+
+    private static void run(int rows, int queryCount, int threads) throws Exception {
+        Random rnd = new Random(rows);
+        float[][] docs = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            docs[i] = unit(rnd);
+        }
+        float[][] queries = new float[queryCount][];
+        for (int i = 0; i < queryCount; i++) {
+            queries[i] = unit(rnd);
+        }
+
+        // Inflow: float32 chunks, exact
+        List<VectorChunk> chunks = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            if (i % 4096 == 0) {
+                chunks.add(new VectorChunk(Storage.FLOAT32, DIM, 4096));
+            }
+            chunks.get(chunks.size() - 1).append(docs[i], 0, i, VectorChunk.NO_FILTER_CODE);
+        }
+        List<Set<Integer>> truth = new ArrayList<>();
+        try (FastCpuBackend fast = new FastCpuBackend(null, threads)) {
+            for (float[] q : queries) {
+                TopK top = fast.retrieval().search(chunks, new SearchRequest(q, 1, DIM, K, Metric.INNER_PRODUCT,
+                        null));
+                Set<Integer> ids = new HashSet<>();
+                for (int i = 0; i < top.hits(0); i++) {
+                    ids.add(top.chunk(0, i) * 4096 + top.row(0, i));
+                }
+                truth.add(ids);
+            }
+            for (int batch : new int[] {1, 64}) {
+                long t0 = System.nanoTime();
+                int done = 0;
+                while (done < queryCount) {
+                    int n = Math.min(batch, queryCount - done);
+                    float[] flat = new float[n * DIM];
+                    for (int i = 0; i < n; i++) {
+                        System.arraycopy(queries[done + i], 0, flat, i * DIM, DIM);
+                    }
+                    fast.retrieval().search(chunks, new SearchRequest(flat, n, DIM, K, Metric.INNER_PRODUCT, null));
+                    done += n;
+                }
+                double qps = queryCount / ((System.nanoTime() - t0) / 1e9);
+                System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "inflow exact, batch " + batch, 1.0,
+                        qps);
+            }
+        }
+
+        // Lucene: one segment, HNSW graph built at indexing
+        try (ByteBuffersDirectory dir = new ByteBuffersDirectory()) {
+            long b0 = System.nanoTime();
+            IndexWriterConfig cfg = new IndexWriterConfig().setRAMBufferSizeMB(1024);
+            try (IndexWriter w = new IndexWriter(dir, cfg)) {
+                for (float[] d : docs) {
+                    Document doc = new Document();
+                    doc.add(new KnnFloatVectorField(FIELD, d, VectorSimilarityFunction.DOT_PRODUCT));
+                    w.addDocument(doc);
+                }
+                w.forceMerge(1);
+            }
+            System.out.printf(Locale.ROOT, "%-8d lucene index + HNSW build: %.1f s%n", rows,
+                    (System.nanoTime() - b0) / 1e9);
+            try (DirectoryReader reader = DirectoryReader.open(dir)) {
+                LeafReader leaf = reader.leaves().get(0).reader();
+                // exact: every vector scored, a top-k heap
+                long t0 = System.nanoTime();
+                double recall = 0;
+                for (int qi = 0; qi < queryCount; qi++) {
+                    recall += overlap(exact(leaf, queries[qi]), truth.get(qi));
+                }
+                System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "lucene exact", recall / queryCount,
+                        queryCount / ((System.nanoTime() - t0) / 1e9));
+                IndexSearcher searcher = new IndexSearcher(reader);
+                for (int candidates : new int[] {10, 50, 100, 400}) {
+                    long h0 = System.nanoTime();
+                    double r = 0;
+                    for (int qi = 0; qi < queryCount; qi++) {
+                        ScoreDoc[] hits = searcher.search(new KnnFloatVectorQuery(FIELD, queries[qi], candidates), K)
+                                .scoreDocs;
+                        Set<Integer> ids = new HashSet<>();
+                        for (ScoreDoc h : hits) {
+                            ids.add(h.doc);
+                        }
+                        r += overlap(ids, truth.get(qi));
+                    }
+                    System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "lucene HNSW, " + candidates
+                            + " candidates", r / queryCount, queryCount / ((System.nanoTime() - h0) / 1e9));
+                }
+            }
+        }
+    }
+
+    /** Lucene's exact search over one segment: its dot product on every vector, a bounded heap. */
+    private static Set<Integer> exact(LeafReader leaf, float[] q) throws java.io.IOException {
+        FloatVectorValues values = leaf.getFloatVectorValues(FIELD);
+        PriorityQueue<float[]> heap = new PriorityQueue<>((a, b) -> Float.compare(a[0], b[0]));
+        for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
+            float s = VectorSimilarityFunction.DOT_PRODUCT.compare(q, values.vectorValue());
+            if (heap.size() < K) {
+                heap.add(new float[] {s, doc});
+            } else if (s > heap.peek()[0]) {
+                heap.poll();
+                heap.add(new float[] {s, doc});
+            }
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (float[] e : heap) {
+            ids.add((int) e[1]);
+        }
+        return ids;
+    }
+
+    private static double overlap(Set<Integer> got, Set<Integer> truth) {
+        int n = 0;
+        for (int id : got) {
+            n += truth.contains(id) ? 1 : 0;
+        }
+        return (double) n / truth.size();
+    }
+
+    private static float[] unit(Random rnd) {
+        float[] v = new float[DIM];
+        double sq = 0;
+        for (int i = 0; i < DIM; i++) {
+            v[i] = (float) rnd.nextGaussian();
+            sq += (double) v[i] * v[i];
+        }
+        float inv = (float) (1 / Math.sqrt(sq));
+        for (int i = 0; i < DIM; i++) {
+            v[i] *= inv;
+        }
+        return v;
+    }
+}
