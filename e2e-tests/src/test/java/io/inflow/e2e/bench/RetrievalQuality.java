@@ -34,12 +34,13 @@ import java.util.List;
  * at least 5 words (about 5,000); each synset's gloss is a document, each synset's first lemma is a query, and the
  * synset's own gloss is the one relevant document (a polysemous lemma's other senses count as wrong). Reports
  * MRR@10, nDCG@10 and recall@100 per model and storage, exact search over the index kernels (fast CPU backend):
- * the single-vector baseline of the issue's table (MaxSim rerank and trained heads come later).
+ * the single-vector baseline of the issue's table (MaxSim rerank and trained heads come later). Then images:
+ * Fashion-MNIST t10k (Debian {@code dataset-fashion-mnist}) with the bundled ViT, same class = relevant, mAP@10.
  *
  * <pre>
  * sudo apt-get install wordnet-base
  * mvn -B -q -pl e2e-tests -am -Pbench -DskipTests process-test-classes \
- *     -Dbench.main=io.inflow.e2e.bench.RetrievalQuality -Dbench.args="every=16"
+ *     -Dbench.main=io.inflow.e2e.bench.RetrievalQuality -Dbench.args="every=16 parts=text,images"
  * </pre>
  */
 public final class RetrievalQuality {
@@ -54,14 +55,22 @@ public final class RetrievalQuality {
 
     public static void main(String[] args) throws Exception {
         int every = 16;
+        String parts = "text,images";
         for (String a : args) {
             if (a.startsWith("every=")) {
                 every = Integer.parseInt(a.substring(6));
+            } else if (a.startsWith("parts=")) {
+                parts = a.substring(6);
             }
         }
         int status = 0;
         try {
-            run(every);
+            if (parts.contains("text")) {
+                run(every);
+            }
+            if (parts.contains("images")) {
+                images();
+            }
         } catch (Throwable e) {
             e.printStackTrace();
             status = 1;
@@ -95,6 +104,94 @@ public final class RetrievalQuality {
                         storage.name().toLowerCase(java.util.Locale.ROOT), m[0], m[1], m[2], m[3]);
             }
             System.err.printf("(%s: %d texts embedded in %.1f s)%n", model, 2 * split.size(), embedSeconds);
+        }
+    }
+
+    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+
+    /**
+     * Fashion-MNIST t10k with the bundled ViT: the first 1,000 images are queries, the other 9,000 the index; a
+     * document is relevant when its class equals the query's (about 900 per query). mAP@10 = mean over queries of
+     * (sum of precision@i at the relevant ranks i <= 10) / 10.
+     */
+    private static void images() throws Exception {
+        if (!Files.isReadable(FASHION.resolve("t10k-images-idx3-ubyte.gz"))) {
+            System.out.println("(Fashion-MNIST not installed: apt-get install dataset-fashion-mnist)");
+            return;
+        }
+        byte[] images = gunzip(FASHION.resolve("t10k-images-idx3-ubyte.gz"));
+        byte[] labels = gunzip(FASHION.resolve("t10k-labels-idx1-ubyte.gz"));
+        int n = ((images[4] & 0xff) << 24) | ((images[5] & 0xff) << 16) | ((images[6] & 0xff) << 8) | (images[7] & 0xff);
+        int side = 28;
+        float[][] vectors = new float[n][];
+        try (BufferAllocator alloc = new RootAllocator();
+                io.inflow.gpu.encoder.vit.VitEncoder vit = io.inflow.gpu.encoder.vit.VitEncoder.create(
+                        io.inflow.gpu.encoder.vit.VitEncoderConfig.builder().modelResource("models/vit-fashion-mnist")
+                                .normalize(true).backend(BackendKind.CPU).threads(2).build())) {
+            for (int from = 0; from < n; from += 64) {
+                int to = Math.min(n, from + 64);
+                try (io.inflow.gpu.batch.DecodedImageBatch batch =
+                        new io.inflow.gpu.batch.DecodedImageBatch(alloc, to - from)) {
+                    for (int i = from; i < to; i++) {
+                        byte[] px = java.util.Arrays.copyOfRange(images, 16 + i * side * side, 16 + (i + 1) * side * side);
+                        batch.append(new io.inflow.gpu.image.DecodedImage(side, side, 1, px,
+                                io.inflow.gpu.image.ImageFormat.PNG));
+                    }
+                    var out = vit.encode(batch);
+                    for (int i = from; i < to; i++) {
+                        vectors[i] = java.util.Arrays.copyOfRange(out.embeddings(), (i - from) * out.dimension(),
+                                (i - from + 1) * out.dimension());
+                    }
+                }
+            }
+        }
+        int queries = 1000;
+        float[][] docs = java.util.Arrays.copyOfRange(vectors, queries, n);
+        System.out.println();
+        System.out.printf("Fashion-MNIST t10k, bundled ViT (%d dims): %d queries against %d images, same class ="
+                + " relevant%n%n", vectors[0].length, queries, docs.length);
+        System.out.println("| storage | mAP@10 |");
+        System.out.println("|---|---|");
+        for (Storage storage : Storage.values()) {
+            List<VectorChunk> chunks = new ArrayList<>();
+            for (int i = 0; i < docs.length; i++) {
+                if (i % 4096 == 0) {
+                    chunks.add(new VectorChunk(storage, docs[0].length, 4096));
+                }
+                chunks.get(chunks.size() - 1).append(docs[i], 0, i, VectorChunk.NO_FILTER_CODE);
+            }
+            double sum = 0;
+            try (Backend cpu = Backends.create(BackendKind.CPU, 2)) {
+                int dim = docs[0].length;
+                for (int from = 0; from < queries; from += 64) {
+                    int m = Math.min(64, queries - from);
+                    float[] q = new float[m * dim];
+                    for (int i = 0; i < m; i++) {
+                        System.arraycopy(vectors[from + i], 0, q, i * dim, dim);
+                    }
+                    TopK top = cpu.retrieval().search(chunks, new SearchRequest(q, m, dim, 10, Metric.COSINE, null));
+                    for (int i = 0; i < m; i++) {
+                        int label = labels[8 + from + i];
+                        int hits = 0;
+                        double ap = 0;
+                        for (int r = 0; r < top.hits(i); r++) {
+                            int doc = top.chunk(i, r) * 4096 + top.row(i, r);
+                            if (labels[8 + queries + doc] == label) {
+                                hits++;
+                                ap += (double) hits / (r + 1);
+                            }
+                        }
+                        sum += ap / 10;
+                    }
+                }
+            }
+            System.out.printf("| %s | %.3f |%n", storage.name().toLowerCase(java.util.Locale.ROOT), sum / queries);
+        }
+    }
+
+    private static byte[] gunzip(Path p) throws IOException {
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(p))) {
+            return in.readAllBytes();
         }
     }
 
