@@ -109,8 +109,8 @@ public final class ImageEmbedCompute<OUT>
                 row -> Finite.row(out.embeddings(), out.dimension(), row)
                         && Finite.row(out.probabilities(), out.numLabels(), row),
                 row -> EnrichedEvents.image(inputs.get(row), row, out, model, encoding, topK, now),
-                row -> java.util.Arrays.copyOfRange(out.embeddings(), row * out.dimension(),
-                        (row + 1) * out.dimension()), encoder, now);
+                row -> encoder.needsEmbedding() ? java.util.Arrays.copyOfRange(out.embeddings(),
+                        row * out.dimension(), (row + 1) * out.dimension()) : null, encoder, now);
     }
 
     @Override

@@ -27,4 +27,9 @@ public interface RowOutput<OUT> extends Serializable {
      *     compute produces none (tokens only)
      */
     Object output(EnrichedEvent event, float[] embedding, RawRecord raw, long nowMs);
+
+    /** Whether {@link #output} reads the embedding; when not, the row's copy of it is never made. */
+    default boolean needsEmbedding() {
+        return true;
+    }
 }

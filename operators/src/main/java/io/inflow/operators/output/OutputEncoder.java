@@ -76,6 +76,12 @@ public final class OutputEncoder implements io.inflow.operators.embed.RowOutput<
         }
     }
 
+    /** The encoder writes the event as built; it never reads the raw embedding. */
+    @Override
+    public boolean needsEmbedding() {
+        return false;
+    }
+
     /** {@link RowOutput}: the encoded record, or the dead letter {@link #encode} gives. */
     @Override
     public Object output(EnrichedEvent event, float[] embedding, RawRecord raw, long nowMs) {
