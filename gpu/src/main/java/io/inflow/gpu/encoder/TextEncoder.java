@@ -52,6 +52,8 @@ public final class TextEncoder implements AutoCloseable {
     private final int maxSequenceLength;
     private final int dimension;
     private long batchSplits;
+    /** The last layer of the latest {@link #encodeInWorkspace} call (the encoder's workspace; valid until the next). */
+    private Tensor lastHidden;
 
     private TextEncoder(TextEncoderConfig config, Backend backend, BertConfig bert, BertWeights weights, Head head,
                         Head adapter) {
@@ -166,6 +168,65 @@ public final class TextEncoder implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Pooled embeddings and, from the same forward pass, every row's per-token vectors for late interaction (MaxSim):
+     * the last layer's state of each non-padding position ({@code [CLS]} and {@code [SEP]} included), through
+     * {@code tokenHead} when given (a head loaded with {@link #loadHead}), each scaled to unit length.
+     * The pooled part equals {@link #encode}'s result. Not split on device memory pressure: callers batch small.
+     *
+     * <pre>{@code
+     * try (Head colbert = enc.loadHead(HeadConfig.of(HeadType.FFN, Path.of("ffn.safetensors")).withResidual(true))) {
+     *     TextEncoder.TokenEncoding e = enc.encodeWithTokens(ids, lengths, colbert);
+     *     // row r's tokens: e.tokens()[e.offsets()[r] * e.tokenDim() ... e.offsets()[r + 1] * e.tokenDim())
+     * }
+     * }</pre>
+     */
+    public synchronized TokenEncoding encodeWithTokens(Tensor inputIds, Tensor lengths, Head tokenHead) {
+        if (pooler.needsEveryLayer()) {
+            throw new IllegalStateException("per-token vectors need a last-layer pooling, not multi-layer pooling");
+        }
+        if (tokenHead != null && tokenHead.inDim() != bert.hidden()) {
+            throw new IllegalArgumentException("token head takes " + tokenHead.inDim() + " values, the model's "
+                    + "hidden size is " + bert.hidden());
+        }
+        float[] pooled = backend.download(encodeInWorkspace(inputIds, lengths));
+        Tensor hidden = lastHidden;
+        int b = hidden.dim(0);
+        int seq = hidden.dim(1);
+        int d = hidden.dim(2);
+        Tensor tokens = hidden.reshape(b * seq, d);
+        if (tokenHead != null) {
+            Tensor projected = ws.get("tokens.projected", b * seq, tokenHead.outDim());
+            tokenHead.apply(backend, tokens, projected, ws);
+            tokens = projected;
+        }
+        backend.transformer().l2Normalize(tokens, tokens);
+        int dim = tokens.dim(1);
+        float[] all = backend.download(tokens);
+        int[] len = lengths.toIntArray();
+        int[] offsets = new int[b + 1];
+        for (int r = 0; r < b; r++) {
+            offsets[r + 1] = offsets[r] + len[r];
+        }
+        float[] packed = new float[offsets[b] * dim];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(all, r * seq * dim, packed, offsets[r] * dim, len[r] * dim);
+        }
+        return new TokenEncoding(pooled, packed, offsets, dim);
+    }
+
+    /** Loads a head on this encoder's backend (for {@link #encodeWithTokens}); the caller closes it. */
+    public synchronized Head loadHead(io.inflow.gpu.head.HeadConfig config) throws IOException {
+        return Heads.load(config, backend, bert.hidden());
+    }
+
+    /**
+     * {@link #encodeWithTokens}'s result: {@code pooled} {@code [b, dimension()]}; {@code tokens}
+     * {@code [offsets[b], tokenDim]}, row {@code r} owning tokens {@code [offsets[r], offsets[r + 1])}.
+     */
+    public record TokenEncoding(float[] pooled, float[] tokens, int[] offsets, int tokenDim) {
+    }
+
     /** How many times a batch was split because it did not fit the backend's memory (since creation). */
     public synchronized long batchSplits() {
         return batchSplits;
@@ -221,6 +282,7 @@ public final class TextEncoder implements AutoCloseable {
             encoder.forward(ids, lens, (layer, hidden) -> pooler.acceptLayer(backend, layer, hidden, lens, pooled, scratch));
         } else {
             Tensor hidden = encoder.forward(ids, lens, null);
+            lastHidden = hidden;
             if (head != null && config.headPerToken()) {
                 Tensor tokens = ws.get("head.tokens", b * seq, head.outDim());
                 head.apply(backend, hidden.reshape(b * seq, d), tokens, ws);

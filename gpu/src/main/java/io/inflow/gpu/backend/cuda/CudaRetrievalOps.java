@@ -241,4 +241,12 @@ final class CudaRetrievalOps implements RetrievalOps, AutoCloseable {
         mirrors.values().forEach(Mirror::close);
         mirrors.clear();
     }
+
+    /** TEMPORARY until the MaxSim kernels land: the reference. */
+    @Override
+    public float[] maxSim(io.inflow.gpu.retrieval.TokenQueries queries, io.inflow.gpu.retrieval.TokenSet documents,
+                          int[] pairQuery, int[] pairDoc) {
+        return new io.inflow.gpu.backend.cpu.reference.RetrievalReference().maxSim(queries, documents, pairQuery,
+                pairDoc);
+    }
 }

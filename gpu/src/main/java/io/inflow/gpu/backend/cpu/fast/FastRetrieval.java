@@ -441,4 +441,12 @@ public final class FastRetrieval implements RetrievalOps {
             row[i] = r;
         }
     }
+
+    /** TEMPORARY until the MaxSim kernels land: the reference. */
+    @Override
+    public float[] maxSim(io.inflow.gpu.retrieval.TokenQueries queries, io.inflow.gpu.retrieval.TokenSet documents,
+                          int[] pairQuery, int[] pairDoc) {
+        return new io.inflow.gpu.backend.cpu.reference.RetrievalReference().maxSim(queries, documents, pairQuery,
+                pairDoc);
+    }
 }

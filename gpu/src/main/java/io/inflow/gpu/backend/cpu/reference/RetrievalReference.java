@@ -2,6 +2,8 @@ package io.inflow.gpu.backend.cpu.reference;
 
 import io.inflow.gpu.retrieval.RetrievalOps;
 import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.gpu.retrieval.TokenQueries;
+import io.inflow.gpu.retrieval.TokenSet;
 import io.inflow.gpu.retrieval.TopK;
 import io.inflow.gpu.retrieval.VectorChunk;
 
@@ -10,7 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The retrieval oracle: every live, matching row scored in double precision on its stored (dequantized) values,
+ * The retrieval oracle (and the MaxSim oracle, {@link #maxSim}): every live, matching row scored in double precision on its stored (dequantized) values,
  * rounded to float, and fully sorted (score descending, tie key, chunk, row ascending). Plain loops, no blocking:
  * the fast and CUDA backends are checked against it.
  *
@@ -65,6 +67,34 @@ public final class RetrievalReference implements RetrievalOps {
                 Hit h = hits.get(i);
                 out.set(q, i, h.chunk, h.row, h.score);
             }
+        }
+        return out;
+    }
+
+    /** Every pair in double precision: per query token the max dot over the document's tokens, summed, rounded once. */
+    @Override
+    public float[] maxSim(TokenQueries queries, TokenSet documents, int[] pairQuery, int[] pairDoc) {
+        RetrievalOps.checkMaxSim(queries, documents, pairQuery, pairDoc);
+        int dim = queries.dim();
+        float[] qs = queries.tokens();
+        int[] qOff = queries.offsets();
+        float[] out = new float[pairQuery.length];
+        for (int p = 0; p < pairQuery.length; p++) {
+            int q = pairQuery[p];
+            int d = pairDoc[p];
+            double sum = 0;
+            for (int i = qOff[q]; i < qOff[q + 1]; i++) {
+                double best = Double.NEGATIVE_INFINITY;
+                for (int t = documents.offset(d); t < documents.offset(d + 1); t++) {
+                    double dot = 0;
+                    for (int j = 0; j < dim; j++) {
+                        dot += (double) qs[i * dim + j] * documents.value(t, j);
+                    }
+                    best = Math.max(best, dot);
+                }
+                sum += best;
+            }
+            out[p] = (float) sum;
         }
         return out;
     }
