@@ -2,6 +2,7 @@ package io.inflow.operators.embed;
 
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.encoder.TextEncoder;
+import io.inflow.gpu.head.Head;
 import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
@@ -19,11 +20,27 @@ public final class EncoderCompute implements TextBatchCompute {
     private static final long serialVersionUID = 1L;
 
     private final EncoderSpec spec;
+    private final TokenHeadSpec tokenHead;
     private transient ProcessResources.Lease<TextEncoder> lease;
     private transient TextEncoder encoder;
+    private transient Head head;
 
     public EncoderCompute(EncoderSpec spec) {
+        this(spec, null);
+    }
+
+    /**
+     * An encoder whose batches also carry every row's token vectors (through {@code tokenHead}, unit length), for
+     * MaxSim rerank; null: pooled embeddings only.
+     */
+    public EncoderCompute(EncoderSpec spec, TokenHeadSpec tokenHead) {
         this.spec = spec;
+        this.tokenHead = tokenHead;
+    }
+
+    /** The head of the per-token vectors, or null when batches carry none. */
+    public TokenHeadSpec tokenHead() {
+        return tokenHead;
     }
 
     /** What encoder this runs. */
@@ -35,6 +52,9 @@ public final class EncoderCompute implements TextBatchCompute {
     public void open() throws Exception {
         lease = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
         encoder = lease.get();
+        if (tokenHead != null && !tokenHead.isNone()) {
+            head = encoder.loadHead(tokenHead.toHeadConfig(spec.model().modelName()));
+        }
     }
 
     @Override
@@ -53,12 +73,21 @@ public final class EncoderCompute implements TextBatchCompute {
         int rows = batch.rowCount();
         Tensor ids = Tensor.wrap(batch.inputIdsBuffer(), DType.INT32, rows, batch.seqLen());
         Tensor lengths = Tensor.wrap(batch.tokenCountBuffer(), DType.INT32, rows);
+        if (tokenHead != null) {
+            TextEncoder.TokenEncoding e = encoder.encodeWithTokens(ids, lengths, head);
+            return BatchOutput.withTokens(rows, encoder.dimension(), e.pooled(), e.tokens(), e.offsets(),
+                    e.tokenDim());
+        }
         float[] embeddings = encoder.encode(ids, lengths);
         return BatchOutput.embeddings(rows, encoder.dimension(), embeddings);
     }
 
     @Override
     public void close() throws Exception {
+        if (head != null) {
+            head.close();
+            head = null;
+        }
         if (encoder != null) {
             encoder = null;
             lease.close();

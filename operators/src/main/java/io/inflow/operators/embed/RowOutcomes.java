@@ -46,6 +46,13 @@ public final class RowOutcomes {
     public static <IN> RowOutcomes build(List<IN> inputs, int resultRows, Function<IN, RawRecord> raw,
             IntPredicate finite, IntFunction<EnrichedEvent> event, IntFunction<float[]> embedding,
             RowOutput<?> output, long nowMs) {
+        return build(inputs, resultRows, raw, finite, event, embedding, r -> null, output, nowMs);
+    }
+
+    /** As above, with each row's per-token vectors ({@code tokens}: row index to its vectors, or null). */
+    public static <IN> RowOutcomes build(List<IN> inputs, int resultRows, Function<IN, RawRecord> raw,
+            IntPredicate finite, IntFunction<EnrichedEvent> event, IntFunction<float[]> embedding,
+            IntFunction<float[]> tokens, RowOutput<?> output, long nowMs) {
         if (resultRows != inputs.size()) {
             throw new IllegalStateException("compute returned " + resultRows + " rows for a batch of "
                     + inputs.size());
@@ -54,7 +61,7 @@ public final class RowOutcomes {
         for (int row = 0; row < inputs.size(); row++) {
             int r = row;
             outcomes.set(row, raw.apply(inputs.get(row)), finite.test(row), () -> event.apply(r),
-                    embedding.apply(r), output, nowMs);
+                    embedding.apply(r), tokens.apply(r), output, nowMs);
         }
         return outcomes;
     }
@@ -70,6 +77,12 @@ public final class RowOutcomes {
      */
     public void set(int row, RawRecord raw, boolean finite, Supplier<EnrichedEvent> event, float[] embedding,
             RowOutput<?> output, long nowMs) {
+        set(row, raw, finite, event, embedding, null, output, nowMs);
+    }
+
+    /** As above, with the row's per-token vectors (null: none). */
+    public void set(int row, RawRecord raw, boolean finite, Supplier<EnrichedEvent> event, float[] embedding,
+            float[] tokens, RowOutput<?> output, long nowMs) {
         if (!finite) {
             rows[row] = io.inflow.operators.decode.DeadLetters.of(raw, ErrorKind.NON_FINITE_OUTPUT,
                     "the model's output for this record holds NaN or an infinity", STAGE, nowMs);
@@ -83,7 +96,8 @@ public final class RowOutcomes {
                     "building the enriched event failed: " + ex, STAGE, nowMs);
             return;
         }
-        rows[row] = output.output(e, embedding, raw, nowMs);
+        rows[row] = tokens == null ? output.output(e, embedding, raw, nowMs)
+                : output.output(e, embedding, tokens, raw, nowMs);
     }
 
     /** Emits row {@code row}'s record or dead letter. */

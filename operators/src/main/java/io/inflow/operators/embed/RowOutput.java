@@ -28,6 +28,19 @@ public interface RowOutput<OUT> extends Serializable {
      */
     Object output(EnrichedEvent event, float[] embedding, RawRecord raw, long nowMs);
 
+    /**
+     * As {@link #output(EnrichedEvent, float[], RawRecord, long)} for a row that also has per-token vectors (MaxSim
+     * rerank: {@code [n, tokenDim]} row-major, unit length); outputs that need them override this.
+     */
+    default Object output(EnrichedEvent event, float[] embedding, float[] tokens, RawRecord raw, long nowMs) {
+        return output(event, embedding, raw, nowMs);
+    }
+
+    /** Whether {@link #output} reads the per-token vectors; when not, the row's copy of them is never made. */
+    default boolean needsTokens() {
+        return false;
+    }
+
     /** Whether {@link #output} reads the embedding; when not, the row's copy of it is never made. */
     default boolean needsEmbedding() {
         return true;

@@ -125,7 +125,8 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
         return RowOutcomes.build(inputs, out.rows(), this::raw,
                 row -> !out.hasEmbeddings() || Finite.row(out.embeddings(), out.dimension(), row),
                 row -> EnrichedEvents.text(inputs.get(row).input(), batch, row, out, model, encoding, now),
-                row -> out.hasEmbeddings() && encoder.needsEmbedding() ? out.row(row) : null, encoder, now);
+                row -> out.hasEmbeddings() && encoder.needsEmbedding() ? out.row(row) : null,
+                row -> out.hasTokens() && encoder.needsTokens() ? out.tokenRow(row) : null, encoder, now);
     }
 
     @Override

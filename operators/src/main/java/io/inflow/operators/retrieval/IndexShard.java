@@ -34,12 +34,17 @@ public final class IndexShard {
 
     /** Heap per document for its id, slot and tie label (measured, see the class comment). */
     static final long ID_BYTES = 450;
+    /** Heap per document for its token array's header and reference (rerank only). */
+    static final long TOKEN_ARRAY_BYTES = 24;
 
     private final Storage storage;
     private final int dim;
     private final int chunkCapacity;
     private final List<VectorChunk> chunks = new ArrayList<>();
     private final List<String[]> ids = new ArrayList<>();
+    /** Per chunk: each row's stored token vectors for MaxSim rerank (null: none). */
+    private final List<byte[][]> tokens = new ArrayList<>();
+    private long tokenBytes;
     /** Per chunk: whether the current arrays are shared with a pinned version (copy before writing). */
     private final List<Boolean> shared = new ArrayList<>();
     private final Map<String, Integer> slotOf = new HashMap<>();
@@ -78,6 +83,15 @@ public final class IndexShard {
      * holds, so a restore rebuilds the same rows bit for bit).
      */
     public void upsertStored(String docId, byte[] stored, String filterValue, int partition, long offset) {
+        upsertStored(docId, stored, null, filterValue, partition, offset);
+    }
+
+    /**
+     * As {@link #upsertStored(String, byte[], String, int, long)}, with the document's stored token vectors
+     * ({@code TokenSet.encode}) for MaxSim rerank, or null.
+     */
+    public void upsertStored(String docId, byte[] stored, byte[] storedTokens, String filterValue, int partition,
+            long offset) {
         int code = filterValue == null ? VectorChunk.NO_FILTER_CODE
                 : filterCodes.computeIfAbsent(filterValue, v -> filterCodes.size());
         Integer slot = slotOf.get(docId);
@@ -91,6 +105,9 @@ public final class IndexShard {
         VectorChunk chunk = writable(c);
         chunk.setStored(row, stored, label, code);
         ids.get(c)[row] = docId;
+        byte[] old = tokens.get(c)[row];
+        tokenBytes += (storedTokens == null ? 0 : storedTokens.length) - (old == null ? 0 : old.length);
+        tokens.get(c)[row] = storedTokens;
         applied(partition, offset);
     }
 
@@ -102,6 +119,9 @@ public final class IndexShard {
             int row = slot % chunkCapacity;
             writable(c).delete(row);
             ids.get(c)[row] = null;
+            byte[] old = tokens.get(c)[row];
+            tokenBytes -= old == null ? 0 : old.length;
+            tokens.get(c)[row] = null;
             labels.remove(docId);
             freeSlots.push(slot);
         }
@@ -125,7 +145,8 @@ public final class IndexShard {
                 shared.set(c, true);
             }
             pinned = new IndexVersion(List.copyOf(chunks), List.copyOf(ids), slotOf.size(),
-                    Collections.unmodifiableMap(new TreeMap<>(lastOffsets)), Map.copyOf(filterCodes));
+                    Collections.unmodifiableMap(new TreeMap<>(lastOffsets)), Map.copyOf(filterCodes),
+                    List.copyOf(tokens));
         }
         return pinned;
     }
@@ -153,13 +174,16 @@ public final class IndexShard {
         return storage;
     }
 
-    /** Heap bytes of the vectors and their metadata (chunks), plus 450 bytes per id (measured: map entries, labels). */
+    /**
+     * Heap bytes of the vectors and their metadata (chunks), plus 450 bytes per id (measured: map entries, labels),
+     * plus the stored token vectors (and their array headers) when rerank is on.
+     */
     public long bytesUsed() {
         long bytes = 0;
         for (VectorChunk c : chunks) {
             bytes += c.bytesUsed();
         }
-        return bytes + ID_BYTES * slotOf.size();
+        return bytes + ID_BYTES * slotOf.size() + tokenBytes + TOKEN_ARRAY_BYTES * (tokenBytes > 0 ? slotOf.size() : 0);
     }
 
     private int newSlot() {
@@ -168,6 +192,7 @@ public final class IndexShard {
         if (used == total) {
             chunks.add(new VectorChunk(storage, dim, chunkCapacity));
             ids.add(new String[chunkCapacity]);
+            tokens.add(new byte[chunkCapacity][]);
             shared.add(false);
         }
         return used;
@@ -179,6 +204,7 @@ public final class IndexShard {
         if (shared.get(c)) {
             chunks.set(c, chunks.get(c).copy());
             ids.set(c, Arrays.copyOf(ids.get(c), chunkCapacity));
+            tokens.set(c, Arrays.copyOf(tokens.get(c), chunkCapacity));
             shared.set(c, false);
         }
         return chunks.get(c);

@@ -17,9 +17,10 @@ import java.util.Map;
  * @param documents live documents
  * @param lastOffsets last applied corpus offset per partition
  * @param filterCodes the interned filter values
+ * @param tokens per chunk, each row's stored token vectors ({@code TokenSet.encode}; null: none)
  */
 public record IndexVersion(List<VectorChunk> chunks, List<String[]> ids, int documents, Map<Integer, Long> lastOffsets,
-        Map<String, Integer> filterCodes) {
+        Map<String, Integer> filterCodes, List<byte[][]> tokens) {
 
     /** A filter code no row has: a query whose filter value the shard has never seen matches nothing. */
     public static final int UNKNOWN_FILTER = -2;
@@ -27,6 +28,11 @@ public record IndexVersion(List<VectorChunk> chunks, List<String[]> ids, int doc
     /** The document id at a chunk and row. */
     public String docId(int chunk, int row) {
         return ids.get(chunk)[row];
+    }
+
+    /** The stored token vectors of a chunk and row (MaxSim rerank), or null when the document has none. */
+    public byte[] tokens(int chunk, int row) {
+        return tokens.get(chunk)[row];
     }
 
     /** The code of a filter value; {@link VectorChunk#NO_FILTER_CODE} for null (no filter). */

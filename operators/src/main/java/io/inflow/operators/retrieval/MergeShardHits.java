@@ -17,25 +17,40 @@ import java.util.List;
  * emitted in a deterministic order (score descending, then document id ascending: the same tie rule the kernels use
  * inside a shard), with the shards' states.
  *
+ * <p>With MaxSim rerank every shard sends its best {@code candidates} by single-vector score, each with its MaxSim
+ * score: the merge keeps the best {@code candidates} over all shards by single-vector score (the same tie rule), then
+ * orders those by MaxSim score (ties by document id) and keeps k. The global candidates are always among the shards'
+ * own, so the answer is the two-stage answer over the whole index whatever the parallelism.
+ *
  * <pre>{@code
  * DataStream<RetrievalAnswer> answers = hits.keyBy(ShardHits::queryKey).process(new MergeShardHits(10));
+ * hits.keyBy(ShardHits::queryKey).process(new MergeShardHits(10, 100));   // MaxSim rerank of the best 100
  * }</pre>
  */
 public final class MergeShardHits extends KeyedProcessFunction<String, ShardHits, RetrievalAnswer> {
 
     private static final long serialVersionUID = 1L;
 
-    private record Hit(String docId, float score) {
+    private record Hit(String docId, float score, float first) {
     }
 
     private static final Comparator<Hit> ORDER = Comparator.comparingDouble((Hit h) -> -h.score)
             .thenComparing(Hit::docId);
+    private static final Comparator<Hit> FIRST_STAGE = Comparator.comparingDouble((Hit h) -> -h.first)
+            .thenComparing(Hit::docId);
 
     private final int k;
+    private final int candidates;
     private transient ListState<ShardHits> partial;
 
     public MergeShardHits(int k) {
+        this(k, 0);
+    }
+
+    /** A merge of a MaxSim rerank over the best {@code candidates} (0: no rerank). */
+    public MergeShardHits(int k, int candidates) {
         this.k = k;
+        this.candidates = candidates;
     }
 
     @Override
@@ -56,18 +71,24 @@ public final class MergeShardHits extends KeyedProcessFunction<String, ShardHits
             return;
         }
         partial.clear();
-        out.collect(merge(all, k));
+        out.collect(merge(all, k, candidates));
     }
 
     /** The merged answer of every shard's hits for one query. */
     static RetrievalAnswer merge(List<ShardHits> all, int k) {
+        return merge(all, k, 0);
+    }
+
+    /** The merged answer; with {@code candidates > 0} the two-stage rule of the class comment. */
+    static RetrievalAnswer merge(List<ShardHits> all, int k, int candidates) {
         List<Hit> hits = new ArrayList<>();
         QueryRow query = null;
         long documents = 0;
         List<RetrievalAnswer.Shard> shards = new ArrayList<>();
         for (ShardHits h : all) {
             for (int i = 0; i < h.docIds().length; i++) {
-                hits.add(new Hit(h.docIds()[i], h.scores()[i]));
+                hits.add(new Hit(h.docIds()[i], h.scores()[i], h.firstScores() == null ? h.scores()[i]
+                        : h.firstScores()[i]));
             }
             if (h.query() != null) {
                 query = h.query();
@@ -77,6 +98,10 @@ public final class MergeShardHits extends KeyedProcessFunction<String, ShardHits
         }
         if (query == null) {
             throw new IllegalStateException("no shard carried query " + all.get(0).queryKey());
+        }
+        if (candidates > 0) {
+            hits.sort(FIRST_STAGE);
+            hits = new ArrayList<>(hits.subList(0, Math.min(candidates, hits.size())));
         }
         hits.sort(ORDER);
         shards.sort(Comparator.comparingInt(RetrievalAnswer.Shard::shard));

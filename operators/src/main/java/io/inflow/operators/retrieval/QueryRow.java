@@ -14,8 +14,13 @@ import io.inflow.schemas.RawRecord;
  * @param filterValue only documents with this filter value match; null: all documents
  * @param event the enriched event as the embedding built it (neighbours are added by the merge)
  * @param raw the input record (its coordinates key the query; dead letters carry it)
+ * @param tokens the query's per-token vectors for MaxSim rerank ({@code [n, tokenDim]}), or null without rerank
  */
-public record QueryRow(float[] vector, String filterValue, EnrichedEvent event, RawRecord raw) {
+public record QueryRow(float[] vector, String filterValue, EnrichedEvent event, RawRecord raw, float[] tokens) {
+
+    public QueryRow(float[] vector, String filterValue, EnrichedEvent event, RawRecord raw) {
+        this(vector, filterValue, event, raw, null);
+    }
 
     /** A key unique per input record: topic, partition and offset. */
     public String key() {

@@ -4,6 +4,8 @@ import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.batch.VectorBatch;
 import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.gpu.retrieval.TokenQueries;
+import io.inflow.gpu.retrieval.TokenSet;
 import io.inflow.gpu.retrieval.TopK;
 import io.inflow.gpu.retrieval.VectorChunk;
 import io.inflow.operators.batch.Emitter;
@@ -11,6 +13,7 @@ import io.inflow.operators.batch.StateStores;
 import io.inflow.operators.batch.TwoInputBatchCompute;
 import io.inflow.operators.decode.DeadLetters;
 import io.inflow.operators.metrics.InflowMetrics;
+import io.inflow.operators.retrieval.RetrievalSettings.Rerank;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
 import io.inflow.schemas.ModelRef;
@@ -68,8 +71,14 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         Backend open() throws Exception;
     }
 
-    /** A batch's answer: the version searched and the hits. */
-    public record Result(IndexVersion version, TopK top) {
+    /** Keyed state of each document's stored token vectors (MaxSim rerank only). */
+    static final String TOKEN_STATE = "retrieval-tokens";
+
+    /**
+     * A batch's answer: the version searched, the first-stage hits and, with rerank, each hit's MaxSim score
+     * ({@code maxSim[query][hit]}; NaN for a document without token vectors, which the rerank drops).
+     */
+    public record Result(IndexVersion version, TopK top, float[][] maxSim) {
     }
 
     private final RetrievalSettings settings;
@@ -82,6 +91,7 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     private transient IndexShard index;
     private transient ValueState<byte[]> vectors;
     private transient ValueState<String> filters;
+    private transient ValueState<byte[]> tokenState;
     private transient ValueState<long[]> appliedAt;
     private transient ListState<long[]> offsets;
     private transient Backend backend;
@@ -112,6 +122,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         vectors = stores.requireKeyed().getState(new ValueStateDescriptor<>(VECTOR_STATE,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         filters = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-filter", Types.STRING));
+        tokenState = stores.requireKeyed().getState(new ValueStateDescriptor<>(TOKEN_STATE,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         appliedAt = stores.requireKeyed().getState(new ValueStateDescriptor<>("retrieval-applied-at",
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         offsets = stores.operator().getUnionListState(new ListStateDescriptor<>("retrieval-offsets",
@@ -121,8 +133,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
                 index.applied((int) po[0], po[1]);
             }
             long t0 = System.nanoTime();
-            stores.forEachKey(VECTOR_STATE, key -> index.upsertStored((String) key, vectors.value(), filters.value(),
-                    -1, -1));
+            stores.forEachKey(VECTOR_STATE, key -> index.upsertStored((String) key, vectors.value(),
+                    settings.rerank() == null ? null : tokenState.value(), filters.value(), -1, -1));
             saveOffsets(); // this instance's own view from now on (the union is read once)
             LOG.info("index shard {} of {} rebuilt from state: {} documents, {} MB, last corpus offsets {}, in {} ms",
                     shard, shards, index.documents(), index.bytesUsed() >> 20, index.lastOffsets(),
@@ -146,9 +158,13 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         if (u.isDelete()) {
             vectors.clear();
             filters.clear();
+            tokenState.clear();
             index.delete(u.docId(), raw.partition(), raw.offset());
         } else {
             String problem = problem(u.vector());
+            if (problem == null) {
+                problem = tokenProblem(u.tokens());
+            }
             if (problem != null) {
                 out.deadLetter(DeadLetters.of(raw, ErrorKind.INVALID_FIELD, "corpus document " + u.docId() + ": "
                         + problem, STAGE, System.currentTimeMillis()));
@@ -157,12 +173,21 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
                 // the state keeps the stored form (2 bytes a value for float16, 1 for int8), not the float32 input
                 byte[] stored = VectorChunk.encode(settings.storage(), u.vector(), 0, settings.dim());
                 vectors.update(stored);
+                byte[] storedTokens = null;
+                if (settings.rerank() != null) {
+                    Rerank r = settings.rerank();
+                    storedTokens = TokenSet.encode(r.storage(), u.tokens(), 0, u.tokens().length / r.tokenDim(),
+                            r.tokenDim());
+                    tokenState.update(storedTokens);
+                } else {
+                    tokenState.clear();
+                }
                 if (u.filterValue() == null) {
                     filters.clear();
                 } else {
                     filters.update(u.filterValue());
                 }
-                index.upsertStored(u.docId(), stored, u.filterValue(), raw.partition(), raw.offset());
+                index.upsertStored(u.docId(), stored, storedTokens, u.filterValue(), raw.partition(), raw.offset());
             }
         }
         saveOffsets();
@@ -176,6 +201,26 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         for (int i = 0; i < vector.length; i++) {
             if (!Float.isFinite(vector[i])) {
                 return "embedding[" + i + "] is " + vector[i];
+            }
+        }
+        return null;
+    }
+
+    /** With rerank on: null when {@code tokens} is a usable run of token vectors, else what is wrong. */
+    private String tokenProblem(float[] tokens) {
+        Rerank r = settings.rerank();
+        if (r == null) {
+            return null;
+        }
+        if (tokens == null || tokens.length == 0) {
+            return "MaxSim rerank needs token vectors, none came with it";
+        }
+        if (tokens.length % r.tokenDim() != 0) {
+            return "token vectors hold " + tokens.length + " values, not a multiple of the token dim " + r.tokenDim();
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            if (!Float.isFinite(tokens[i])) {
+                return "token vector value " + i + " is " + tokens[i];
             }
         }
         return null;
@@ -207,6 +252,9 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     @Override
     public DeadLetterRecord rejected(QueryRow input, long nowMs) {
         String problem = problem(input.vector());
+        if (problem == null) {
+            problem = tokenProblem(input.tokens());
+        }
         return problem == null ? null : DeadLetters.of(input.raw(), ErrorKind.INVALID_FIELD, "query: " + problem,
                 STAGE, nowMs);
     }
@@ -223,8 +271,11 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
 
     @Override
     public ModelRef model() {
+        Rerank r = settings.rerank();
         return new ModelRef("retrieval", settings.metric().name().toLowerCase(java.util.Locale.ROOT) + "/"
-                + settings.storage().name().toLowerCase(java.util.Locale.ROOT) + "/k" + settings.k());
+                + settings.storage().name().toLowerCase(java.util.Locale.ROOT) + "/k" + settings.k()
+                + (r == null ? "" : "/maxsim-" + r.storage().name().toLowerCase(java.util.Locale.ROOT) + "@"
+                        + r.candidates()));
     }
 
     @Override
@@ -253,8 +304,71 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
             codes[q] = version.filterCode(inputs.get(q).filterValue());
         }
         TopK top = backend.retrieval().search(version.chunks(),
-                new SearchRequest(queries, inputs.size(), dim, settings.k(), settings.metric(), codes));
-        return new Result(version, top);
+                new SearchRequest(queries, inputs.size(), dim, settings.firstStageK(), settings.metric(), codes));
+        return new Result(version, top, settings.rerank() == null ? null : rerank(version, top, inputs));
+    }
+
+    /**
+     * MaxSim of every query's tokens against each of its candidates' stored tokens: one {@link TokenSet} of the
+     * distinct candidates of the batch, one kernel call for all pairs.
+     */
+    private float[][] rerank(IndexVersion version, TopK top, List<QueryRow> inputs) {
+        Rerank r = settings.rerank();
+        TokenSet.Builder docs = new TokenSet.Builder(r.storage(), r.tokenDim());
+        Map<Long, Integer> docIndex = new java.util.HashMap<>();
+        int pairs = 0;
+        for (int q = 0; q < top.queries(); q++) {
+            pairs += top.hits(q);
+        }
+        int[] pairQuery = new int[pairs];
+        int[] pairDoc = new int[pairs];
+        int[] pairSlot = new int[pairs];
+        int p = 0;
+        for (int q = 0; q < top.queries(); q++) {
+            for (int i = 0; i < top.hits(q); i++) {
+                int chunk = top.chunk(q, i);
+                int row = top.row(q, i);
+                byte[] stored = version.tokens(chunk, row);
+                if (stored == null) {
+                    continue;   // indexed before rerank was on: not a rerank candidate
+                }
+                Integer d = docIndex.get(((long) chunk << 32) | row);
+                if (d == null) {
+                    d = docs.count();
+                    docs.add(stored);
+                    docIndex.put(((long) chunk << 32) | row, d);
+                }
+                pairQuery[p] = q;
+                pairDoc[p] = d;
+                pairSlot[p] = i;
+                p++;
+            }
+        }
+        float[][] out = new float[top.queries()][];
+        for (int q = 0; q < top.queries(); q++) {
+            out[q] = new float[top.hits(q)];
+            java.util.Arrays.fill(out[q], Float.NaN);
+        }
+        if (p == 0) {
+            return out;
+        }
+        int tokenCount = 0;
+        for (QueryRow in : inputs) {
+            tokenCount += in.tokens().length / r.tokenDim();
+        }
+        float[] qt = new float[tokenCount * r.tokenDim()];
+        int[] offsets = new int[inputs.size() + 1];
+        for (int q = 0; q < inputs.size(); q++) {
+            float[] t = inputs.get(q).tokens();
+            System.arraycopy(t, 0, qt, offsets[q] * r.tokenDim(), t.length);
+            offsets[q + 1] = offsets[q] + t.length / r.tokenDim();
+        }
+        float[] scores = backend.retrieval().maxSim(new TokenQueries(qt, offsets, r.tokenDim()), docs.build(),
+                java.util.Arrays.copyOf(pairQuery, p), java.util.Arrays.copyOf(pairDoc, p));
+        for (int i = 0; i < p; i++) {
+            out[pairQuery[i]][pairSlot[i]] = scores[i];
+        }
+        return out;
     }
 
     @Override
@@ -266,14 +380,30 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     public void emit(QueryRow input, int row, Result result, Emitter<ShardHits> out) {
         TopK top = result.top();
         int n = top.hits(row);
-        String[] ids = new String[n];
-        float[] scores = new float[n];
+        float[] maxSim = result.maxSim() == null ? null : result.maxSim()[row];
+        int kept = 0;
         for (int i = 0; i < n; i++) {
-            ids[i] = result.version().docId(top.chunk(row, i), top.row(row, i));
-            scores[i] = top.score(row, i);
+            kept += maxSim == null || !Float.isNaN(maxSim[i]) ? 1 : 0;
+        }
+        String[] ids = new String[kept];
+        float[] scores = new float[kept];
+        float[] first = maxSim == null ? null : new float[kept];
+        int j = 0;
+        for (int i = 0; i < n; i++) {
+            if (maxSim != null && Float.isNaN(maxSim[i])) {
+                continue;
+            }
+            ids[j] = result.version().docId(top.chunk(row, i), top.row(row, i));
+            if (maxSim == null) {
+                scores[j] = top.score(row, i);
+            } else {
+                scores[j] = maxSim[i];
+                first[j] = top.score(row, i);
+            }
+            j++;
         }
         out.collect(new ShardHits(input.key(), shard, shards, ids, scores, result.version().documents(),
-                result.version().lastOffsets(), shard == 0 ? input : null));
+                result.version().lastOffsets(), shard == 0 ? input : null, first));
     }
 
     @Override

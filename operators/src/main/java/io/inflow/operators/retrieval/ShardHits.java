@@ -17,13 +17,23 @@ import java.util.Map;
  * @param documents the shard's live documents in the version searched
  * @param lastOffsets the shard's last applied corpus offset per partition in that version
  * @param query the query (shard 0 only; null from the others)
+ * @param firstScores with MaxSim rerank: the single-vector scores the candidates were chosen by ({@code scores} then
+ *     holds their MaxSim scores; ids in first-stage order); null without rerank
  */
 public record ShardHits(String queryKey, int shard, int shards, String[] docIds, float[] scores, int documents,
-        Map<Integer, Long> lastOffsets, QueryRow query) {
+        Map<Integer, Long> lastOffsets, QueryRow query, float[] firstScores) {
 
     public ShardHits {
         if (docIds.length != scores.length) {
             throw new IllegalArgumentException(docIds.length + " ids for " + scores.length + " scores");
         }
+        if (firstScores != null && firstScores.length != docIds.length) {
+            throw new IllegalArgumentException(docIds.length + " ids for " + firstScores.length + " first scores");
+        }
+    }
+
+    public ShardHits(String queryKey, int shard, int shards, String[] docIds, float[] scores, int documents,
+            Map<Integer, Long> lastOffsets, QueryRow query) {
+        this(queryKey, shard, shards, docIds, scores, documents, lastOffsets, query, null);
     }
 }
