@@ -11,6 +11,7 @@ import io.inflow.operators.batch.BatchOperatorFactory;
 import io.inflow.operators.batch.BatchSettings;
 import io.inflow.operators.batch.TwoInputBatchOperatorFactory;
 import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.operators.embed.TextEmbedCompute;
 import io.inflow.operators.embed.TextEmbedOperatorFactory;
@@ -51,6 +52,9 @@ import java.util.concurrent.TimeUnit;
  * tokenized text events -> embed -> QueryRow --broadcast--> retrieve (shard i of P) -> ShardHits
  *   -> keyBy(query) merge -> the enriched event with its neighbours -> enriched
  * </pre>
+ * With {@code inflow.retrieval.rerank.enabled} both embeddings also carry each text's token vectors (through the
+ * rerank head), the shards keep documents' token vectors and rerank their single-vector candidates by MaxSim, and
+ * the merge applies the two-stage rule over all shards ({@link MergeShardHits}).
  * The corpus source reads its topic from the beginning when the job starts without a checkpoint (the index is the
  * whole compacted topic); from a checkpoint it resumes where the restored index left off.
  *
@@ -66,6 +70,11 @@ final class RetrievalBranch {
     static InflowPipeline.Branch build(StreamExecutionEnvironment env, PipelineSettings s,
             DataStream<TokenizedText> tokenizedEvents, TextBatchCompute compute, OutputEncoder encoder) {
         RetrievalJobSettings r = s.retrieval();
+        boolean rerank = r.tokenHead() != null;
+        if (rerank) {
+            // the same encoder (shared per process), its batches also carrying every row's token vectors
+            compute = new EncoderCompute(((EncoderCompute) compute).spec(), r.tokenHead());
+        }
         BatchSettings embedSettings = new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(),
                 TextEmbedOperatorFactory.METRICS_OPERATOR, TextEmbedOperatorFactory.MODALITY);
 
@@ -73,7 +82,7 @@ final class RetrievalBranch {
         SingleOutputStreamOperator<QueryRow> queries = tokenizedEvents
                 .transform("batch + compute", TypeInformation.of(QueryRow.class), new BatchOperatorFactory<>(
                         new TextEmbedCompute<>(s.batching(), compute, s.encoding(),
-                                RetrievalRowOutputs.queries(r.filterAttribute())), embedSettings))
+                                RetrievalRowOutputs.queries(r.filterAttribute(), rerank)), embedSettings))
                 .uid(InflowPipeline.UID_EMBED);
 
         // the corpus: decoded, upserts embedded by the same encoder, deletes straight to the index
@@ -96,7 +105,7 @@ final class RetrievalBranch {
         SingleOutputStreamOperator<DocUpdate> embeddedDocs = tokenizedDocs
                 .transform("batch + compute corpus", TypeInformation.of(DocUpdate.class), new BatchOperatorFactory<>(
                         new TextEmbedCompute<>(s.batching(), compute, s.encoding(),
-                                RetrievalRowOutputs.documents(r.filterAttribute())),
+                                RetrievalRowOutputs.documents(r.filterAttribute(), rerank)),
                         new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(), "embed", "corpus")))
                 .uid(InflowPipeline.UID_CORPUS_EMBED);
         DataStream<DocUpdate> docs = embeddedDocs.union(upserts.getSideOutput(SplitCorpus.DELETES));
@@ -112,7 +121,8 @@ final class RetrievalBranch {
                 .uid(InflowPipeline.UID_RETRIEVE);
         SingleOutputStreamOperator<RetrievalAnswer> answers = hits
                 .keyBy(ShardHits::queryKey)
-                .process(new MergeShardHits(r.index().k()), TypeInformation.of(RetrievalAnswer.class))
+                .process(new MergeShardHits(r.index().k(),
+                        rerank ? r.index().rerank().candidates() : 0), TypeInformation.of(RetrievalAnswer.class))
                 .name("merge neighbours").uid(InflowPipeline.UID_MERGE);
         SingleOutputStreamOperator<EncodedRecord> enriched = answers
                 .process(new RetrievalOutput(r.index().metric(), encoder), TypeInformation.of(EncodedRecord.class))

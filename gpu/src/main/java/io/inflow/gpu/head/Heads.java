@@ -35,6 +35,23 @@ public final class Heads {
         }
     }
 
+    /**
+     * The output width of a head's weights file without loading it on a backend (the rows of its last matrix), so a
+     * job can size what it stores before any task starts.
+     */
+    public static int outDim(HeadConfig config) throws IOException {
+        String last = switch (config.type()) {
+            case LINEAR -> "linear.weight";
+            case FFN -> "ffn.down.weight";
+            case GLU -> "glu.out.weight";
+            case LOW_RANK_ADAPTER, NONE -> throw new IllegalArgumentException("no output width for " + config.type());
+        };
+        try (SafetensorsWeights source = SafetensorsWeights.open(config.weights())) {
+            return source.find(last).orElseThrow(() -> new IllegalArgumentException("head weight " + last
+                    + " is missing from " + source.describe())).shape()[0];
+        }
+    }
+
     static boolean checkResidual(boolean residual, int in, int out, String head) {
         if (residual && in != out) {
             throw new IllegalArgumentException(head + " head: a residual needs in = out (in " + in + ", out " + out + ")");

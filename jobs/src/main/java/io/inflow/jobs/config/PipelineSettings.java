@@ -62,8 +62,14 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                 ? ImageSettings.from(config, limits.maxImageBytes(), config.get(PipelineOptions.COMPUTE_BACKEND),
                         computeThreads(config))
                 : null;
-        RetrievalJobSettings retrieval = RetrievalJobSettings.from(config, model.dimension(),
+        RetrievalJobSettings retrieval = RetrievalJobSettings.from(config, model.dimension(), model.modelName(),
                 config.get(PipelineOptions.COMPUTE_BACKEND), computeThreads(config));
+        if (retrieval != null && retrieval.tokenHead() != null && config.getOptional(PipelineOptions.TEXT_POOLING)
+                .orElse(model.defaultPooling()) == io.inflow.gpu.pooling.PoolingMode.MULTI_LAYER_MEAN) {
+            throw new IllegalArgumentException("'" + RetrievalOptions.RERANK_ENABLED.key() + "' needs the last layer's"
+                    + " token vectors but '" + PipelineOptions.TEXT_POOLING.key() + "' is MULTI_LAYER_MEAN: pick"
+                    + " another pooling or turn the rerank off");
+        }
         if (retrieval != null && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
             throw new IllegalArgumentException("'" + RetrievalOptions.ENABLED.key() + "' needs embeddings but '"
                     + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn retrieval off");

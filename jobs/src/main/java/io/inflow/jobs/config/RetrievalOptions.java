@@ -53,6 +53,33 @@ public final class RetrievalOptions {
             .withDescription("An attribute (e.g. tenant): an event with it only gets documents with the same value."
                     + " Unset: no filter.");
 
+    public static final ConfigOption<Boolean> RERANK_ENABLED = ConfigOptions.key("inflow.retrieval.rerank.enabled")
+            .booleanType().defaultValue(false)
+            .withDescription("Two stages: the best 'inflow.retrieval.rerank.candidates' documents by single-vector"
+                    + " score are reordered by MaxSim (late interaction) of the query's token vectors against"
+                    + " theirs. Documents keep one vector per token: see the README for the memory.");
+
+    public static final ConfigOption<Integer> RERANK_CANDIDATES = ConfigOptions
+            .key("inflow.retrieval.rerank.candidates")
+            .intType().defaultValue(100)
+            .withDescription("Documents the first stage hands to the MaxSim rerank, k..2048.");
+
+    public static final ConfigOption<String> RERANK_HEAD = ConfigOptions.key("inflow.retrieval.rerank.head")
+            .stringType().defaultValue("none")
+            .withDescription("Projection head applied to every token before MaxSim: none (the model's last layer),"
+                    + " or linear, linear-residual, ffn, ffn-residual, glu, glu-residual (bundled heads trained for"
+                    + " all-minilm-l6-v2, or the architecture of 'inflow.retrieval.rerank.head-file').");
+
+    public static final ConfigOption<String> RERANK_HEAD_FILE = ConfigOptions.key("inflow.retrieval.rerank.head-file")
+            .stringType().noDefaultValue()
+            .withDescription("Safetensors weights of a head of your own (its architecture named by"
+                    + " 'inflow.retrieval.rerank.head'); unset: the bundled head.");
+
+    public static final ConfigOption<String> RERANK_STORAGE = ConfigOptions.key("inflow.retrieval.rerank.storage")
+            .stringType().defaultValue("int8")
+            .withDescription("How token vectors are held: float32, int8 (one scale per token) or bit1 (signs and"
+                    + " one scale per token, 1/32 of float32).");
+
     private RetrievalOptions() {
     }
 
