@@ -46,6 +46,15 @@ final class ShardHarness implements AutoCloseable {
     /** A shard harness, opened, optionally restored from {@code state}. */
     static ShardHarness open(RetrievalSettings settings, int index, int parallelism, OperatorSubtaskState state)
             throws Exception {
+        return open(settings, index, parallelism, state, null);
+    }
+
+    /**
+     * As above; snapshots stream to files under {@code checkpointDir} as a job's do (null: kept in memory, the
+     * harness's default, which holds the whole state on the heap a second time).
+     */
+    static ShardHarness open(RetrievalSettings settings, int index, int parallelism, OperatorSubtaskState state,
+            java.nio.file.Path checkpointDir) throws Exception {
         var factory = new TwoInputBatchOperatorFactory<>(
                 new RetrievalCompute(settings, () -> new ReferenceCpuBackend(null)),
                 new BatchSettings(Duration.ofSeconds(60), 2, "retrieval", "text"));
@@ -54,6 +63,10 @@ final class ShardHarness implements AutoCloseable {
         h.getStreamConfig().setStateKeySerializer(
                 Types.STRING.createSerializer(h.getExecutionConfig().getSerializerConfig()));
         h.getStreamConfig().serializeAllConfigs();
+        if (checkpointDir != null) {
+            h.setCheckpointStorage(new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(
+                    checkpointDir.toUri()));
+        }
         h.setup();
         if (state != null) {
             h.initializeState(state);
