@@ -5,6 +5,7 @@ import io.inflow.gpu.retrieval.TokenQueries;
 import io.inflow.gpu.retrieval.TokenSet;
 import io.inflow.gpu.retrieval.TokenStorage;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -43,6 +44,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class FastMaxSim {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = S.length();
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     /** Query tokens per micro-kernel call (their four broadcasts and eight accumulators fit the registers). */
     static final int ROWS = 4;
     /** Document tokens per micro-kernel call: two vectors. */
@@ -132,6 +134,8 @@ public final class FastMaxSim {
         private float[] tile = new float[0];
         private float[] scales = new float[0];
         private float[] rowMax = new float[0];
+        /** 1-bit documents: their sign words transposed to 32-bit words {@code [ceil(dim / 32)][width]}. */
+        private int[] wordsT = new int[0];
 
         Worker(TokenQueries queries, TokenSet docs, int[] pairQuery, float[] out) {
             this.qs = queries.tokens();
@@ -243,7 +247,12 @@ public final class FastMaxSim {
             }
         }
 
-        /** Tokens {@code [t0, t0 + nd)} as the tile {@code [dim][width]} and their scales (1 for float32; 0 padded). */
+        /**
+         * Tokens {@code [t0, t0 + nd)} as the tile {@code [dim][width]} and their scales (1 for float32; 0 padded).
+         * float32 and int8: value by value, {@code j} outer so the tile is written in order while the document's rows
+         * (read with a stride) stay in L1. 1-bit: the sign words are first transposed to 32-bit words
+         * {@code [dim / 32][width]}, then a vector of {@code LANES} tokens' bit {@code j} becomes {@code 2 b - 1}.
+         */
         private void widen(int t0, int nd, int width) {
             if (tile.length < dim * width) {
                 tile = new float[dim * width];
@@ -252,38 +261,57 @@ public final class FastMaxSim {
                 scales = new float[width];
             }
             TokenStorage storage = docs.storage();
-            for (int t = 0; t < nd; t++) {
-                int g = t0 + t;
-                switch (storage) {
-                    case FLOAT32 -> {
-                        float[] f = docs.float32Values();
-                        for (int j = 0, at = t; j < dim; j++, at += width) {
-                            tile[at] = f[g * dim + j];
+            switch (storage) {
+                case FLOAT32 -> {
+                    float[] f = docs.float32Values();
+                    for (int j = 0; j < dim; j++) {
+                        int row = j * width;
+                        for (int t = 0, at = t0 * dim + j; t < nd; t++, at += dim) {
+                            tile[row + t] = f[at];
                         }
-                        scales[t] = 1f;
                     }
-                    case INT8 -> {
-                        byte[] b = docs.int8Values();
-                        for (int j = 0, at = t; j < dim; j++, at += width) {
-                            tile[at] = b[g * dim + j];
+                }
+                case INT8 -> {
+                    byte[] b = docs.int8Values();
+                    for (int j = 0; j < dim; j++) {
+                        int row = j * width;
+                        for (int t = 0, at = t0 * dim + j; t < nd; t++, at += dim) {
+                            tile[row + t] = b[at];
                         }
-                        scales[t] = docs.scales()[g];
                     }
-                    case BIT1 -> {
-                        long[] words = docs.bitWords();
-                        int base = g * docs.wordsPerToken();
-                        for (int j = 0, at = t; j < dim; j++, at += width) {
-                            tile[at] = ((words[base + (j >>> 6)] >>> (j & 63)) & 1L) != 0 ? 1f : -1f;
-                        }
-                        scales[t] = docs.scales()[g];
-                    }
+                }
+                case BIT1 -> widenBits(t0, nd, width);
+            }
+            for (int t = 0; t < width; t++) {
+                scales[t] = t >= nd ? 0f : storage == TokenStorage.FLOAT32 ? 1f : docs.scales()[t0 + t];
+            }
+            for (int j = 0; j < dim; j++) {
+                java.util.Arrays.fill(tile, j * width + nd, j * width + width, 0f);
+            }
+        }
+
+        private void widenBits(int t0, int nd, int width) {
+            long[] words = docs.bitWords();
+            int perToken = docs.wordsPerToken();
+            int ints = (dim + 31) / 32;
+            if (wordsT.length < ints * width) {
+                wordsT = new int[ints * width];
+            }
+            for (int t = 0; t < width; t++) {
+                for (int w = 0; w < ints; w++) {
+                    long word = t < nd ? words[(t0 + t) * perToken + (w >>> 1)] : 0L;
+                    wordsT[w * width + t] = (int) (word >>> ((w & 1) * 32));
                 }
             }
-            for (int t = nd; t < width; t++) {
-                for (int j = 0, at = t; j < dim; j++, at += width) {
-                    tile[at] = 0f;
+            for (int j = 0; j < dim; j++) {
+                int row = j * width;
+                int src = (j >>> 5) * width;
+                int shift = j & 31;
+                for (int c = 0; c < width; c += LANES) {
+                    IntVector bits = IntVector.fromArray(IS, wordsT, src + c).lanewise(VectorOperators.LSHR, shift)
+                            .and(1);
+                    ((FloatVector) bits.convert(VectorOperators.I2F, 0)).fma(2f, -1f).intoArray(tile, row + c);
                 }
-                scales[t] = 0f;
             }
         }
     }
