@@ -154,7 +154,7 @@ public final class RetrievalBenchmark {
     }
 
     /** GB/s of summing a 256 MiB float array, split in contiguous parts over {@code threads} threads (best of 5). */
-    private static double streamBandwidth(int threads) throws Exception {
+    static double streamBandwidth(int threads) throws Exception {
         float[] big = new float[64 << 20];
         java.util.Arrays.fill(big, 1f);
         double[] sink = new double[threads];

@@ -1,9 +1,12 @@
 package io.inflow.gpu.backend.cuda;
 
+import io.inflow.gpu.backend.cuda.kernels.MaxSimKernel;
 import io.inflow.gpu.backend.cuda.kernels.RetrievalKernel;
 import io.inflow.gpu.retrieval.RetrievalOps;
 import io.inflow.gpu.retrieval.SearchRequest;
 import io.inflow.gpu.retrieval.Storage;
+import io.inflow.gpu.retrieval.TokenQueries;
+import io.inflow.gpu.retrieval.TokenSet;
 import io.inflow.gpu.retrieval.TopK;
 import io.inflow.gpu.retrieval.VectorChunk;
 import io.inflow.gpu.tensor.DType;
@@ -20,7 +23,7 @@ import java.util.Set;
  * mirrored on the device (values as stored, scales, norms, tie keys, filter codes, live flags) and re-uploaded when
  * {@link VectorChunk#version()} moved; after a search, mirrors of chunks it did not name are freed, so device memory
  * follows the index's current chunk list (a backend searching two indexes alternately re-uploads: give each index
- * its own backend).
+ * its own backend). MaxSim ({@link #maxSim}, {@code maxsim.cu}) uploads its inputs per call.
  *
  * <p>{@code TopK top = cudaBackend.retrieval().search(chunks, new SearchRequest(q, 64, 384, 10, Metric.L2, null));}
  */
@@ -242,11 +245,63 @@ final class CudaRetrievalOps implements RetrievalOps, AutoCloseable {
         mirrors.clear();
     }
 
-    /** TEMPORARY until the MaxSim kernels land: the reference. */
+    /**
+     * MaxSim by {@code maxsim.cu} ({@link MaxSimKernel}): the documents' tokens as stored, their scales and offsets,
+     * the query tokens and offsets and the pairs (sorted by document, so that blocks of one document run together)
+     * are uploaded for this call, one block per pair writes its score, and the scores come back in the caller's
+     * order. Nothing stays on the device.
+     */
     @Override
-    public float[] maxSim(io.inflow.gpu.retrieval.TokenQueries queries, io.inflow.gpu.retrieval.TokenSet documents,
-                          int[] pairQuery, int[] pairDoc) {
-        return new io.inflow.gpu.backend.cpu.reference.RetrievalReference().maxSim(queries, documents, pairQuery,
-                pairDoc);
+    public synchronized float[] maxSim(TokenQueries queries, TokenSet documents, int[] pairQuery, int[] pairDoc) {
+        RetrievalOps.checkMaxSim(queries, documents, pairQuery, pairDoc);
+        int pairs = pairQuery.length;
+        float[] scores = new float[pairs];
+        if (pairs == 0) {
+            return scores;
+        }
+        int[] order = MaxSimKernel.byDocument(pairDoc, documents.count());
+        int[] sortedQuery = new int[pairs];
+        int[] sortedDoc = new int[pairs];
+        for (int i = 0; i < pairs; i++) {
+            sortedQuery[i] = pairQuery[order[i]];
+            sortedDoc[i] = pairDoc[order[i]];
+        }
+        int dim = documents.dim();
+        int tokens = documents.totalTokens();
+        List<Tensor> temporaries = new ArrayList<>();
+        try {
+            Tensor values = keep(temporaries, switch (documents.storage()) {
+                case FLOAT32 -> memory.upload(documents.float32Values(), tokens * dim);
+                case INT8 -> memory.upload(packBytes(documents.int8Values(), tokens * dim), (tokens * dim + 3) / 4);
+                case BIT1 -> memory.upload(longBits(documents.bitWords()), 2 * documents.bitWords().length);
+            });
+            Tensor scales = keep(temporaries, documents.scales() == null ? memory.allocate(DType.FLOAT32, 1)
+                    : memory.upload(documents.scales(), tokens));
+            Tensor docOffsets = keep(temporaries, memory.upload(documents.offsets(), documents.count() + 1));
+            Tensor dQueries = keep(temporaries, memory.upload(queries.tokens(), queries.tokens().length));
+            Tensor queryOffsets = keep(temporaries, memory.upload(queries.offsets(), queries.count() + 1));
+            Tensor dPairQuery = keep(temporaries, memory.upload(sortedQuery, pairs));
+            Tensor dPairDoc = keep(temporaries, memory.upload(sortedDoc, pairs));
+            Tensor out = keep(temporaries, memory.allocate(DType.FLOAT32, pairs));
+            context.run(() -> MaxSimKernel.launch(launcher, documents.storage(), values, scales, docOffsets, dQueries,
+                    queryOffsets, dPairQuery, dPairDoc, pairs, dim, documents.wordsPerToken(), out));
+            float[] sorted = memory.download(out);
+            for (int i = 0; i < pairs; i++) {
+                scores[order[i]] = sorted[i];
+            }
+            return scores;
+        } finally {
+            temporaries.forEach(Tensor::close);
+        }
+    }
+
+    /** 64-bit words as int pairs (low, high), as the kernel reads them through an {@code unsigned long long*}. */
+    static int[] longBits(long[] words) {
+        int[] out = new int[2 * words.length];
+        for (int i = 0; i < words.length; i++) {
+            out[2 * i] = (int) words[i];
+            out[2 * i + 1] = (int) (words[i] >>> 32);
+        }
+        return out;
     }
 }

@@ -4,6 +4,8 @@ import io.inflow.gpu.retrieval.Metric;
 import io.inflow.gpu.retrieval.RetrievalOps;
 import io.inflow.gpu.retrieval.SearchRequest;
 import io.inflow.gpu.retrieval.Storage;
+import io.inflow.gpu.retrieval.TokenQueries;
+import io.inflow.gpu.retrieval.TokenSet;
 import io.inflow.gpu.retrieval.TopK;
 import io.inflow.gpu.retrieval.VectorChunk;
 import java.util.List;
@@ -17,8 +19,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Exact top-k on the fast CPU backend, the CPU twin of {@code retrieval.cu}. Same hits and order as
- * {@code RetrievalReference}; scores in float32 arithmetic instead of double.
+ * Exact top-k on the fast CPU backend, the CPU twin of {@code retrieval.cu} (MaxSim: {@link FastMaxSim}). Same hits
+ * and order as {@code RetrievalReference}; scores in float32 arithmetic instead of double.
  *
  * <p>Layout of the work:
  * <ul>
@@ -65,9 +67,11 @@ public final class FastRetrieval implements RetrievalOps {
             VectorShape.forBitSize(S.vectorBitSize() / 4));
 
     private final ParallelRunner runner;
+    private final FastMaxSim maxSim;
 
     public FastRetrieval(ParallelRunner runner) {
         this.runner = runner;
+        this.maxSim = new FastMaxSim(runner);
     }
 
     @Override
@@ -442,11 +446,9 @@ public final class FastRetrieval implements RetrievalOps {
         }
     }
 
-    /** TEMPORARY until the MaxSim kernels land: the reference. */
+    /** MaxSim by {@link FastMaxSim} on this backend's threads. */
     @Override
-    public float[] maxSim(io.inflow.gpu.retrieval.TokenQueries queries, io.inflow.gpu.retrieval.TokenSet documents,
-                          int[] pairQuery, int[] pairDoc) {
-        return new io.inflow.gpu.backend.cpu.reference.RetrievalReference().maxSim(queries, documents, pairQuery,
-                pairDoc);
+    public float[] maxSim(TokenQueries queries, TokenSet documents, int[] pairQuery, int[] pairDoc) {
+        return maxSim.maxSim(queries, documents, pairQuery, pairDoc);
     }
 }
