@@ -56,6 +56,7 @@ public final class LuceneRetrievalBenchmark {
         int threads = 2;
         int k = 10;
         String vectors = null;
+        int hnswMaxRows = 200_000;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -64,8 +65,9 @@ public final class LuceneRetrievalBenchmark {
                 case "threads" -> threads = Integer.parseInt(kv[1]);
                 case "k" -> k = Integer.parseInt(kv[1]);
                 case "vectors" -> vectors = kv[1];
+                case "hnsw-max-rows" -> hnswMaxRows = Integer.parseInt(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a
-                        + " (rows=, queries=, threads=, k=, vectors=)");
+                        + " (rows=, queries=, threads=, k=, vectors=, hnsw-max-rows=)");
             }
         }
         float[][] real = vectors == null ? null : readVectors(java.nio.file.Path.of(vectors));
@@ -81,7 +83,7 @@ public final class LuceneRetrievalBenchmark {
                         rows, real.length, rows, queries);
                 continue;
             }
-            run(rows, queries, threads, k, real);
+            run(rows, queries, threads, k, real, rows <= hnswMaxRows);
         }
     }
 
@@ -101,7 +103,8 @@ public final class LuceneRetrievalBenchmark {
         return out;
     }
 
-    private static void run(int rows, int queryCount, int threads, int k, float[][] real) throws Exception {
+    private static void run(int rows, int queryCount, int threads, int k, float[][] real, boolean hnsw)
+            throws Exception {
         Random rnd = new Random(rows);
         float[][] docs = new float[rows][];
         for (int i = 0; i < rows; i++) {
@@ -149,6 +152,19 @@ public final class LuceneRetrievalBenchmark {
             }
         }
 
+        if (!hnsw) {
+            // no index: Lucene's exact search is its Panama dot product over every vector and a heap; run it on the
+            // arrays (an HNSW build of this many rows takes longer than the run: see hnsw-max-rows)
+            long t0 = System.nanoTime();
+            double recall = 0;
+            for (int qi = 0; qi < queryCount; qi++) {
+                recall += overlap(exactArrays(docs, queries[qi], k), truth.get(qi));
+            }
+            System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "lucene exact (VectorUtil, no index)",
+                    recall / queryCount, queryCount / ((System.nanoTime() - t0) / 1e9));
+            System.out.printf(Locale.ROOT, "%-8d lucene HNSW skipped: %d rows > hnsw-max-rows%n", rows, rows);
+            return;
+        }
         // Lucene: HNSW graph built at indexing; a RAM buffer large enough that 1M rows flush as one segment (a forced
         // merge would build the graph a second time)
         try (ByteBuffersDirectory dir = new ByteBuffersDirectory()) {
@@ -210,6 +226,25 @@ public final class LuceneRetrievalBenchmark {
                     heap.poll();
                     heap.add(new float[] {s, ctx.docBase + doc});
                 }
+            }
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (float[] e : heap) {
+            ids.add((int) e[1]);
+        }
+        return ids;
+    }
+
+    /** Lucene's exact kernel ({@code VectorUtil.dotProduct}, Panama-vectorised) over arrays, a bounded heap. */
+    private static Set<Integer> exactArrays(float[][] docs, float[] q, int k) {
+        PriorityQueue<float[]> heap = new PriorityQueue<>((a, b) -> Float.compare(a[0], b[0]));
+        for (int doc = 0; doc < docs.length; doc++) {
+            float s = org.apache.lucene.util.VectorUtil.dotProduct(q, docs[doc]);
+            if (heap.size() < k) {
+                heap.add(new float[] {s, doc});
+            } else if (s > heap.peek()[0]) {
+                heap.poll();
+                heap.add(new float[] {s, doc});
             }
         }
         Set<Integer> ids = new HashSet<>();
