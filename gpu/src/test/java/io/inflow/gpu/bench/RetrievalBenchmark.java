@@ -22,14 +22,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Exact top-k on the CPU: queries/s of the reference ({@code RetrievalReference}) and the fast backend
- * ({@code FastRetrieval}) for 10k and 100k x 384 float32 and float16 documents (inner product), batch 1 and 64, k 10
- * and 1000, after checking that both return the same top-10 ids. Next to the fast path's queries/s it prints the
+ * ({@code FastRetrieval}) for 10k, 100k (and with {@code rows=} 1M) x 384 documents in float32, float16 and int8 (inner
+ * product), batch 1, 64 and 1024, k 10 and 1000, after checking that both return the same top-10 ids. Next to the fast path's queries/s it prints the
  * document bytes it read per second (each search reads every value once per call: rows x dim x bytes per value; the
  * 17 bytes of per-row metadata are not counted) and this machine's memory bandwidth measured in the same run by a
  * vectorised array-sum stream over 256 MiB on the same number of threads.
  *
  * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.RetrievalBenchmark
- * -Dbench.args="threads=2 seconds=1 reference=true"}.
+ * -Dbench.args="threads=2 seconds=1 reference=true rows=10000,100000,1000000 batches=1,64,1024 ks=10,1000
+ * storages=float32,float16,int8"} (1M float32 rows need {@code -Dbench.jvm=-Xmx8g}).
  */
 public final class RetrievalBenchmark {
     private static final int DIM = 384;
@@ -46,34 +47,42 @@ public final class RetrievalBenchmark {
         int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
         double seconds = Double.parseDouble(opts.getOrDefault("seconds", "1"));
         boolean reference = Boolean.parseBoolean(opts.getOrDefault("reference", "true"));
+        int[] rowsList = ints(opts.getOrDefault("rows", "10000,100000"));
+        int[] batches = ints(opts.getOrDefault("batches", "1,64,1024"));
+        int[] ks = ints(opts.getOrDefault("ks", "10,1000"));
+        List<Storage> storages = new ArrayList<>();
+        for (String st : opts.getOrDefault("storages", "float32,float16,int8").split(",")) {
+            storages.add(Storage.parse(st.trim()));
+        }
         double streamGbs = streamBandwidth(threads);
         System.out.printf(Locale.ROOT, "memory bandwidth (array-sum stream, %d threads): %.1f GB/s%n", threads,
                 streamGbs);
-        System.out.println("rows     storage  batch  k     reference q/s  fast q/s   fast doc GB/s  % of stream");
+        System.out.println("rows     storage  batch  k     reference q/s  fast q/s   ms/batch  fast doc GB/s  % of stream");
         try (FastCpuBackend fast = new FastCpuBackend(null, threads)) {
             RetrievalOps ref = new RetrievalReference();
-            for (int rows : new int[] {10_000, 100_000}) {
-                float[][] data = gaussianRows(new Random(rows), rows);
-                for (Storage storage : new Storage[] {Storage.FLOAT32, Storage.FLOAT16}) {
-                    List<VectorChunk> chunks = chunks(storage, data);
+            for (int rows : rowsList) {
+                for (Storage storage : storages) {
+                    List<VectorChunk> chunks = chunks(storage, rows, new Random(rows));
                     long docBytes = (long) rows * DIM * storage.bytesPerValue();
-                    for (int batch : new int[] {1, 64}) {
+                    for (int batch : batches) {
                         float[] qs = flatten(gaussianRows(new Random(batch * 31L), batch));
-                        for (int k : new int[] {10, 1000}) {
+                        for (int k : ks) {
                             SearchRequest r = new SearchRequest(qs, batch, DIM, k, Metric.INNER_PRODUCT, null);
                             verify(ref, fast.retrieval(), chunks, r);
                             double fastS = BenchTiming.secondsPerCall(() -> fast.retrieval().search(chunks, r),
                                     seconds);
                             String refQps = "-";
-                            if (reference) {
+                            // the reference scores in double with plain loops: timed where one call takes < ~1 min
+                            if (reference && (long) rows * batch <= 10_000_000L) {
                                 ref.search(chunks, r);                 // warm-up (the reference is slow: one timed call)
                                 long t0 = System.nanoTime();
                                 ref.search(chunks, r);
                                 refQps = String.format(Locale.ROOT, "%.1f", batch / ((System.nanoTime() - t0) / 1e9));
                             }
                             double gbs = docBytes / fastS / 1e9;
-                            System.out.printf(Locale.ROOT, "%-8d %-8s %-6d %-5d %-14s %-10.1f %-14.2f %.0f%%%n", rows,
-                                    storage, batch, k, refQps, batch / fastS, gbs, 100 * gbs / streamGbs);
+                            System.out.printf(Locale.ROOT, "%-8d %-8s %-6d %-5d %-14s %-10.1f %-9.2f %-14.2f %.0f%%%n",
+                                    rows, storage, batch, k, refQps, batch / fastS, fastS * 1e3, gbs,
+                                    100 * gbs / streamGbs);
                         }
                     }
                 }
@@ -81,12 +90,21 @@ public final class RetrievalBenchmark {
         }
     }
 
-    /** Both backends' top-10 ids per query must agree (as sets: near-ties may swap places), else the run stops. */
+    private static int[] ints(String csv) {
+        return java.util.Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /**
+     * Both backends' top-10 ids must agree (as sets: near-ties may swap places) for the batch's first 2 queries (the
+     * reference is slow at 1M rows), else the run stops.
+     */
     private static void verify(RetrievalOps ref, RetrievalOps fast, List<VectorChunk> chunks, SearchRequest r) {
-        SearchRequest ten = new SearchRequest(r.queries(), r.count(), r.dim(), 10, r.metric(), null);
+        int n = Math.min(2, r.count());
+        SearchRequest ten = new SearchRequest(java.util.Arrays.copyOf(r.queries(), n * r.dim()), n, r.dim(), 10,
+                r.metric(), null);
         TopK a = ref.search(chunks, ten);
         TopK b = fast.search(chunks, ten);
-        for (int q = 0; q < r.count(); q++) {
+        for (int q = 0; q < ten.count(); q++) {
             Set<Long> ids = new HashSet<>();
             for (int i = 0; i < a.hits(q); i++) {
                 ids.add(((long) a.chunk(q, i) << 32) | a.row(q, i));
@@ -117,15 +135,20 @@ public final class RetrievalBenchmark {
         return out;
     }
 
-    private static List<VectorChunk> chunks(Storage storage, float[][] data) {
+    /** {@code rows} uniform rows generated straight into chunks (no float32 copy of the whole set: 1M rows fit). */
+    private static List<VectorChunk> chunks(Storage storage, int rows, Random rnd) {
         List<VectorChunk> out = new ArrayList<>();
         VectorChunk c = null;
-        for (int i = 0; i < data.length; i++) {
+        float[] row = new float[DIM];
+        for (int i = 0; i < rows; i++) {
             if (c == null || c.count() == c.capacity()) {
                 c = new VectorChunk(storage, DIM, VectorChunk.DEFAULT_CAPACITY);
                 out.add(c);
             }
-            c.append(data[i], 0, i, VectorChunk.NO_FILTER_CODE);
+            for (int j = 0; j < DIM; j++) {
+                row[j] = rnd.nextFloat() - 0.5f;
+            }
+            c.append(row, 0, i, VectorChunk.NO_FILTER_CODE);
         }
         return out;
     }
