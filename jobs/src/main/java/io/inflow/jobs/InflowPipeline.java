@@ -47,7 +47,8 @@ import java.util.function.UnaryOperator;
  * </ul>
  * Every rejected record of either branch goes to {@code dlq} with its original bytes and the reason. With
  * {@code inflow.retrieval.enabled}, the corpus topic is embedded into a sharded index and every text event leaves
- * with its nearest documents ({@link RetrievalBranch}).
+ * with its nearest documents ({@link RetrievalBranch}); with images on too, image documents of the corpus go to a
+ * second index (the ViT's vectors) and every image event leaves with its nearest image documents.
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
@@ -79,6 +80,12 @@ public final class InflowPipeline {
     public static final String UID_RETRIEVE = "retrieve";
     public static final String UID_MERGE = "merge-neighbours";
     public static final String UID_RETRIEVAL_OUTPUT = "encode-neighbours";
+    public static final String UID_CORPUS_IMAGE_PIXELS = "decode-corpus-image-pixels";
+    public static final String UID_CORPUS_IMAGE_ROUTE = "route-rejected-corpus-images";
+    public static final String UID_CORPUS_IMAGE_EMBED = "embed-corpus-image";
+    public static final String UID_IMAGE_RETRIEVE = "retrieve-image";
+    public static final String UID_IMAGE_MERGE = "merge-image-neighbours";
+    public static final String UID_IMAGE_RETRIEVAL_OUTPUT = "encode-image-neighbours";
     public static final String UID_SINK_ENRICHED = "sink-enriched";
     public static final String UID_SINK_DLQ = "sink-dlq";
 
@@ -149,8 +156,13 @@ public final class InflowPipeline {
         TextBatchCompute compute = textCompute.apply(s.compute());
         OutputEncoder encoder = new OutputEncoder(s.kafka().sinkLimits().maxRequestBytes());
         DataStream<EncodedRecord> enriched;
+        ImageInput images = s.imagesEnabled() ? imageInput(env, s) : null;
+        if (images != null) {
+            deadLetters = deadLetters.union(images.deadLetters());
+        }
         if (s.retrievalEnabled()) {
-            Branch retrieval = RetrievalBranch.build(env, s, tokenized, compute, encoder);
+            Branch retrieval = RetrievalBranch.build(env, s, tokenized, compute, encoder,
+                    images == null ? null : images.images());
             enriched = retrieval.enriched();
             deadLetters = deadLetters.union(retrieval.deadLetters());
         } else {
@@ -162,8 +174,8 @@ public final class InflowPipeline {
             deadLetters = deadLetters.union(textEnriched.getSideOutput(DeadLetters.TAG));
         }
 
-        if (s.imagesEnabled()) {
-            Branch image = imageBranch(env, s, encoder);
+        if (images != null && !s.retrievalEnabled()) {
+            Branch image = imageBranch(s, images.images(), encoder);
             enriched = enriched.union(image.enriched());
             deadLetters = deadLetters.union(image.deadLetters());
         }
@@ -179,8 +191,12 @@ public final class InflowPipeline {
     record Branch(DataStream<EncodedRecord> enriched, DataStream<DeadLetterRecord> deadLetters) {
     }
 
-    /** The image branch; its dead letters come from envelope decoding and from pixel decoding. */
-    private static Branch imageBranch(StreamExecutionEnvironment env, PipelineSettings s, OutputEncoder encoder) {
+    /** The decoded image events (pixels decoded, rejected ones routed to the dead letters) and those dead letters. */
+    record ImageInput(DataStream<DecodedImageEvent> images, DataStream<DeadLetterRecord> deadLetters) {
+    }
+
+    /** The image branch up to the decoded pixels; its dead letters come from envelope and from pixel decoding. */
+    private static ImageInput imageInput(StreamExecutionEnvironment env, PipelineSettings s) {
         ImageSettings img = s.images();
         String topic = s.kafka().topics().image();
         SingleOutputStreamOperator<SourcedImage> envelopes = env
@@ -197,12 +213,19 @@ public final class InflowPipeline {
         SingleOutputStreamOperator<DecodedImageEvent> images = pixels
                 .process(new RouteRejectedImages(), TypeInformation.of(DecodedImageEvent.class))
                 .name("route rejected images").uid(UID_IMAGE_ROUTE);
+        return new ImageInput(images, envelopes.getSideOutput(DeadLetters.TAG)
+                .union(images.getSideOutput(DeadLetters.TAG)));
+    }
+
+    /** The image branch without retrieval: decoded images embedded and classified straight to the sink. */
+    private static Branch imageBranch(PipelineSettings s, DataStream<DecodedImageEvent> images,
+            OutputEncoder encoder) {
+        ImageSettings img = s.images();
         SingleOutputStreamOperator<EncodedRecord> enriched = images
                 .transform("batch + vit", TypeInformation.of(EncodedRecord.class),
                         new ImageEmbedOperatorFactory(img.batching(), new VitCompute(img.encoder()), s.encoding(),
                                 img.topK(), encoder))
                 .uid(UID_IMAGE_EMBED);
-        return new Branch(enriched, envelopes.getSideOutput(DeadLetters.TAG)
-                .union(images.getSideOutput(DeadLetters.TAG), enriched.getSideOutput(DeadLetters.TAG)));
+        return new Branch(enriched, enriched.getSideOutput(DeadLetters.TAG));
     }
 }

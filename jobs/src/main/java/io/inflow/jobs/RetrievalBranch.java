@@ -32,6 +32,14 @@ import io.inflow.operators.tokenize.TokenizedText;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.EncodedRecord;
 import io.inflow.schemas.SourcedText;
+import io.inflow.jobs.config.ImageSettings;
+import io.inflow.operators.embed.ImageEmbedCompute;
+import io.inflow.operators.embed.ImageEmbedOperatorFactory;
+import io.inflow.operators.embed.VitCompute;
+import io.inflow.operators.image.AsyncImageDecodeFunction;
+import io.inflow.operators.image.DecodedImageEvent;
+import io.inflow.operators.image.RouteRejectedImages;
+import io.inflow.operators.retrieval.RetrievalSettings;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -42,6 +50,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +62,15 @@ import java.util.concurrent.TimeUnit;
  * tokenized text events -> embed -> QueryRow --broadcast--> retrieve (shard i of P) -> ShardHits
  *   -> keyBy(query) merge -> the enriched event with its neighbours -> enriched
  * </pre>
+ * With images on ({@code inflow.image.enabled}) a second index holds the image documents:
+ * <pre>
+ * corpus image upserts -> decode pixels -> route rejected -> embed (same ViT) -> DocUpdate --keyBy(doc id)--+
+ * deletes (all of them) and each text upsert's delete of its id -------------------------------------------+
+ * decoded image events -> embed (ViT) -> QueryRow --broadcast--> retrieve image (shard i of P)
+ *   -> keyBy(query) merge -> the enriched image event with its neighbours -> enriched
+ * </pre>
+ * (an image upsert likewise deletes its id from the text index: a document lives in the index of its last
+ * modality). The image index has the text index's k, metric, storage and batch settings, at the ViT's width.
  * With {@code inflow.retrieval.rerank.enabled} both embeddings also carry each text's token vectors (through the
  * rerank head), the shards keep documents' token vectors and rerank their single-vector candidates by MaxSim, and
  * the merge applies the two-stage rule over all shards ({@link MergeShardHits}).
@@ -69,6 +88,17 @@ final class RetrievalBranch {
 
     static InflowPipeline.Branch build(StreamExecutionEnvironment env, PipelineSettings s,
             DataStream<TokenizedText> tokenizedEvents, TextBatchCompute compute, OutputEncoder encoder) {
+        return build(env, s, tokenizedEvents, compute, encoder, null);
+    }
+
+    /**
+     * As above; with {@code imageEvents} (the image branch's decoded images, null when images are off) image
+     * documents of the corpus go to a second index of the image encoder's vectors, and image events are its queries.
+     */
+    static InflowPipeline.Branch build(StreamExecutionEnvironment env, PipelineSettings s,
+            DataStream<TokenizedText> tokenizedEvents, TextBatchCompute compute, OutputEncoder encoder,
+            DataStream<DecodedImageEvent> imageEvents) {
+        boolean images = imageEvents != null;
         RetrievalJobSettings r = s.retrieval();
         boolean rerank = r.tokenHead() != null;
         if (rerank) {
@@ -94,7 +124,7 @@ final class RetrievalBranch {
                 .process(new DecodeCorpusFunction(s.limits()), TypeInformation.of(CorpusChange.class))
                 .name("decode corpus").uid(InflowPipeline.UID_CORPUS_DECODE);
         SingleOutputStreamOperator<SourcedText> upserts = changes
-                .process(new SplitCorpus(), TypeInformation.of(SourcedText.class))
+                .process(new SplitCorpus(images), TypeInformation.of(SourcedText.class))
                 .name("split upserts and deletes").uid(InflowPipeline.UID_CORPUS_SPLIT);
         DataStream<TokenizedText> tokenizedDocs = AsyncDataStream.orderedWait(upserts,
                         new AsyncTokenizeFunction(s.model(), s.maxTokens(), s.tokenizerThreads()),
@@ -110,28 +140,90 @@ final class RetrievalBranch {
                 .uid(InflowPipeline.UID_CORPUS_EMBED);
         DataStream<DocUpdate> docs = embeddedDocs.union(upserts.getSideOutput(SplitCorpus.DELETES));
 
-        // the index shards and the merge
+        // the text index's shards and the merge
+        List<DataStream<DeadLetterRecord>> deadLetters = new ArrayList<>(List.of(queries.getSideOutput(DeadLetters.TAG),
+                changes.getSideOutput(DeadLetters.TAG), upserts.getSideOutput(DeadLetters.TAG),
+                embeddedDocs.getSideOutput(DeadLetters.TAG)));
+        DataStream<EncodedRecord> enriched = index(r, r.index(), RetrievalCompute.TEXT_INDEX, queries, docs,
+                rerank ? r.index().rerank().candidates() : 0, encoder, InflowPipeline.UID_RETRIEVE,
+                InflowPipeline.UID_MERGE, InflowPipeline.UID_RETRIEVAL_OUTPUT, deadLetters);
+
+        if (images) {
+            // the image index: image documents decoded and embedded as image events are (same ViT spec, so the
+            // shared encoder), image events as its queries; deletes reach both indexes (SplitCorpus)
+            ImageSettings img = s.images();
+            RetrievalSettings imageIndex;
+            try {
+                imageIndex = r.imageIndex(img.encoder().dimension());
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read the image model's width for the image index: "
+                        + e.getMessage(), e);
+            }
+            SingleOutputStreamOperator<QueryRow> imageQueries = imageEvents
+                    .transform("batch + vit", TypeInformation.of(QueryRow.class), new BatchOperatorFactory<>(
+                            new ImageEmbedCompute<>(img.batching(), new VitCompute(img.encoder()), s.encoding(),
+                                    img.topK(), RetrievalRowOutputs.queries(r.filterAttribute())),
+                            new BatchSettings(img.batching().maxWait(), img.batching().maxInFlight(),
+                                    ImageEmbedOperatorFactory.METRICS_OPERATOR, ImageEmbedOperatorFactory.MODALITY)))
+                    .uid(InflowPipeline.UID_IMAGE_EMBED);
+            SingleOutputStreamOperator<DecodedImageEvent> docPixels = AsyncDataStream.orderedWait(
+                            upserts.getSideOutput(SplitCorpus.IMAGE_UPSERTS),
+                            new AsyncImageDecodeFunction(img.decode(), img.decoderThreads()),
+                            InflowPipeline.IMAGE_DECODE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS,
+                            img.decodeCapacity())
+                    .returns(TypeInformation.of(DecodedImageEvent.class))
+                    .name("decode corpus pixels").uid(InflowPipeline.UID_CORPUS_IMAGE_PIXELS);
+            SingleOutputStreamOperator<DecodedImageEvent> docImages = docPixels
+                    .process(new RouteRejectedImages(), TypeInformation.of(DecodedImageEvent.class))
+                    .name("route rejected corpus images").uid(InflowPipeline.UID_CORPUS_IMAGE_ROUTE);
+            SingleOutputStreamOperator<DocUpdate> embeddedImages = docImages
+                    .transform("batch + vit corpus", TypeInformation.of(DocUpdate.class), new BatchOperatorFactory<>(
+                            new ImageEmbedCompute<>(img.batching(), new VitCompute(img.encoder()), s.encoding(), 0,
+                                    RetrievalRowOutputs.documents(r.filterAttribute())),
+                            new BatchSettings(img.batching().maxWait(), img.batching().maxInFlight(),
+                                    ImageEmbedOperatorFactory.METRICS_OPERATOR, "corpus-image")))
+                    .uid(InflowPipeline.UID_CORPUS_IMAGE_EMBED);
+            DataStream<DocUpdate> imageDocs = embeddedImages.union(upserts.getSideOutput(SplitCorpus.IMAGE_DELETES));
+            deadLetters.addAll(List.of(imageQueries.getSideOutput(DeadLetters.TAG),
+                    docImages.getSideOutput(DeadLetters.TAG), embeddedImages.getSideOutput(DeadLetters.TAG)));
+            enriched = enriched.union(index(r, imageIndex, RetrievalCompute.IMAGE_INDEX, imageQueries, imageDocs, 0,
+                    encoder, InflowPipeline.UID_IMAGE_RETRIEVE, InflowPipeline.UID_IMAGE_MERGE,
+                    InflowPipeline.UID_IMAGE_RETRIEVAL_OUTPUT, deadLetters));
+        }
+        DataStream<DeadLetterRecord> all = deadLetters.get(0);
+        for (DataStream<DeadLetterRecord> d : deadLetters.subList(1, deadLetters.size())) {
+            all = all.union(d);
+        }
+        return new InflowPipeline.Branch(enriched, all);
+    }
+
+    /**
+     * One index: queries broadcast to its shards, documents keyed by id, the shards' partial answers merged per
+     * query and encoded with the neighbours; its dead letters are added to {@code deadLetters}.
+     */
+    private static DataStream<EncodedRecord> index(RetrievalJobSettings r, RetrievalSettings settings, String name,
+            DataStream<QueryRow> queries, DataStream<DocUpdate> docs, int rerankCandidates, OutputEncoder encoder,
+            String uidRetrieve, String uidMerge, String uidOutput, List<DataStream<DeadLetterRecord>> deadLetters) {
         BackendKind kind = r.backend();
         int threads = r.threads();
+        String suffix = RetrievalCompute.TEXT_INDEX.equals(name) ? "" : " " + name;
         SingleOutputStreamOperator<ShardHits> hits = queries.broadcast()
                 .connect(docs.keyBy(DocUpdate::docId))
-                .transform("retrieve", TypeInformation.of(ShardHits.class), new TwoInputBatchOperatorFactory<>(
-                        new RetrievalCompute(r.index(), () -> retrievalBackend(kind, threads)),
-                        new BatchSettings(r.maxWait(), 2, "retrieve", "text")))
-                .uid(InflowPipeline.UID_RETRIEVE);
+                .transform("retrieve" + suffix, TypeInformation.of(ShardHits.class),
+                        new TwoInputBatchOperatorFactory<>(
+                                new RetrievalCompute(settings, () -> retrievalBackend(kind, threads), name),
+                                new BatchSettings(r.maxWait(), 2, "retrieve", name)))
+                .uid(uidRetrieve);
         SingleOutputStreamOperator<RetrievalAnswer> answers = hits
                 .keyBy(ShardHits::queryKey)
-                .process(new MergeShardHits(r.index().k(),
-                        rerank ? r.index().rerank().candidates() : 0), TypeInformation.of(RetrievalAnswer.class))
-                .name("merge neighbours").uid(InflowPipeline.UID_MERGE);
+                .process(new MergeShardHits(settings.k(), rerankCandidates), TypeInformation.of(RetrievalAnswer.class))
+                .name("merge neighbours" + suffix).uid(uidMerge);
         SingleOutputStreamOperator<EncodedRecord> enriched = answers
-                .process(new RetrievalOutput(r.index().metric(), encoder), TypeInformation.of(EncodedRecord.class))
-                .name("encode with neighbours").uid(InflowPipeline.UID_RETRIEVAL_OUTPUT);
-
-        DataStream<DeadLetterRecord> deadLetters = queries.getSideOutput(DeadLetters.TAG)
-                .union(changes.getSideOutput(DeadLetters.TAG), embeddedDocs.getSideOutput(DeadLetters.TAG),
-                        hits.getSideOutput(DeadLetters.TAG), enriched.getSideOutput(DeadLetters.TAG));
-        return new InflowPipeline.Branch(enriched, deadLetters);
+                .process(new RetrievalOutput(settings.metric(), encoder), TypeInformation.of(EncodedRecord.class))
+                .name("encode with neighbours" + suffix).uid(uidOutput);
+        deadLetters.add(hits.getSideOutput(DeadLetters.TAG));
+        deadLetters.add(enriched.getSideOutput(DeadLetters.TAG));
+        return enriched;
     }
 
     /** The encoder's backend kind when it searches; the CPU reference where that kind has no retrieval kernels. */

@@ -14,6 +14,9 @@ final class CorpusRecordJson {
         g.writeStringField("doc_id", r.docId());
         g.writeStringField("op", r.op().wireName());
         Json.writeOptional(g, "text", r.text());
+        Json.writeOptional(g, "image_base64", r.imageBase64());
+        Json.writeOptional(g, "image_uri", r.imageUri());
+        Json.writeOptional(g, "content_type", r.contentType());
         Json.writeAttributes(g, r.attributes());
         Json.writeOptional(g, "event_time", r.eventTime());
         g.writeEndObject();
@@ -28,15 +31,53 @@ final class CorpusRecordJson {
             default -> throw new RecordRejectedException(ErrorKind.INVALID_FIELD,
                     "field 'op' is '" + opName + "', must be 'upsert' or 'delete'");
         };
+        boolean hasText = f.has("text");
+        boolean inline = f.has("image_base64");
+        boolean byUri = f.has("image_uri");
         String text = null;
+        String base64 = null;
+        String uri = null;
+        String contentType = null;
         if (op == CorpusRecord.Op.UPSERT) {
-            text = FieldRules.text("text", f.requiredString("text"), limits);
-        } else if (f.has("text")) {
-            throw new RecordRejectedException(ErrorKind.INVALID_FIELD,
-                    "field 'text' must be absent when op is 'delete'");
+            int forms = (hasText ? 1 : 0) + (inline ? 1 : 0) + (byUri ? 1 : 0);
+            if (forms > 1) {
+                throw new RecordRejectedException(ErrorKind.INVALID_FIELD, "fields " + present(hasText, inline, byUri)
+                        + " are all present, an upsert carries exactly one of 'text', 'image_base64' or 'image_uri'");
+            }
+            if (inline || byUri) {
+                base64 = inline ? FieldRules.base64("image_base64", f.requiredString("image_base64"),
+                        limits.maxImageBytes(), Limits.KEY_MAX_IMAGE_BYTES) : null;
+                uri = byUri ? FieldRules.imageUri(f.requiredString("image_uri")) : null;
+                contentType = FieldRules.contentType(f.optionalString("content_type"));
+            } else {
+                // no image field: a text document (the message names 'text', as before images)
+                text = FieldRules.text("text", f.requiredString("text"), limits);
+                if (f.has("content_type")) {
+                    throw new RecordRejectedException(ErrorKind.INVALID_FIELD,
+                            "field 'content_type' must be absent on a text upsert");
+                }
+            }
+        } else {
+            for (String field : new String[] {"text", "image_base64", "image_uri", "content_type"}) {
+                if (f.has(field)) {
+                    throw new RecordRejectedException(ErrorKind.INVALID_FIELD,
+                            "field '" + field + "' must be absent when op is 'delete'");
+                }
+            }
         }
         var attributes = FieldRules.attributes(f.stringMap("attributes"), limits);
         Long eventTime = f.optionalLong("event_time", 0);
-        return new CorpusRecord(docId, op, text, attributes, eventTime);
+        return new CorpusRecord(docId, op, text, base64, uri, contentType, attributes, eventTime);
+    }
+
+    private static String present(boolean text, boolean inline, boolean byUri) {
+        StringBuilder b = new StringBuilder();
+        for (String[] p : new String[][] {{text ? "t" : null, "'text'"}, {inline ? "t" : null, "'image_base64'"},
+                {byUri ? "t" : null, "'image_uri'"}}) {
+            if (p[0] != null) {
+                b.append(b.length() == 0 ? "" : " and ").append(p[1]);
+            }
+        }
+        return b.toString();
     }
 }

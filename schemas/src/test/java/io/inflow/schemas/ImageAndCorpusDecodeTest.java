@@ -72,6 +72,41 @@ class ImageAndCorpusDecodeTest {
     }
 
     @Test
+    void corpusImageUpserts() throws Exception {
+        assertThat(decoder.decodeCorpus(utf8("{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\","
+                + "\"image_base64\":\"AAAA\",\"content_type\":\"image/png\",\"attributes\":{\"k\":\"v\"}}")))
+                .isEqualTo(CorpusRecord.imageUpsert("d", "AAAA", null, "image/png", Map.of("k", "v"), null));
+        CorpusRecord byUri = decoder.decodeCorpus(utf8("{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\","
+                + "\"op\":\"upsert\",\"image_uri\":\"file:/data/a.png\",\"event_time\":5}"));
+        assertThat(byUri.isImage()).isTrue();
+        assertThat(byUri.toImageEvent()).isEqualTo(new ImageEvent("d", null, "file:/data/a.png", null, 5L, Map.of()));
+        assertThat(new CorpusRecord("d", CorpusRecord.Op.UPSERT, "t", Map.of(), null).isImage()).isFalse();
+    }
+
+    @Test
+    void corpusImageRules() {
+        rejectsCorpus(",\"op\":\"upsert\",\"text\":\"x\",\"image_base64\":\"AAAA\"", ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("exactly one of 'text', 'image_base64' or 'image_uri'");
+        rejectsCorpus(",\"op\":\"upsert\",\"image_uri\":\"file:/a\",\"image_base64\":\"AAAA\"", ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("'image_base64' and 'image_uri'");
+        rejectsCorpus(",\"op\":\"delete\",\"image_uri\":\"file:/a\"", ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("'image_uri' must be absent when op is 'delete'");
+        rejectsCorpus(",\"op\":\"upsert\",\"text\":\"x\",\"content_type\":\"image/png\"", ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("'content_type' must be absent on a text upsert");
+        rejectsCorpus(",\"op\":\"upsert\",\"image_uri\":\"https://x/y.png\"", ErrorKind.INVALID_FIELD);
+        rejectsCorpus(",\"op\":\"upsert\",\"image_base64\":\"ab$d\"", ErrorKind.INVALID_FIELD);
+        InputDecoder small = new InputDecoder(new Limits(1 << 20, 100, 128, 64, 1000));
+        String b64 = java.util.Base64.getEncoder().encodeToString(new byte[1001]);
+        rejects(() -> small.decodeCorpus(utf8("{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\","
+                + "\"image_base64\":\"" + b64 + "\"}")), ErrorKind.INVALID_FIELD)
+                .hasMessageContaining("decodes to 1001 bytes, limit is 1000 (inflow.schemas.max-image-bytes)");
+        assertThatThrownBy(() -> new CorpusRecord("d", CorpusRecord.Op.UPSERT, "t", "AAAA", null, null, Map.of(), null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new CorpusRecord("d", CorpusRecord.Op.UPSERT, null, Map.of(), null))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void corpusRules() {
         rejectsCorpus(",\"op\":\"delete\",\"text\":\"leftover\"", ErrorKind.INVALID_FIELD).hasMessageContaining("absent when op is 'delete'");
         rejectsCorpus(",\"op\":\"upsert\"", ErrorKind.MISSING_FIELD).hasMessage("field 'text' is missing");

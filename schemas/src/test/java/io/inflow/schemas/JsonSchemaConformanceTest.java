@@ -84,6 +84,8 @@ class JsonSchemaConformanceTest {
                 Arguments.of("image-event", RecordCodec.encode(Samples.uriImage())),
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.upsert())),
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.delete())),
+                Arguments.of("corpus-record", RecordCodec.encode(Samples.imageUpsert())),
+                Arguments.of("corpus-record", RecordCodec.encode(Samples.uriImageUpsert())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedText())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval())),
@@ -107,6 +109,8 @@ class JsonSchemaConformanceTest {
                 Arguments.of("text-event", "{\"type\":\"text\",\"version\":1,\"id\":\"a\",\"text\":\"x\",\"added_in_1_1\":{\"a\":[1]}}"),
                 Arguments.of("image-event", "{\"type\":\"image\",\"version\":1,\"id\":\"i\",\"image_uri\":\"file:/d/i.png\",\"content_type\":\"image/png\"}"),
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\"}"),
+                Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_uri\":\"file:/d/i.png\",\"content_type\":\"image/png\"}"),
+                Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_base64\":\"AAAA\"}"),
                 Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1," // the README's retrieval example
                         + "\"neighbours\":[{\"doc_id\":\"doc-42\",\"score\":0.83,\"rank\":1},{\"doc_id\":\"doc-7\",\"score\":0.79,\"rank\":2}],"
                         + "\"index\":{\"metric\":\"cosine\",\"documents\":1200,\"shards\":[{\"shard\":0,\"documents\":610,"
@@ -184,6 +188,11 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", "delete with text", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"text\":\"x\"}"),
                 Arguments.of("corpus-record", "upsert without text", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\"}"),
                 Arguments.of("corpus-record", "unknown op", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"merge\",\"text\":\"x\"}"),
+                Arguments.of("corpus-record", "text and image", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"text\":\"x\",\"image_base64\":\"AAAA\"}"),
+                Arguments.of("corpus-record", "both image sources", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_base64\":\"AAAA\",\"image_uri\":\"file:/a\"}"),
+                Arguments.of("corpus-record", "delete with image", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"image_uri\":\"file:/a\"}"),
+                Arguments.of("corpus-record", "text with content type", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"text\":\"x\",\"content_type\":\"image/png\"}"),
+                Arguments.of("corpus-record", "http image uri", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_uri\":\"https://x/y.png\"}"),
                 Arguments.of("corpus-record", "missing doc_id", "{\"type\":\"corpus\",\"version\":1,\"op\":\"delete\"}"),
                 // enriched
                 Arguments.of("enriched-event", "text without token_count", ENRICHED + "}"),

@@ -32,7 +32,8 @@ class RecordCodecRoundTripTest {
 
     @Test
     void corpusRecords() throws Exception {
-        for (CorpusRecord r : List.of(Samples.upsert(), Samples.delete())) {
+        for (CorpusRecord r : List.of(Samples.upsert(), Samples.imageUpsert(), Samples.uriImageUpsert(),
+                Samples.delete())) {
             assertThat(decoder.decodeCorpus(RecordCodec.encode(r))).isEqualTo(r);
         }
         assertThat(new String(RecordCodec.encode(Samples.delete()), StandardCharsets.UTF_8))

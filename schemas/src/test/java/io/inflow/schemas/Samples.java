@@ -42,6 +42,15 @@ final class Samples {
                 1_732_300_000_000L);
     }
 
+    static CorpusRecord imageUpsert() {
+        return CorpusRecord.imageUpsert("img-doc-1", "iVBORw0KGgo=", null, "image/png", Map.of("cam", "7"),
+                1_732_300_000_000L);
+    }
+
+    static CorpusRecord uriImageUpsert() {
+        return CorpusRecord.imageUpsert("img-doc-2", null, "file:/data/images/img-2.jpg", null, Map.of(), null);
+    }
+
     static CorpusRecord delete() {
         return new CorpusRecord("doc-42", CorpusRecord.Op.DELETE, null, Map.of(), null);
     }

@@ -67,6 +67,15 @@ public record RetrievalJobSettings(RetrievalSettings index, Duration maxWait, St
                 backend, threads, head);
     }
 
+    /**
+     * The image index's settings: the text index's k, metric, storage, chunk and batch sizes at the image encoder's
+     * width {@code dim}, without rerank (MaxSim rerank is for text only).
+     */
+    public RetrievalSettings imageIndex(int dim) {
+        return new RetrievalSettings(dim, index.k(), index.metric(), index.storage(), index.chunkCapacity(),
+                index.maxBatchRows(), null);
+    }
+
     private static TokenHeadSpec rerankHead(ReadableConfig config, String model) {
         String variant = config.get(RetrievalOptions.RERANK_HEAD).trim();
         String file = config.getOptional(RetrievalOptions.RERANK_HEAD_FILE).map(String::trim).orElse(null);

@@ -19,7 +19,8 @@ public final class RetrievalOptions {
 
     public static final ConfigOption<Boolean> ENABLED = ConfigOptions.key("inflow.retrieval.enabled")
             .booleanType().defaultValue(false)
-            .withDescription("Index the corpus topic and answer every text event with its nearest documents.");
+            .withDescription("Index the corpus topic and answer every text event with its nearest documents; with"
+                    + " inflow.image.enabled, image documents go to a second index that answers image events.");
 
     public static final ConfigOption<Integer> K = ConfigOptions.key("inflow.retrieval.k")
             .intType().defaultValue(10)

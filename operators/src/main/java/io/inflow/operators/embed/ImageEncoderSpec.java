@@ -52,6 +52,23 @@ public record ImageEncoderSpec(String modelDir, String modelResource, String mod
                 CudaBackendConfig.defaults());
     }
 
+    /**
+     * The width of the embeddings the encoder makes (its {@code hidden_size}; the spec sets no head), read from the
+     * model's {@code config.json} without loading the weights: the image index is sized from it at job start.
+     */
+    public int dimension() throws java.io.IOException {
+        if (modelDir != null) {
+            return io.inflow.gpu.encoder.vit.VitConfig.read(Path.of(modelDir, "config.json")).hidden();
+        }
+        String resource = modelResource + "/config.json";
+        try (java.io.InputStream in = ImageEncoderSpec.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new java.io.IOException("model resource " + resource + " not found on the classpath");
+            }
+            return io.inflow.gpu.encoder.vit.VitConfig.read(in, resource).hidden();
+        }
+    }
+
     /** The encoder configuration this spec stands for. */
     public VitEncoderConfig toConfig() {
         VitEncoderConfig.Builder b = VitEncoderConfig.builder().modelName(modelName).normalize(normalize)

@@ -72,8 +72,8 @@ public final class AsyncImageDecodeFunction extends RichAsyncFunction<SourcedIma
         });
     }
 
-    /** Decodes one image; never throws on content. */
-    static DecodedImageEvent decode(ImageDecoder decoder, SourcedImage input) {
+    /** Decodes one image (an image event's or a corpus image document's); never throws on content. */
+    public static DecodedImageEvent decode(ImageDecoder decoder, SourcedImage input) {
         ImageEvent event = input.event();
         try {
             DecodedImage image = decoder.decode(event);

@@ -110,11 +110,12 @@ public final class InflowMetrics {
 
     /** Live documents in each retrieval index shard (label {@code shard}: the subtask index). */
     public static final Gauge INDEX_DOCUMENTS = Gauge.builder().name("inflow_index_documents")
-            .help("Live documents in a retrieval index shard").labelNames(JOB, "shard").register(REGISTRY);
+            .help("Live documents in a retrieval index shard").labelNames(JOB, "shard", "index").register(REGISTRY);
 
     /** Heap bytes of each retrieval index shard's vectors and metadata. */
     public static final Gauge INDEX_BYTES = Gauge.builder().name("inflow_index_bytes")
-            .help("Heap bytes of a retrieval index shard (vectors, norms, tie keys, ids)").labelNames(JOB, "shard")
+            .help("Heap bytes of a retrieval index shard (vectors, norms, tie keys, ids)")
+            .labelNames(JOB, "shard", "index")
             .register(REGISTRY);
 
     /** 1 while an operator runs a model; the labels say which model, version and backend. */

@@ -7,6 +7,7 @@ import io.inflow.schemas.InputDecoder;
 import io.inflow.schemas.Limits;
 import io.inflow.schemas.RawRecord;
 import io.inflow.schemas.RecordRejectedException;
+import io.inflow.schemas.SourcedImage;
 import io.inflow.schemas.SourcedText;
 import io.inflow.schemas.TextEvent;
 
@@ -18,7 +19,8 @@ import java.nio.charset.StandardCharsets;
  * {@link DecodeFunction}, {@code modality="corpus"}). Besides the JSON {@code "op":"delete"}, a Kafka tombstone (a
  * key with no value, what compaction tools write) deletes the document named by the key. The key must equal the
  * record's {@code doc_id} when both are present: compaction keeps the last record per key, so a mismatch would keep
- * the wrong one.
+ * the wrong one. An image document ({@code image_base64} or {@code image_uri}) becomes an image upsert whose pixels
+ * are decoded later, as an image event's are.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<CorpusChange> changes = raw.process(new DecodeCorpusFunction(Limits.defaults()));
@@ -51,6 +53,9 @@ public final class DecodeCorpusFunction extends DecodeFunction<CorpusChange> {
         }
         if (r.op() == CorpusRecord.Op.DELETE) {
             return new CorpusChange(null, DocUpdate.delete(r.docId(), raw));
+        }
+        if (r.isImage()) {
+            return CorpusChange.image(new SourcedImage(r.toImageEvent(), raw));
         }
         return new CorpusChange(new SourcedText(new TextEvent(r.docId(), r.text(), null, r.eventTime(),
                 r.attributes()), raw), null);

@@ -81,8 +81,14 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     public record Result(IndexVersion version, TopK top, float[][] maxSim) {
     }
 
+    /** The {@code index} label of the text index's gauges. */
+    public static final String TEXT_INDEX = "text";
+    /** The {@code index} label of the image index's gauges. */
+    public static final String IMAGE_INDEX = "image";
+
     private final RetrievalSettings settings;
     private final BackendFactory backendFactory;
+    private final String indexName;
     private transient String job;
     private transient io.prometheus.metrics.core.datapoints.GaugeDataPoint documents;
     private transient io.prometheus.metrics.core.datapoints.GaugeDataPoint bytes;
@@ -97,8 +103,14 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     private transient Backend backend;
 
     public RetrievalCompute(RetrievalSettings settings, BackendFactory backendFactory) {
+        this(settings, backendFactory, TEXT_INDEX);
+    }
+
+    /** @param indexName which index this is ({@link #TEXT_INDEX}, {@link #IMAGE_INDEX}): its gauges' label */
+    public RetrievalCompute(RetrievalSettings settings, BackendFactory backendFactory, String indexName) {
         this.settings = settings;
         this.backendFactory = backendFactory;
+        this.indexName = java.util.Objects.requireNonNull(indexName, "indexName");
     }
 
     @Override
@@ -136,8 +148,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
             stores.forEachKey(VECTOR_STATE, key -> index.upsertStored((String) key, vectors.value(),
                     settings.rerank() == null ? null : tokenState.value(), filters.value(), -1, -1));
             saveOffsets(); // this instance's own view from now on (the union is read once)
-            LOG.info("index shard {} of {} rebuilt from state: {} documents, {} MB, last corpus offsets {}, in {} ms",
-                    shard, shards, index.documents(), index.bytesUsed() >> 20, index.lastOffsets(),
+            LOG.info("{} index shard {} of {} rebuilt from state: {} documents, {} MB, last corpus offsets {}, in {} ms",
+                    indexName, shard, shards, index.documents(), index.bytesUsed() >> 20, index.lastOffsets(),
                     (System.nanoTime() - t0) / 1_000_000);
         }
     }
@@ -264,8 +276,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
         backend = backendFactory.open();
         backend.require(Family.RETRIEVAL);
         String label = job == null ? "" : job;
-        documents = InflowMetrics.INDEX_DOCUMENTS.labelValues(label, Integer.toString(shard));
-        bytes = InflowMetrics.INDEX_BYTES.labelValues(label, Integer.toString(shard));
+        documents = InflowMetrics.INDEX_DOCUMENTS.labelValues(label, Integer.toString(shard), indexName);
+        bytes = InflowMetrics.INDEX_BYTES.labelValues(label, Integer.toString(shard), indexName);
         updateGauges();
     }
 
@@ -410,8 +422,8 @@ public final class RetrievalCompute implements TwoInputBatchCompute<QueryRow, Ve
     public void close() {
         if (documents != null) {
             String label = job == null ? "" : job;
-            InflowMetrics.INDEX_DOCUMENTS.remove(label, Integer.toString(shard));
-            InflowMetrics.INDEX_BYTES.remove(label, Integer.toString(shard));
+            InflowMetrics.INDEX_DOCUMENTS.remove(label, Integer.toString(shard), indexName);
+            InflowMetrics.INDEX_BYTES.remove(label, Integer.toString(shard), indexName);
             documents = null;
         }
         if (backend != null) {
