@@ -135,52 +135,6 @@ class RerankComputeTest {
         return second.stream().limit(K).map(Scored::id).toList();
     }
 
-    private static List<RetrievalAnswer> run(List<ShardHarness> shards, List<DocUpdate> updates,
-            List<QueryRow> queries) throws Exception {
-        for (DocUpdate u : updates) {
-            for (ShardHarness s : shards) {
-                s.corpus(u);
-            }
-        }
-        int[] before = new int[shards.size()];
-        for (int i = 0; i < shards.size(); i++) {
-            before[i] = shards.get(i).hits().size();
-        }
-        for (QueryRow q : queries) {
-            for (ShardHarness s : shards) {
-                s.query(q);
-            }
-        }
-        Map<String, List<ShardHits>> byQuery = new HashMap<>();
-        for (int i = 0; i < shards.size(); i++) {
-            shards.get(i).flush();
-            List<ShardHits> hits = shards.get(i).hits();
-            for (ShardHits h : hits.subList(before[i], hits.size())) {
-                byQuery.computeIfAbsent(h.queryKey(), x -> new ArrayList<>()).add(h);
-            }
-        }
-        List<RetrievalAnswer> answers = new ArrayList<>();
-        for (QueryRow q : queries) {
-            answers.add(MergeShardHits.merge(byQuery.get(q.key()), K, CANDIDATES));
-        }
-        return answers;
-    }
-
-    private static List<ShardHarness> open(RetrievalSettings settings, int parallelism,
-            List<OperatorSubtaskState> states) throws Exception {
-        List<ShardHarness> out = new ArrayList<>();
-        for (int i = 0; i < parallelism; i++) {
-            out.add(ShardHarness.open(settings, i, parallelism, states == null ? null : states.get(i)));
-        }
-        return out;
-    }
-
-    private static void closeAll(List<ShardHarness> shards) throws Exception {
-        for (ShardHarness s : shards) {
-            s.close();
-        }
-    }
-
     @ParameterizedTest
     @EnumSource(TokenStorage.class)
     void twoStageAnswersEqualTheBruteForceAtEveryParallelism(TokenStorage storage) throws Exception {
@@ -195,9 +149,9 @@ class RerankComputeTest {
         }
         int reordered = 0;
         for (int parallelism : new int[] {1, 2, 3}) {
-            List<ShardHarness> shards = open(settings(storage), parallelism, null);
+            List<ShardHarness> shards = ShardHarness.openAll(settings(storage), parallelism, null);
             try {
-                List<RetrievalAnswer> answers = run(shards, docs, queries);
+                List<RetrievalAnswer> answers = ShardHarness.run(shards, docs, queries, K, CANDIDATES);
                 for (int i = 0; i < queries.size(); i++) {
                     List<String> got = List.of(answers.get(i).docIds());
                     assertThat(got).as("parallelism %d, query %d", parallelism, i)
@@ -207,7 +161,7 @@ class RerankComputeTest {
                     }
                 }
             } finally {
-                closeAll(shards);
+                ShardHarness.closeAll(shards);
             }
         }
         // negative control: the rerank of 10 candidates changed answers a rerank of the first 4 alone cannot give
@@ -227,16 +181,16 @@ class RerankComputeTest {
         for (int q = 0; q < 6; q++) {
             queries.add(query(rnd));
         }
-        List<ShardHarness> two = open(settings(storage), 2, null);
+        List<ShardHarness> two = ShardHarness.openAll(settings(storage), 2, null);
         List<OperatorSubtaskState> states = new ArrayList<>();
         List<RetrievalAnswer> before;
         try {
-            before = run(two, docs, queries);
+            before = ShardHarness.run(two, docs, queries, K, CANDIDATES);
             for (ShardHarness s : two) {
                 states.add(s.snapshot(1));
             }
         } finally {
-            closeAll(two);
+            ShardHarness.closeAll(two);
         }
         OperatorSubtaskState merged = AbstractStreamOperatorTestHarness.repackageState(
                 states.toArray(new OperatorSubtaskState[0]));
@@ -246,16 +200,16 @@ class RerankComputeTest {
                 restored.add(AbstractStreamOperatorTestHarness.repartitionOperatorState(merged,
                         ShardHarness.MAX_PARALLELISM, 2, parallelism, i));
             }
-            List<ShardHarness> shards = open(settings(storage), parallelism, restored);
+            List<ShardHarness> shards = ShardHarness.openAll(settings(storage), parallelism, restored);
             try {
-                List<RetrievalAnswer> again = run(shards, List.of(), queries);
+                List<RetrievalAnswer> again = ShardHarness.run(shards, List.of(), queries, K, CANDIDATES);
                 for (int i = 0; i < queries.size(); i++) {
                     assertThat(again.get(i).docIds()).as("parallelism %d, query %d", parallelism, i)
                             .containsExactly(before.get(i).docIds());
                     assertThat(again.get(i).scores()).containsExactly(before.get(i).scores());
                 }
             } finally {
-                closeAll(shards);
+                ShardHarness.closeAll(shards);
             }
         }
     }
@@ -263,7 +217,7 @@ class RerankComputeTest {
     @Test
     void badTokenVectorsAreDeadLettered() throws Exception {
         Random rnd = new Random(9);
-        List<ShardHarness> shards = open(settings(TokenStorage.INT8), 1, null);
+        List<ShardHarness> shards = ShardHarness.openAll(settings(TokenStorage.INT8), 1, null);
         try {
             float[] nan = tokens(rnd, 2);
             nan[3] = Float.NaN;
@@ -277,7 +231,7 @@ class RerankComputeTest {
             List<DocUpdate> all = new ArrayList<>(bad);
             all.add(good);
             shards.get(0).query(noTokens);
-            RetrievalAnswer a = run(shards, all, List.of(q)).get(0);
+            RetrievalAnswer a = ShardHarness.run(shards, all, List.of(q), K, CANDIDATES).get(0);
             assertThat(a.docIds()).containsExactly("good");
             List<DeadLetterRecord> letters = shards.get(0).deadLetters();
             assertThat(letters).hasSize(4).allSatisfy(l -> {
@@ -290,7 +244,7 @@ class RerankComputeTest {
                     .anySatisfy(m -> assertThat(m).contains("ragged", "not a multiple of the token dim 6"))
                     .anySatisfy(m -> assertThat(m).startsWith("query: MaxSim rerank needs token vectors"));
         } finally {
-            closeAll(shards);
+            ShardHarness.closeAll(shards);
         }
     }
 }

@@ -106,40 +106,6 @@ class RetrievalComputeTest {
         return all.stream().limit(k).map(Scored::id).toList();
     }
 
-    /** Sends every update to its shard and every query to all, then merges the answers per query. */
-    private static List<RetrievalAnswer> run(List<ShardHarness> shards, List<DocUpdate> updates,
-            List<QueryRow> queries) throws Exception {
-        for (DocUpdate u : updates) {
-            for (ShardHarness s : shards) {
-                s.corpus(u);
-            }
-        }
-        int[] before = new int[shards.size()];
-        for (int i = 0; i < shards.size(); i++) {
-            before[i] = shards.get(i).hits().size();
-        }
-        for (QueryRow q : queries) {
-            for (ShardHarness s : shards) {
-                s.query(q);
-            }
-        }
-        Map<String, List<ShardHits>> byQuery = new HashMap<>();
-        for (int i = 0; i < shards.size(); i++) {
-            shards.get(i).flush();
-            List<ShardHits> hits = shards.get(i).hits();
-            for (ShardHits h : hits.subList(before[i], hits.size())) {
-                byQuery.computeIfAbsent(h.queryKey(), x -> new ArrayList<>()).add(h);
-            }
-        }
-        List<RetrievalAnswer> answers = new ArrayList<>();
-        for (QueryRow q : queries) {
-            List<ShardHits> parts = byQuery.get(q.key());
-            assertThat(parts).as("one answer per shard for %s", q.key()).hasSize(shards.size());
-            answers.add(MergeShardHits.merge(parts, K));
-        }
-        return answers;
-    }
-
     private void assertExact(List<RetrievalAnswer> answers, List<QueryRow> queries) {
         for (int i = 0; i < queries.size(); i++) {
             QueryRow q = queries.get(i);
@@ -156,17 +122,16 @@ class RetrievalComputeTest {
 
     private static List<ShardHarness> shards(RetrievalSettings settings, int parallelism,
             List<OperatorSubtaskState> states) throws Exception {
-        List<ShardHarness> out = new ArrayList<>();
-        for (int i = 0; i < parallelism; i++) {
-            out.add(ShardHarness.open(settings, i, parallelism, states == null ? null : states.get(i)));
-        }
-        return out;
+        return ShardHarness.openAll(settings, parallelism, states);
+    }
+
+    private static List<RetrievalAnswer> run(List<ShardHarness> shards, List<DocUpdate> updates,
+            List<QueryRow> queries) throws Exception {
+        return ShardHarness.run(shards, updates, queries, K, 0);
     }
 
     private static void closeAll(List<ShardHarness> shards) throws Exception {
-        for (ShardHarness s : shards) {
-            s.close();
-        }
+        ShardHarness.closeAll(shards);
     }
 
     @Test

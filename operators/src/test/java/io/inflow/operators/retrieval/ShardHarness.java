@@ -142,4 +142,59 @@ final class ShardHarness implements AutoCloseable {
     public void close() throws Exception {
         h.close();
     }
+
+    /**
+     * Sends every update to its shard (as keyBy would) and every query to all shards, flushes, and merges each query's
+     * partial answers ({@code candidates > 0}: the MaxSim two-stage merge); fails unless every shard answered each.
+     */
+    static List<RetrievalAnswer> run(List<ShardHarness> shards, List<DocUpdate> updates, List<QueryRow> queries,
+            int k, int candidates) throws Exception {
+        for (DocUpdate u : updates) {
+            for (ShardHarness s : shards) {
+                s.corpus(u);
+            }
+        }
+        int[] before = new int[shards.size()];
+        for (int i = 0; i < shards.size(); i++) {
+            before[i] = shards.get(i).hits().size();
+        }
+        for (QueryRow q : queries) {
+            for (ShardHarness s : shards) {
+                s.query(q);
+            }
+        }
+        java.util.Map<String, List<ShardHits>> byQuery = new java.util.HashMap<>();
+        for (int i = 0; i < shards.size(); i++) {
+            shards.get(i).flush();
+            List<ShardHits> hits = shards.get(i).hits();
+            for (ShardHits h : hits.subList(before[i], hits.size())) {
+                byQuery.computeIfAbsent(h.queryKey(), x -> new ArrayList<>()).add(h);
+            }
+        }
+        List<RetrievalAnswer> answers = new ArrayList<>();
+        for (QueryRow q : queries) {
+            List<ShardHits> parts = byQuery.getOrDefault(q.key(), List.of());
+            if (parts.size() != shards.size()) {
+                throw new AssertionError(parts.size() + " of " + shards.size() + " shards answered " + q.key());
+            }
+            answers.add(MergeShardHits.merge(parts, k, candidates));
+        }
+        return answers;
+    }
+
+    /** Opens {@code parallelism} shards, each restored from its entry of {@code states} when given. */
+    static List<ShardHarness> openAll(RetrievalSettings settings, int parallelism, List<OperatorSubtaskState> states)
+            throws Exception {
+        List<ShardHarness> out = new ArrayList<>();
+        for (int i = 0; i < parallelism; i++) {
+            out.add(open(settings, i, parallelism, states == null ? null : states.get(i)));
+        }
+        return out;
+    }
+
+    static void closeAll(List<ShardHarness> shards) throws Exception {
+        for (ShardHarness s : shards) {
+            s.close();
+        }
+    }
 }
