@@ -155,17 +155,8 @@ class RerankEndToEndTest {
             second.add(new Scored(s.id(), maxSim(q, encode(docs.get(s.id())))));
         }
         second.sort(order);
-        List<EnrichedEvent.Neighbour> got = answer.neighbours();
-        assertThat(got).as("neighbours of %s", answer.id()).hasSize(K);
-        for (int i = 0; i < K; i++) {
-            assertThat(got.get(i).score()).as("MaxSim score %d of %s", i, answer.id())
-                    .isCloseTo(second.get(i).score(), org.assertj.core.data.Offset.offset(SCORE_TOLERANCE));
-            boolean nearTie = (i > 0 && second.get(i - 1).score() - second.get(i).score() < SCORE_TOLERANCE)
-                    || (second.get(i).score() - second.get(i + 1).score() < SCORE_TOLERANCE);
-            if (!nearTie) {
-                assertThat(got.get(i).docId()).as("neighbour %d of %s", i, answer.id()).isEqualTo(second.get(i).id());
-            }
-        }
+        NeighbourChecks.assertRanking(answer, second.stream().map(Scored::id).toList(),
+                second.stream().map(Scored::score).toList(), K, SCORE_TOLERANCE);
         return first.stream().limit(K).map(Scored::id).toList();
     }
 
@@ -217,16 +208,7 @@ class RerankEndToEndTest {
         }
         int before = audit.enriched().size();
         pipeline.produce(events);
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Map<String, EnrichedEvent> byId = new LinkedHashMap<>();
-        while (byId.size() < ids.size() && System.nanoTime() < deadline) {
-            audit.poll(Duration.ofMillis(200));
-            for (EnrichedEvent e : audit.enriched().subList(before, audit.enriched().size())) {
-                byId.put(e.id(), e);
-            }
-        }
-        assertThat(byId.keySet()).as("every event answered within %s (%s)", WAIT, audit.summary()).containsAll(ids);
-        return ids.stream().map(byId::get).toList();
+        return NeighbourChecks.await(audit, before, ids, WAIT);
     }
 
     private static String text(byte[] eventJson) {

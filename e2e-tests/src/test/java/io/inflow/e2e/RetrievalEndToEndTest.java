@@ -226,19 +226,7 @@ class RetrievalEndToEndTest {
         }
         int before = audit.enriched().size();
         pipeline.produce(events);
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Map<String, EnrichedEvent> byId = new LinkedHashMap<>();
-        while (byId.size() < ids.size() && System.nanoTime() < deadline) {
-            audit.poll(Duration.ofMillis(200));
-            for (EnrichedEvent e : audit.enriched().subList(before, audit.enriched().size())) {
-                byId.put(e.id(), e);
-            }
-        }
-        assertThat(byId.keySet()).as("every event answered within %s (%s; dead letters: %s)", WAIT, audit.summary(),
-                audit.deadLetters().stream().limit(3).map(d -> d.kind() + " at " + d.stage() + ": " + d.message())
-                        .toList())
-                .containsAll(ids);
-        return ids.stream().map(byId::get).toList();
+        return NeighbourChecks.await(audit, before, ids, WAIT);
     }
 
     /** Asks a probe until its answer was computed against {@code documents} documents. */
@@ -265,18 +253,8 @@ class RetrievalEndToEndTest {
             all.add(new Scored(d.getKey(), OutputChecks.cosine(q, embed(d.getValue()))));
         }
         all.sort(Comparator.comparingDouble((Scored s) -> -s.score).thenComparing(Scored::id));
-        List<EnrichedEvent.Neighbour> got = answer.neighbours();
-        assertThat(got).as("neighbours of %s", answer.id()).hasSize(K);
-        for (int i = 0; i < K; i++) {
-            assertThat(got.get(i).rank()).isEqualTo(i + 1);
-            assertThat(got.get(i).score()).as("score %d of %s", i, answer.id())
-                    .isCloseTo(all.get(i).score(), org.assertj.core.data.Offset.offset(SCORE_TOLERANCE));
-            boolean nearTie = (i > 0 && all.get(i - 1).score() - all.get(i).score() < SCORE_TOLERANCE)
-                    || (all.get(i).score() - all.get(i + 1).score() < SCORE_TOLERANCE);
-            if (!nearTie) {
-                assertThat(got.get(i).docId()).as("neighbour %d of %s", i, answer.id()).isEqualTo(all.get(i).id());
-            }
-        }
+        NeighbourChecks.assertRanking(answer, all.stream().map(Scored::id).toList(),
+                all.stream().map(Scored::score).toList(), K, SCORE_TOLERANCE);
     }
 
     private final Map<String, float[]> cache = new java.util.HashMap<>();
