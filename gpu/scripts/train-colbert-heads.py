@@ -24,8 +24,12 @@ matrix (cosines preserved, so it starts at the no-head quality); ffn and glu sta
 Data: the export of io.inflow.e2e.bench.HeadTrainingData (the WordNet training split, never the held-out split of
 RetrievalQuality). Every 40th pair of it is kept aside as a dev set (MRR@10 among the dev glosses, logged per epoch).
 
-Reproducibility: fixed seed, torch.use_deterministic_algorithms(True), fixed thread count, fixed data order (a
-seeded permutation per epoch), CPU only. Debian python3-torch (1.13), numpy; no other package.
+Reproducibility: fixed seed (each head starts from it), torch.use_deterministic_algorithms(True), one thread
+(--threads; OpenBLAS and OpenMP pools pinned to 1), fixed data order (a seeded permutation per epoch), CPU only.
+Debian python3-torch (1.13), numpy; no other package. With Debian's reference BLAS (BLAS_INFO=generic) the
+products are slow: `apt-get install libopenblas0-pthread` switches libblas.so.3 to OpenBLAS (what the committed
+heads were trained with). Heads are independent: --variants splits them over processes. Each writes
+<variant>.safetensors and <variant>.training.json (settings, loss and dev MRR@10 per epoch, seconds).
 
   mvn -B -q -pl e2e-tests -am -Pbench -DskipTests process-test-classes \\
       -Dbench.main=io.inflow.e2e.bench.HeadTrainingData -Dbench.args="/tmp/colbert-heads-data cap=20000"
@@ -37,6 +41,9 @@ import argparse
 import json
 import math
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # torch's own thread count below; no second pool under it
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 import struct
 import time
 
@@ -130,24 +137,30 @@ def load(data):
     return index, q, qo, d, do
 
 
-def pad(values, offsets, items):
-    """Rows of the given items, padded: [n, L, dim] and a mask [n, L]."""
-    lens = [int(offsets[i + 1] - offsets[i]) for i in items]
-    L = max(lens)
-    out = torch.zeros(len(items), L, values.shape[1])
-    mask = torch.zeros(len(items), L, dtype=torch.bool)
-    for k, i in enumerate(items):
-        out[k, :lens[k]] = values[offsets[i]:offsets[i + 1]]
-        mask[k, :lens[k]] = True
-    return out, mask
+def pack(values, offsets, items):
+    """The tokens of the given items back to back [T, dim], and for each item its token positions padded with T
+    (a slot that will hold -inf) [n, L], and each token's item [T]."""
+    idx = [torch.arange(int(offsets[i]), int(offsets[i + 1])) for i in items]
+    tokens = values[torch.cat(idx)]
+    L = max(len(t) for t in idx)
+    slots = torch.full((len(items), L), tokens.shape[0], dtype=torch.long)
+    owner = torch.empty(tokens.shape[0], dtype=torch.long)
+    at = 0
+    for k, t in enumerate(idx):
+        slots[k, :len(t)] = torch.arange(at, at + len(t))
+        owner[at:at + len(t)] = k
+        at += len(t)
+    return tokens, slots, owner
 
 
-def maxsim(q, qmask, d, dmask):
-    """scores [nq, nd]: sum over q's real tokens of the max over d's real tokens of q . d."""
-    sim = torch.einsum("aid,bjd->abij", q, d)
-    sim = sim.masked_fill(~dmask[None, :, None, :], -1e4)
-    best = sim.max(dim=3).values
-    return (best * qmask[:, None, :]).sum(dim=2)
+def maxsim(q, qowner, nq, d, dslots):
+    """scores [nq, nd]: for each query, the sum over its tokens of the max over each document's tokens of q . d.
+    Packed: one [Tq, Td] product, no padding in it; the per-document max reads it through dslots (padding -> -inf)."""
+    sim = q @ d.T                                                    # [Tq, Td]
+    sim = torch.cat([sim, torch.full((sim.shape[0], 1), -1e4)], dim=1)
+    best = sim[:, dslots].max(dim=2).values                          # [Tq, nd]
+    onehot = (qowner[None, :] == torch.arange(nq)[:, None]).to(best.dtype)   # [nq, Tq]
+    return onehot @ best
 
 
 def encode(head, x):
@@ -155,15 +168,15 @@ def encode(head, x):
     return F.normalize(y, dim=-1)
 
 
-def dev_mrr(head, dev, q, qo, d, do, chunk=50):
+def dev_mrr(head, dev, q, qo, d, do, chunk=100):
     with torch.no_grad():
-        dp, dm = pad(d, do, dev)
-        dh = encode(head, dp)
+        dt, dslots, _ = pack(d, do, dev)
+        dh = encode(head, dt)
         rr = 0.0
         for s in range(0, len(dev), chunk):
             items = dev[s:s + chunk]
-            qp, qm = pad(q, qo, items)
-            scores = maxsim(encode(head, qp), qm, dh, dm)
+            qt, _, qowner = pack(q, qo, items)
+            scores = maxsim(encode(head, qt), qowner, len(items), dh, dslots)
             own = scores[torch.arange(len(items)), torch.arange(s, s + len(items))]
             rank = (scores > own[:, None]).sum(dim=1)           # 0-based rank of the relevant gloss
             rr += torch.where(rank < 10, 1.0 / (rank + 1).float(), torch.zeros_like(own)).sum().item()
@@ -176,8 +189,8 @@ def main():
     p.add_argument("--out", default="gpu/src/main/resources/models/colbert-heads/all-minilm-l6-v2")
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--seed", type=int, default=20250412)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--temperature", type=float, default=0.05)
@@ -201,7 +214,7 @@ def main():
            "batch": args.batch, "lr": args.lr, "schedule": "AdamW, linear warmup 100 steps, cosine decay to 0",
            "weight_decay": 0.0, "temperature": args.temperature, "hidden": args.hidden,
            "pairs": n, "train_pairs": len(train), "dev_pairs": len(dev), "data": index["split"],
-           "dev_mrr10_no_head": round(base, 4), "heads": {}}
+           "dev_mrr10_no_head": round(base, 4)}
     for variant in args.variants.split(","):
         kind, residual = variant.split("-")[0], variant.endswith("-residual")
         torch.manual_seed(args.seed)
@@ -222,9 +235,9 @@ def main():
             total, batches = 0.0, 0
             for s in range(0, len(order) - args.batch + 1, args.batch):   # whole batches only
                 items = order[s:s + args.batch]
-                qp, qm = pad(q, qo, items)
-                dp, dm = pad(d, do, items)
-                scores = maxsim(encode(head, qp), qm, encode(head, dp), dm)
+                qt, _, qowner = pack(q, qo, items)
+                dt, dslots, _ = pack(d, do, items)
+                scores = maxsim(encode(head, qt), qowner, len(items), encode(head, dt), dslots)
                 loss = F.cross_entropy(scores / args.temperature, torch.arange(len(items)))
                 opt.zero_grad()
                 loss.backward()
@@ -240,12 +253,11 @@ def main():
             print(f"{variant}: epoch {epoch + 1} loss {e['loss']:.4f} dev MRR@10 {mrr:.4f} ({e['seconds']} s)",
                   flush=True)
         entry["train_seconds"] = round(time.time() - t0, 1)
-        log["heads"][variant] = entry
         meta = {"format": "pt", "head": kind, "residual": str(residual).lower(), "hidden": str(args.hidden),
                 "model": "all-minilm-l6-v2", "seed": str(args.seed), "script": "gpu/scripts/train-colbert-heads.py"}
         write_safetensors(os.path.join(args.out, variant + ".safetensors"), head.tensors(), meta)
-        with open(os.path.join(args.out, "training.json"), "w") as f:
-            json.dump(log, f, indent=2)
+        with open(os.path.join(args.out, variant + ".training.json"), "w") as f:
+            json.dump(dict(log, variant=variant, **entry), f, indent=2)
             f.write("\n")
 
 
