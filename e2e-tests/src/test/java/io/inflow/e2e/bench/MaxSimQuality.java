@@ -53,7 +53,8 @@ final class MaxSimQuality {
     private MaxSimQuality() {
     }
 
-    static void run(int every) throws Exception {
+    /** {@code heads}: the bundled heads to compare (variant names, comma-separated), or {@code all}. */
+    static void run(int every, String headsArg) throws Exception {
         List<WordNetNouns.Synset> split = WordNetNouns.heldOut(every);
         long t0 = System.nanoTime();
         TokenTexts.Encoded docs;
@@ -77,8 +78,13 @@ final class MaxSimQuality {
             double best = -1;
             ColbertHead bestHead = null;
             List<ColbertHead> heads = new ArrayList<>();
+            String headNames = headsArg;
             heads.add(null);
-            heads.addAll(List.of(ColbertHead.values()));
+            for (ColbertHead h : ColbertHead.values()) {
+                if (headNames.equals("all") || Arrays.asList(headNames.split(",")).contains(h.variant())) {
+                    heads.add(h);
+                }
+            }
             for (ColbertHead h : heads) {
                 long t1 = System.nanoTime();
                 double[] m = rerank(cpu, h, TokenStorage.FLOAT32, docs, queries, candidates);
@@ -89,7 +95,7 @@ final class MaxSimQuality {
                     bestHead = h;
                 }
             }
-            for (ColbertHead h : Arrays.asList(null, bestHead)) {
+            for (ColbertHead h : bestHead == null ? Arrays.asList((ColbertHead) null) : Arrays.asList(null, bestHead)) {
                 for (TokenStorage s : List.of(TokenStorage.INT8, TokenStorage.BIT1)) {
                     row("+ MaxSim rerank top " + N, h == null ? "none" : h.variant() + " (best)",
                             s.name().toLowerCase(Locale.ROOT), rerank(cpu, h, s, docs, queries, candidates));

@@ -52,11 +52,14 @@ public final class RetrievalQuality {
     public static void main(String[] args) throws Exception {
         int every = 16;
         String parts = "text,maxsim,images";
+        String heads = "all";
         for (String a : args) {
             if (a.startsWith("every=")) {
                 every = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("parts=")) {
                 parts = a.substring(6);
+            } else if (a.startsWith("heads=")) {
+                heads = a.substring(6);
             }
         }
         int status = 0;
@@ -65,7 +68,7 @@ public final class RetrievalQuality {
                 run(every);
             }
             if (parts.contains("maxsim")) {
-                MaxSimQuality.run(every);
+                MaxSimQuality.run(every, heads);
             }
             if (parts.contains("images")) {
                 images();
