@@ -122,6 +122,35 @@ def write_safetensors(path, tensors, metadata):
             f.write(raw)
 
 
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        assert e["dtype"] == "F16", e
+        b, end = e["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[b:end], dtype="<f2").astype(np.float32).reshape(e["shape"]))
+    return out
+
+
+def reference(out_dir, dim, hidden):
+    """Each committed head on a fixed input x[j] = 0.5 sin(0.7 j + 1): the first outputs and the output's norm, the
+    values ColbertHeadTest expects from the Java heads (an independent check of names, halves, GELU, residual)."""
+    x = 0.5 * torch.sin(0.7 * torch.arange(dim, dtype=torch.float64) + 1).to(torch.float32)
+    for variant in VARIANTS:
+        kind, residual = variant.split("-")[0], variant.endswith("-residual")
+        head = Head(kind, residual, dim, hidden)
+        with torch.no_grad():
+            for name, t in read_safetensors(os.path.join(out_dir, variant + ".safetensors")).items():
+                head.tensors()[name].copy_(t)
+            y = head(x[None, :])[0]
+        print(f"{variant}: norm {y.norm().item():.6f} first {[round(v, 6) for v in y[:4].tolist()]}")
+
+
 def load(data):
     with open(os.path.join(data, "index.json")) as f:
         index = json.load(f)
@@ -196,7 +225,11 @@ def main():
     p.add_argument("--temperature", type=float, default=0.05)
     p.add_argument("--hidden", type=int, default=768)
     p.add_argument("--dev-every", type=int, default=40)
+    p.add_argument("--reference", action="store_true", help="print the committed heads' outputs on a fixed input")
     args = p.parse_args()
+    if args.reference:
+        reference(args.out, 384, args.hidden)
+        return
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
