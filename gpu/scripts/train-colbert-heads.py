@@ -139,7 +139,7 @@ def read_safetensors(path):
 
 def reference(out_dir, dim, hidden):
     """Each committed head on a fixed input x[j] = 0.5 sin(0.7 j + 1): the first outputs and the output's norm, the
-    values ColbertHeadTest expects from the Java heads (an independent check of names, halves, GELU, residual)."""
+    values BundledHeadsTest expects from the Java heads (an independent check of names, halves, GELU, residual)."""
     x = 0.5 * torch.sin(0.7 * torch.arange(dim, dtype=torch.float64) + 1).to(torch.float32)
     for variant in VARIANTS:
         kind, residual = variant.split("-")[0], variant.endswith("-residual")

@@ -4,7 +4,7 @@ import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Backends;
 import io.inflow.gpu.backend.Workspace;
-import io.inflow.gpu.head.ColbertHead;
+import io.inflow.gpu.head.BundledHeads;
 import io.inflow.gpu.head.Head;
 import io.inflow.gpu.head.HeadConfig;
 import io.inflow.gpu.head.Heads;
@@ -30,7 +30,7 @@ import java.util.Locale;
  * all-minilm-l6-v2 (not a test): stage 1 is exact single-vector cosine search (float32) for the top {@link #N}
  * glosses; stage 2 reorders those {@code N} by MaxSim over per-token vectors ({@code backend.retrieval().maxSim}, fast
  * CPU backend), with no head (the last layer's states, normalised) or with each bundled projection head
- * ({@link ColbertHead}: classpath resources {@code models/colbert-heads/all-minilm-l6-v2/<variant>.safetensors},
+ * ({@link BundledHeads}: classpath resources {@code models/colbert-heads/all-minilm-l6-v2/<variant>.safetensors},
  * trained on the disjoint training split by {@code gpu/scripts/train-colbert-heads.py}), tokens stored float32; then
  * the best head (by MRR@10 here) and no head with int8 and 1-bit token storage. Prints a Markdown table of MRR@10,
  * nDCG@10, recall@10 and recall@100 (which a rerank of the top 100 cannot change).
@@ -49,6 +49,7 @@ final class MaxSimQuality {
     /** Stage-1 candidates per query. */
     static final int N = 100;
     private static final int DIM = 384;
+    private static final String MODEL = "all-minilm-l6-v2";
 
     private MaxSimQuality() {
     }
@@ -76,28 +77,28 @@ final class MaxSimQuality {
         row("single-vector cosine", "-", "-", metrics(candidates));
         try (Backend cpu = Backends.create(BackendKind.CPU, 2)) {
             double best = -1;
-            ColbertHead bestHead = null;
-            List<ColbertHead> heads = new ArrayList<>();
+            String bestHead = null;
+            List<String> heads = new ArrayList<>();
             String headNames = headsArg;
             heads.add(null);
-            for (ColbertHead h : ColbertHead.values()) {
-                if (headNames.equals("all") || Arrays.asList(headNames.split(",")).contains(h.variant())) {
+            for (String h : BundledHeads.VARIANTS) {
+                if (headNames.equals("all") || Arrays.asList(headNames.split(",")).contains(h)) {
                     heads.add(h);
                 }
             }
-            for (ColbertHead h : heads) {
+            for (String h : heads) {
                 long t1 = System.nanoTime();
                 double[] m = rerank(cpu, h, TokenStorage.FLOAT32, docs, queries, candidates);
-                row("+ MaxSim rerank top " + N, h == null ? "none" : h.variant(), "float32", m);
-                System.err.printf("(%s: %.1f s)%n", h == null ? "none" : h.variant(), (System.nanoTime() - t1) / 1e9);
+                row("+ MaxSim rerank top " + N, h == null ? "none" : h, "float32", m);
+                System.err.printf("(%s: %.1f s)%n", h == null ? "none" : h, (System.nanoTime() - t1) / 1e9);
                 if (h != null && m[0] > best) {
                     best = m[0];
                     bestHead = h;
                 }
             }
-            for (ColbertHead h : bestHead == null ? Arrays.asList((ColbertHead) null) : Arrays.asList(null, bestHead)) {
+            for (String h : bestHead == null ? Arrays.asList((String) null) : Arrays.asList(null, bestHead)) {
                 for (TokenStorage s : List.of(TokenStorage.INT8, TokenStorage.BIT1)) {
-                    row("+ MaxSim rerank top " + N, h == null ? "none" : h.variant() + " (best)",
+                    row("+ MaxSim rerank top " + N, h == null ? "none" : h + " (best)",
                             s.name().toLowerCase(Locale.ROOT), rerank(cpu, h, s, docs, queries, candidates));
                 }
             }
@@ -162,9 +163,9 @@ final class MaxSimQuality {
     }
 
     /** The candidates reordered by MaxSim (ties keep the stage-1 order), then {@link #metrics}. */
-    private static double[] rerank(Backend cpu, ColbertHead head, TokenStorage storage, TokenTexts.Encoded docs,
+    private static double[] rerank(Backend cpu, String head, TokenStorage storage, TokenTexts.Encoded docs,
             TokenTexts.Encoded queries, int[][] candidates) throws Exception {
-        HeadConfig config = head == null ? HeadConfig.none() : head.config(ColbertHead.MINILM);
+        HeadConfig config = head == null ? HeadConfig.none() : BundledHeads.config(MODEL, head);
         float[][] d;
         float[][] q;
         try (Head h = Heads.load(config, cpu, DIM)) {   // null for none

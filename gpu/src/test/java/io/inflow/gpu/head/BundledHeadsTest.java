@@ -37,14 +37,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The bundled ColBERT heads ({@code models/colbert-heads/all-minilm-l6-v2/*.safetensors}): each loads through
+ * The bundled ColBERT heads ({@link BundledHeads}, {@code models/colbert-heads/all-minilm-l6-v2/*.safetensors}):
+ * each loads through
  * {@link Heads#load} with the tensor names and shapes of its type (float16); computes on a fixed input what the
  * training script's torch code computes from the same file; and, on 23 lemma -> gloss pairs written here (WordNet
  * 3.0 nouns from the held-out split, never trained on), MaxSim with the head scores each lemma's own gloss above
  * the other glosses at least as often as the raw MiniLM tokens do, and on average over the six heads more often
  * than heads of the same shapes with random weights.
  */
-class ColbertHeadTest {
+class BundledHeadsTest {
     /**
      * [lemma, gloss]: every 196th synset of RetrievalQuality's held-out split but the first ("entity"); WordNet 3.0,
      * see jobs/src/main/resources/sample/WORDNET-LICENSE.
@@ -79,6 +80,7 @@ class ColbertHeadTest {
         {"carbuncle", "deep-red cabochon garnet cut without facets"},
     };
 
+    static final String MODEL = "all-minilm-l6-v2";
     static Backend cpu;
     static float[] queryRaw;
     static int[] queryOffsets;
@@ -123,9 +125,9 @@ class ColbertHeadTest {
 
     @Test
     void everyBundledHeadLoadsWithItsTensors() throws Exception {
-        for (ColbertHead h : ColbertHead.values()) {
-            HeadConfig c = h.config(ColbertHead.MINILM);
-            Map<String, String> expected = new TreeMap<>(switch (h.type()) {
+        for (String h : BundledHeads.VARIANTS) {
+            HeadConfig c = BundledHeads.config(MODEL, h);
+            Map<String, String> expected = new TreeMap<>(switch (BundledHeads.type(h)) {
                 case LINEAR -> Map.of("linear.weight", "[384, 384]", "linear.bias", "[384]");
                 case FFN -> Map.of("ffn.up.weight", "[768, 384]", "ffn.up.bias", "[768]",
                         "ffn.down.weight", "[384, 768]", "ffn.down.bias", "[384]");
@@ -140,7 +142,8 @@ class ColbertHeadTest {
                     assertThat(e.dtype()).as("%s %s", h, e.name()).isEqualTo("F16");
                 }
             }
-            assertThat(actual).as(h.variant()).isEqualTo(expected);
+            assertThat(actual).as(h).isEqualTo(expected);
+            assertThat(c.residual()).as(h).isEqualTo(h.endsWith("-residual"));
             try (Head head = Heads.load(c, cpu, 384)) {
                 assertThat(head.inDim()).isEqualTo(384);
                 assertThat(head.outDim()).isEqualTo(384);
@@ -153,13 +156,13 @@ class ColbertHeadTest {
      * {@code python3 gpu/scripts/train-colbert-heads.py --reference} (torch on the same float16 files). Catches a
      * renamed or reshaped tensor, swapped GLU halves, another GELU, a missing residual.
      */
-    static final Map<ColbertHead, double[]> REFERENCE = Map.of(
-            ColbertHead.LINEAR, new double[] {6.931571, 0.330997, -0.409821, 0.39956, -0.235092},
-            ColbertHead.LINEAR_RESIDUAL, new double[] {6.935336, 0.486538, 0.41116, 0.19648, 0.116239},
-            ColbertHead.FFN, new double[] {2.423885, -0.211656, -0.227685, 0.01782, 0.173534},
-            ColbertHead.FFN_RESIDUAL, new double[] {7.428589, 0.274702, 0.520147, 0.129731, 0.220288},
-            ColbertHead.GLU, new double[] {0.919851, -0.041256, 0.031143, -0.042338, 0.030515},
-            ColbertHead.GLU_RESIDUAL, new double[] {7.049934, 0.35533, 0.612657, 0.181076, 0.052573});
+    static final Map<String, double[]> REFERENCE = Map.of(
+            "linear", new double[] {6.931571, 0.330997, -0.409821, 0.39956, -0.235092},
+            "linear-residual", new double[] {6.935336, 0.486538, 0.41116, 0.19648, 0.116239},
+            "ffn", new double[] {2.423885, -0.211656, -0.227685, 0.01782, 0.173534},
+            "ffn-residual", new double[] {7.428589, 0.274702, 0.520147, 0.129731, 0.220288},
+            "glu", new double[] {0.919851, -0.041256, 0.031143, -0.042338, 0.030515},
+            "glu-residual", new double[] {7.049934, 0.35533, 0.612657, 0.181076, 0.052573});
     /** float32 GEMMs in Java and torch, different summation order; the reference is printed to 6 decimals. */
     static final double REFERENCE_TOL = 2e-5;
 
@@ -169,9 +172,9 @@ class ColbertHeadTest {
         for (int j = 0; j < 384; j++) {
             x[j] = (float) (0.5 * Math.sin(0.7 * j + 1));
         }
-        for (ColbertHead h : ColbertHead.values()) {
+        for (String h : BundledHeads.VARIANTS) {
             float[] y;
-            try (Head head = Heads.load(h.config(ColbertHead.MINILM), cpu, 384);
+            try (Head head = Heads.load(BundledHeads.config(MODEL, h), cpu, 384);
                  Workspace ws = new Workspace(cpu);
                  Tensor xt = cpu.upload(x, 1, 384);
                  Tensor out = cpu.allocate(DType.FLOAT32, 1, 384)) {
@@ -250,10 +253,10 @@ class ColbertHeadTest {
     }
 
     /** A head of the same type and shapes as {@code h} with Gaussian weights (what a wrong or garbled file gives). */
-    private HeadConfig randomLike(ColbertHead h, long seed) throws Exception {
+    private HeadConfig randomLike(String h, long seed) throws Exception {
         Random r = new Random(seed);
         List<WeightArray> ws = new ArrayList<>();
-        try (SafetensorsFile f = SafetensorsFile.open(h.config(ColbertHead.MINILM).weights())) {
+        try (SafetensorsFile f = SafetensorsFile.open(BundledHeads.config(MODEL, h).weights())) {
             for (SafetensorsFile.Entry e : f.entries().values()) {
                 int n = Arrays.stream(e.shape()).reduce(1, (a, c) -> a * c);
                 float[] v = new float[n];
@@ -264,9 +267,9 @@ class ColbertHeadTest {
                 ws.add(new WeightArray(e.name(), e.shape(), v));
             }
         }
-        Path p = tmp.resolve(h.variant() + "-random.safetensors");
+        Path p = tmp.resolve(h + "-random.safetensors");
         SafetensorsWriter.writeF32(p, ws);
-        return new HeadConfig(h.type(), p, GluGate.GELU, h.residual());
+        return new HeadConfig(BundledHeads.type(h), p, GluGate.GELU, BundledHeads.residual(h));
     }
 
     /**
@@ -285,15 +288,15 @@ class ColbertHeadTest {
         int trained = 0;
         int random = 0;
         StringBuilder seen = new StringBuilder("no head " + none);
-        for (ColbertHead h : ColbertHead.values()) {
-            int right = pairsRight(h.config(ColbertHead.MINILM));
+        for (String h : BundledHeads.VARIANTS) {
+            int right = pairsRight(BundledHeads.config(MODEL, h));
             int wrong = pairsRight(randomLike(h, 1));
-            seen.append(", ").append(h.variant()).append(' ').append(right).append(" (random ").append(wrong).append(')');
+            seen.append(", ").append(h).append(' ').append(right).append(" (random ").append(wrong).append(')');
             assertThat(right).as("%s: pairs ordered right of 506 (%s)", h, seen).isGreaterThanOrEqualTo(PER_HEAD);
             trained += right;
             random += wrong;
         }
-        int heads = ColbertHead.values().length;
+        int heads = BundledHeads.VARIANTS.size();
         assertThat((double) trained / heads).as("trained heads, mean of 506 (%s)", seen).isGreaterThanOrEqualTo(AVERAGE);
         assertThat((double) random / heads).as("random heads, mean of 506 (%s)", seen).isLessThan(AVERAGE);
     }
