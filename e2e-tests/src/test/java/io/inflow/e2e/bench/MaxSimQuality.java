@@ -78,6 +78,7 @@ final class MaxSimQuality {
         try (Backend cpu = Backends.create(BackendKind.CPU, 2)) {
             double best = -1;
             String bestHead = null;
+            StringBuilder timings = new StringBuilder("(MaxSim rerank, float32 tokens:");
             List<String> heads = new ArrayList<>();
             String headNames = headsArg;
             heads.add(null);
@@ -90,12 +91,15 @@ final class MaxSimQuality {
                 long t1 = System.nanoTime();
                 double[] m = rerank(cpu, h, TokenStorage.FLOAT32, docs, queries, candidates);
                 row("+ MaxSim rerank top " + N, h == null ? "none" : h, "float32", m);
-                System.err.printf("(%s: %.1f s)%n", h == null ? "none" : h, (System.nanoTime() - t1) / 1e9);
+                timings.append(String.format(Locale.ROOT, " %s %.1f s", h == null ? "none" : h,
+                        (System.nanoTime() - t1) / 1e9));
                 if (h != null && m[0] > best) {
                     best = m[0];
                     bestHead = h;
                 }
             }
+            System.out.flush();
+            System.err.println(timings.append(')'));   // on stderr after the rows, so a shared log keeps them whole
             for (String h : bestHead == null ? Arrays.asList((String) null) : Arrays.asList(null, bestHead)) {
                 for (TokenStorage s : List.of(TokenStorage.INT8, TokenStorage.BIT1)) {
                     row("+ MaxSim rerank top " + N, h == null ? "none" : h + " (best)",
