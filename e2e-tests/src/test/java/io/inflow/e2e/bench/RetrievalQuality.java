@@ -21,7 +21,6 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.flink.configuration.Configuration;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,39 +33,42 @@ import java.util.List;
  * at least 5 words (about 5,000); each synset's gloss is a document, each synset's first lemma is a query, and the
  * synset's own gloss is the one relevant document (a polysemous lemma's other senses count as wrong). Reports
  * MRR@10, nDCG@10 and recall@100 per model and storage, exact search over the index kernels (fast CPU backend):
- * the single-vector baseline of the issue's table (MaxSim rerank and trained heads come later). Then images:
+ * the single-vector baseline. Then ({@code parts=maxsim}, {@link MaxSimQuality}) the two-stage comparison: the top
+ * 100 of single-vector search reranked by MaxSim over per-token vectors, with no head and with each bundled
+ * projection head ({@code models/colbert-heads/all-minilm-l6-v2}), token storage float32, int8, 1 bit. Then images:
  * Fashion-MNIST t10k (Debian {@code dataset-fashion-mnist}) with the bundled ViT, same class = relevant, mAP@10.
  *
  * <pre>
  * sudo apt-get install wordnet-base
  * mvn -B -q -pl e2e-tests -am -Pbench -DskipTests process-test-classes \
- *     -Dbench.main=io.inflow.e2e.bench.RetrievalQuality -Dbench.args="every=16 parts=text,images"
+ *     -Dbench.main=io.inflow.e2e.bench.RetrievalQuality -Dbench.args="every=16 parts=text,maxsim,images"
  * </pre>
  */
 public final class RetrievalQuality {
-
-    private static final Path DATA = Path.of("/usr/share/wordnet/data.noun");
-
-    private record Synset(String offset, String lemma, String gloss) {
-    }
 
     private RetrievalQuality() {
     }
 
     public static void main(String[] args) throws Exception {
         int every = 16;
-        String parts = "text,images";
+        String parts = "text,maxsim,images";
+        String heads = "all";
         for (String a : args) {
             if (a.startsWith("every=")) {
                 every = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("parts=")) {
                 parts = a.substring(6);
+            } else if (a.startsWith("heads=")) {
+                heads = a.substring(6);
             }
         }
         int status = 0;
         try {
             if (parts.contains("text")) {
                 run(every);
+            }
+            if (parts.contains("maxsim")) {
+                MaxSimQuality.run(every, heads);
             }
             if (parts.contains("images")) {
                 images();
@@ -79,10 +81,7 @@ public final class RetrievalQuality {
     }
 
     private static void run(int every) throws Exception {
-        if (!Files.isReadable(DATA)) {
-            throw new IllegalStateException(DATA + " is missing: apt-get install wordnet-base");
-        }
-        List<Synset> split = split(every);
+        List<WordNetNouns.Synset> split = WordNetNouns.heldOut(every);
         System.out.printf("WordNet 3.0 nouns, held-out split: every %dth synset with a gloss of 5+ words: %d"
                 + " documents (glosses), %d queries (first lemma), 1 relevant document each%n", every, split.size(),
                 split.size());
@@ -95,8 +94,8 @@ public final class RetrievalQuality {
             conf.setString(PipelineOptions.TEXT_MODEL.key(), model);
             PipelineSettings s = PipelineSettings.from(conf);
             long t0 = System.nanoTime();
-            float[][] docs = embed(s, split.stream().map(Synset::gloss).toList());
-            float[][] queries = embed(s, split.stream().map(Synset::lemma).toList());
+            float[][] docs = embed(s, split.stream().map(WordNetNouns.Synset::gloss).toList());
+            float[][] queries = embed(s, split.stream().map(WordNetNouns.Synset::lemma).toList());
             double embedSeconds = (System.nanoTime() - t0) / 1e9;
             for (Storage storage : Storage.values()) {
                 double[] m = evaluate(docs, queries, storage);
@@ -193,28 +192,6 @@ public final class RetrievalQuality {
         try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(p))) {
             return in.readAllBytes();
         }
-    }
-
-    /** Every {@code every}th noun synset in file order with a gloss of at least 5 words (the definition part). */
-    private static List<Synset> split(int every) throws IOException {
-        List<Synset> out = new ArrayList<>();
-        int n = 0;
-        for (String line : Files.readAllLines(DATA, StandardCharsets.UTF_8)) {
-            if (line.startsWith("  ")) {
-                continue;
-            }
-            String[] head = line.substring(0, line.indexOf(" | ")).split(" ");
-            String gloss = line.substring(line.indexOf(" | ") + 3).trim();
-            int quote = gloss.indexOf("; \"");
-            String definition = quote > 0 ? gloss.substring(0, quote) : gloss; // examples often name the lemma
-            if (definition.split("\\s+").length < 5) {
-                continue;
-            }
-            if (n++ % every == 0) {
-                out.add(new Synset(head[0], head[4].replace('_', ' '), definition));
-            }
-        }
-        return out;
     }
 
     private static float[][] embed(PipelineSettings s, List<String> texts) throws Exception {

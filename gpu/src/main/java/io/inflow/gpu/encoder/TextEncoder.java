@@ -182,6 +182,16 @@ public final class TextEncoder implements AutoCloseable {
      * }</pre>
      */
     public synchronized TokenEncoding encodeWithTokens(Tensor inputIds, Tensor lengths, Head tokenHead) {
+        return encodeWithTokens(inputIds, lengths, tokenHead, true);
+    }
+
+    /**
+     * {@link #encodeWithTokens(Tensor, Tensor, Head)}, with {@code normalizeTokens = false} leaving the token vectors
+     * as the head (or, without one, the last layer) gives them: what a projection head is trained on
+     * ({@code gpu/scripts/train-colbert-heads.py}).
+     */
+    public synchronized TokenEncoding encodeWithTokens(Tensor inputIds, Tensor lengths, Head tokenHead,
+            boolean normalizeTokens) {
         if (pooler.needsEveryLayer()) {
             throw new IllegalStateException("per-token vectors need a last-layer pooling, not multi-layer pooling");
         }
@@ -200,7 +210,9 @@ public final class TextEncoder implements AutoCloseable {
             tokenHead.apply(backend, tokens, projected, ws);
             tokens = projected;
         }
-        backend.transformer().l2Normalize(tokens, tokens);
+        if (normalizeTokens) {
+            backend.transformer().l2Normalize(tokens, tokens);
+        }
         int dim = tokens.dim(1);
         float[] all = backend.download(tokens);
         int[] len = lengths.toIntArray();
