@@ -50,7 +50,7 @@ class RerankEndToEndTest {
     private static final int DOCS = 60;
     private static final int K = 5;
     private static final int CANDIDATES = 15;
-    private static final String HEAD = "none";
+    private static final String HEAD = "glu-residual";
     /**
      * The job encodes texts in padded batches, the test one text at a time: vectors differ in float summation order
      * (about 1e-6 per value); a MaxSim score sums up to ~30 cosines, so scores agree within 1e-4 and a near tie

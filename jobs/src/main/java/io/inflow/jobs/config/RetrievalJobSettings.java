@@ -77,8 +77,10 @@ public record RetrievalJobSettings(RetrievalSettings index, Duration maxWait, St
     }
 
     private static TokenHeadSpec rerankHead(ReadableConfig config, String model) {
-        String variant = config.get(RetrievalOptions.RERANK_HEAD).trim();
         String file = config.getOptional(RetrievalOptions.RERANK_HEAD_FILE).map(String::trim).orElse(null);
+        String variant = config.getOptional(RetrievalOptions.RERANK_HEAD).map(String::trim)
+                .orElse(model == null || BundledHeads.MODELS.contains(model) ? RetrievalOptions.DEFAULT_HEAD
+                        : TokenHeadSpec.NONE);
         TokenHeadSpec head;
         try {
             head = TokenHeadSpec.of(variant, file);

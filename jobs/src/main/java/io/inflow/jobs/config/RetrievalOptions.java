@@ -17,6 +17,9 @@ import java.time.Duration;
  */
 public final class RetrievalOptions {
 
+    /** The rerank head used when {@code inflow.retrieval.rerank.head} is unset and the model has bundled heads. */
+    public static final String DEFAULT_HEAD = "glu-residual";
+
     public static final ConfigOption<Boolean> ENABLED = ConfigOptions.key("inflow.retrieval.enabled")
             .booleanType().defaultValue(false)
             .withDescription("Index the corpus topic and answer every text event with its nearest documents; with"
@@ -66,10 +69,12 @@ public final class RetrievalOptions {
             .withDescription("Documents the first stage hands to the MaxSim rerank, k..2048.");
 
     public static final ConfigOption<String> RERANK_HEAD = ConfigOptions.key("inflow.retrieval.rerank.head")
-            .stringType().defaultValue("none")
+            .stringType().noDefaultValue()
             .withDescription("Projection head applied to every token before MaxSim: none (the model's last layer),"
                     + " or linear, linear-residual, ffn, ffn-residual, glu, glu-residual (bundled heads trained for"
-                    + " all-minilm-l6-v2, or the architecture of 'inflow.retrieval.rerank.head-file').");
+                    + " all-minilm-l6-v2, or the architecture of 'inflow.retrieval.rerank.head-file'). Unset:"
+                    + " " + DEFAULT_HEAD + " (the best on the README's WordNet table) where the model has bundled heads,"
+                    + " none otherwise.");
 
     public static final ConfigOption<String> RERANK_HEAD_FILE = ConfigOptions.key("inflow.retrieval.rerank.head-file")
             .stringType().noDefaultValue()

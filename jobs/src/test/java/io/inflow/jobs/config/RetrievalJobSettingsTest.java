@@ -63,7 +63,13 @@ class RetrievalJobSettingsTest {
         RetrievalJobSettings r = PipelineSettings.from(c).retrieval();
         assertThat(r.index().rerank().candidates()).isEqualTo(100);
         assertThat(r.index().rerank().storage()).isEqualTo(TokenStorage.INT8);
-        assertThat(r.tokenHead().variant()).isEqualTo(RetrievalOptions.RERANK_HEAD.defaultValue());
+        assertThat(r.tokenHead().variant()).isEqualTo("glu-residual");
+
+        Configuration bge = retrieval();
+        bge.setString("inflow.text.model", "bge-small-en-v15");
+        bge.setString("inflow.retrieval.rerank.enabled", "true");
+        assertThat(PipelineSettings.from(bge).retrieval().tokenHead().isNone())
+                .as("no bundled heads for bge: the unset head is none, not an error").isTrue();
     }
 
     @Test
