@@ -147,7 +147,7 @@ public final class LuceneRetrievalBenchmark {
                     done += n;
                 }
                 double qps = queryCount / ((System.nanoTime() - t0) / 1e9);
-                System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "inflow exact, batch " + batch, 1.0,
+                System.out.printf(Locale.ROOT, "%-8d %-31s %9.3f %8.1f%n", rows, "inflow exact, batch " + Math.min(batch, queryCount), 1.0,
                         qps);
             }
         }
