@@ -86,6 +86,13 @@ class ExactlyOnceAfterFailureTest {
             assertThat(FailOnce.FAILURES.get()).as("no failure before the trigger record").isZero();
 
             landed.addAll(p.produce(all.subList(all.size() - 1, all.size())));
+            // no checkpoint until the trigger record failed the job: one taken earlier would commit the open
+            // transaction, leaving no aborted writes for the read_uncommitted check below
+            long failDeadline = System.nanoTime() + OUTPUT_WAIT.toNanos();
+            while (FailOnce.FAILURES.get() == 0 && System.nanoTime() < failDeadline) {
+                Thread.sleep(20);
+            }
+            assertThat(FailOnce.FAILURES.get()).as("the trigger record failed the job").isEqualTo(1);
             assertThat(audit.awaitTotal(all.size(), OUTPUT_WAIT, a -> checkpoints.trigger()))
                     .as("all outputs after the restart (%s)", audit.summary()).isTrue();
             audit.poll(Duration.ofSeconds(3)); // a duplicate would arrive late
