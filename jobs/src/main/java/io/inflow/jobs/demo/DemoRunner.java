@@ -179,7 +179,7 @@ public final class DemoRunner {
                     a -> say("  progress: %s of %d", a.summary(), expected));
             printResults(audit, expected);
             if (settings.retrievalEnabled()) {
-                printNeighbours(audit, texts, corpus);
+                printNeighbours(audit, texts, corpus, settings.retrieval().tokenHead());
             }
             printMetrics(flink.metricsUrl());
             int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;
@@ -267,7 +267,8 @@ public final class DemoRunner {
     }
 
     /** Three events with their nearest corpus documents (text previews from the sample and the corpus). */
-    private void printNeighbours(OutputAudit audit, List<SampleData.Record> texts, List<SampleData.Record> corpus) {
+    private void printNeighbours(OutputAudit audit, List<SampleData.Record> texts, List<SampleData.Record> corpus,
+            io.inflow.operators.embed.TokenHeadSpec rerankHead) {
         java.util.Map<String, String> eventText = new java.util.HashMap<>();
         for (SampleData.Record r : texts) {
             if (!r.malformed() && r.key() != null) {
@@ -282,7 +283,9 @@ public final class DemoRunner {
                 .filter(e -> !e.neighbours().isEmpty() && eventText.containsKey(e.id())).toList();
         say("");
         say("== neighbours: %d events answered from the corpus (%s), 3 of them ==", answered.size(),
-                answered.isEmpty() ? "none" : answered.get(0).index().metric() + ", "
+                answered.isEmpty() ? "none" : answered.get(0).index().metric()
+                        + (rerankHead == null ? "" : " candidates reranked by MaxSim (" + rerankHead.describe()
+                                + " head; the score sums a cosine per query token)") + ", "
                         + answered.get(answered.size() - 1).index().documents() + " documents in "
                         + answered.get(answered.size() - 1).index().shards().size() + " shards");
         answered.stream().filter(e -> e.id().hashCode() % 7 == 0).limit(3).forEach(e -> {
