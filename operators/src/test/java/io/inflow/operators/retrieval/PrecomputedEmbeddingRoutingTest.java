@@ -113,7 +113,7 @@ class PrecomputedEmbeddingRoutingTest {
         assertThat(c.image()).isNull();
         assertThat(c.delete()).isNull();
         assertThat(c.docId()).isEqualTo("pre-1");
-        assertThat(c.raw()).isSameAs(raw);
+        assertThat(c.raw()).isEqualTo(raw);
         assertThat(c.precomputed().vector()).containsExactly(v);
         assertThat(c.precomputed().model()).isEqualTo(TEXT_MODEL);
         assertThat(c.precomputed().attributes()).containsEntry("tenant", "a");
