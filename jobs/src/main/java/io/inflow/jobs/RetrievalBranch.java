@@ -73,7 +73,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * (an image upsert likewise deletes its id from the text index: a document lives in the index of its last
  * modality; a precomputed embedding, with its {@code model}, goes unencoded to the index of that model and
- * deletes its id from the other, see {@link SplitCorpus}). The image index has the text index's k, metric, storage and batch settings, at the ViT's width.
+ * deletes its id from the other, see {@link SplitCorpus}). The image index has the text index's k, metric, storage
+ * and batch settings, at the ViT's width.
  * With {@code inflow.retrieval.rerank.enabled} both embeddings also carry each text's token vectors (through the
  * rerank head), the shards keep documents' token vectors and rerank their single-vector candidates by MaxSim, and
  * the merge applies the two-stage rule over all shards ({@link MergeShardHits}).
