@@ -86,7 +86,7 @@ class ImageAndCorpusDecodeTest {
     @Test
     void corpusImageRules() {
         rejectsCorpus(",\"op\":\"upsert\",\"text\":\"x\",\"image_base64\":\"AAAA\"", ErrorKind.INVALID_FIELD)
-                .hasMessageContaining("exactly one of 'text', 'image_base64' or 'image_uri'");
+                .hasMessageContaining("exactly one of 'text', 'image_base64', 'image_uri' or 'embedding'");
         rejectsCorpus(",\"op\":\"upsert\",\"image_uri\":\"file:/a\",\"image_base64\":\"AAAA\"", ErrorKind.INVALID_FIELD)
                 .hasMessageContaining("'image_base64' and 'image_uri'");
         rejectsCorpus(",\"op\":\"delete\",\"image_uri\":\"file:/a\"", ErrorKind.INVALID_FIELD)
