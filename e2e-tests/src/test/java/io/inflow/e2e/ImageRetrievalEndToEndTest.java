@@ -49,8 +49,8 @@ import java.util.function.UnaryOperator;
  * that changes modality (a text, then an image) and an undecodable image. Image events must come out with the
  * neighbours a brute force over the ViT's vectors of the same images gives (ids in order up to near ties, scores
  * within {@link #SCORE_TOLERANCE}), from the image index only; a text event with text neighbours only; the bad image
- * dead-lettered with an image error kind; an image document upserted, deleted and tombstoned with kcat changes the
- * next answers; every event exactly once.
+ * dead-lettered with an image error kind; an image document upserted (as pixels, and as a precomputed ViT embedding),
+ * deleted and tombstoned with kcat changes the next answers; every event exactly once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(600)
@@ -204,6 +204,18 @@ class ImageRetrievalEndToEndTest {
             assertThat(after.get(i).neighbours()).extracting(EnrichedEvent.Neighbour::docId)
                     .doesNotContain("i1", "i2");
         }
+        // a precomputed embedding of the image model (the ViT's own vector of an image no document holds): indexed
+        // in the image index as it is, without pixels
+        String vecImage = images.get(IMAGE_DOCS + 7);
+        ExternalTools.kcatProduce(bootstrap, corpus, "k-vec", new String(RecordCodec.encode(
+                CorpusRecord.embeddingUpsert("k-vec", embed(vecImage), ImageEncoderSpec.BUNDLED_MODEL_NAME, Map.of(),
+                        null)), StandardCharsets.UTF_8));
+        imageDocs.put("k-vec", vecImage);
+        awaitIndexed(imageDocs.size());
+        EnrichedEvent vec = askImages(List.of(vecImage)).get(0);
+        assertThat(vec.neighbours().get(0).docId()).as("the precomputed image document").isEqualTo("k-vec");
+        assertThat(vec.neighbours().get(0).score()).isGreaterThan(1 - SCORE_TOLERANCE);
+        assertNeighbours(vec, vecImage);
         assertThat(askText(texts.get(1)).index().documents()).as("the text index is untouched")
                 .isEqualTo(TEXT_DOCS);
         audit.poll(Duration.ofSeconds(2));

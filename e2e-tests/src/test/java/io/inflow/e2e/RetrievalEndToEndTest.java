@@ -38,8 +38,9 @@ import java.util.Map;
  * Dense retrieval end to end: a real broker, the pipeline with {@code inflow.retrieval.enabled} on a MiniCluster at
  * parallelism 2 (two index shards), a corpus of 80 real texts from the bundled sample. Every text event must come out
  * once with the neighbours a brute force over the same encoder's vectors gives (ids in order; scores within a
- * tolerance), and the index state they came from; bad corpus records are dead-lettered; an upsert, a JSON delete and
- * a Kafka tombstone sent with kcat (as a user would) change the next answers; after a task failure the job restarts
+ * tolerance), and the index state they came from; bad corpus records are dead-lettered; an upsert, a JSON delete,
+ * a Kafka tombstone and an upsert of a precomputed embedding sent with kcat (as a user would) change the next answers
+ * (a precomputed embedding of an unknown model or of the wrong dimension is dead-lettered); after a task failure the job restarts
  * from its last checkpoint and answers the same (the index restored from keyed state), every input still exactly
  * once.
  */
@@ -64,6 +65,7 @@ class RetrievalEndToEndTest {
     private TextTokenizer tokenizer;
     private TextBatchCompute encoder;
     private BufferAllocator allocator;
+    private String textModel;
     private int probes;
 
     @BeforeAll
@@ -83,6 +85,7 @@ class RetrievalEndToEndTest {
 
         PipelineSettings settings = PipelineSettings.from(withBootstrap(conf));
         tokenizer = TextTokenizer.load(settings.model(), settings.maxTokens());
+        textModel = settings.model().modelName();
         encoder = settings.compute();
         encoder.open();
         allocator = new RootAllocator();
@@ -164,18 +167,47 @@ class RetrievalEndToEndTest {
                 new CorpusRecord("d5", CorpusRecord.Op.DELETE, null, Map.of(), null)),
                 java.nio.charset.StandardCharsets.UTF_8));
         ExternalTools.kcatTombstone(bootstrap, corpus, "d7");
+        // a precomputed embedding (the encoder's own vector of a text no document holds) indexed as "pre-1" without
+        // encoding; one of an unknown model and one of the wrong dimension are dead-lettered
+        String preText = sampleTexts.get(DOCS + 5);
+        float[] preVector = embed(preText);
+        ExternalTools.kcatProduce(bootstrap, corpus, "pre-1", new String(RecordCodec.encode(
+                CorpusRecord.embeddingUpsert("pre-1", preVector, textModel, Map.of(), null)),
+                java.nio.charset.StandardCharsets.UTF_8));
+        ExternalTools.kcatProduce(bootstrap, corpus, "pre-unknown", new String(RecordCodec.encode(
+                CorpusRecord.embeddingUpsert("pre-unknown", preVector, "text-embedding-3-small", Map.of(), null)),
+                java.nio.charset.StandardCharsets.UTF_8));
+        ExternalTools.kcatProduce(bootstrap, corpus, "pre-short", new String(RecordCodec.encode(
+                CorpusRecord.embeddingUpsert("pre-short", java.util.Arrays.copyOf(preVector, 16), textModel,
+                        Map.of(), null)), java.nio.charset.StandardCharsets.UTF_8));
         docs.put("d3", newText);
         docs.remove("d5");
         docs.remove("d7");
-        awaitIndexed(DOCS - 2);
-        List<EnrichedEvent> after = ask(List.of(newText, sampleTexts.get(5), sampleTexts.get(7)));
+        docs.put("pre-1", preText); // its vector is embed(preText), what the brute force scores
+        awaitIndexed(DOCS - 1);     // + pre-1, - d5, - d7
+        List<String> afterTexts = List.of(newText, sampleTexts.get(5), sampleTexts.get(7), preText);
+        List<EnrichedEvent> after = ask(afterTexts);
         assertThat(after.get(0).neighbours().get(0).docId()).isEqualTo("d3");
         assertThat(after.get(0).neighbours().get(0).score()).isGreaterThan(1 - SCORE_TOLERANCE);
+        assertThat(after.get(3).neighbours().get(0).docId()).as("the precomputed document").isEqualTo("pre-1");
+        assertThat(after.get(3).neighbours().get(0).score()).isGreaterThan(1 - SCORE_TOLERANCE);
         for (int i = 0; i < after.size(); i++) {
-            assertNeighbours(after.get(i), List.of(newText, sampleTexts.get(5), sampleTexts.get(7)).get(i));
+            assertNeighbours(after.get(i), afterTexts.get(i));
             assertThat(after.get(i).neighbours()).extracting(EnrichedEvent.Neighbour::docId)
-                    .doesNotContain("d5", "d7");
+                    .doesNotContain("d5", "d7", "pre-unknown", "pre-short");
         }
+        List<DeadLetterRecord> precomputedLetters = awaitCorpusLetters(4).stream()
+                .filter(d -> d.key() != null && new String(d.key(), java.nio.charset.StandardCharsets.UTF_8)
+                        .startsWith("pre-")).toList();
+        assertThat(precomputedLetters).hasSize(2).allSatisfy(d -> {
+            assertThat(d.kind().wireName()).isEqualTo("invalid_field");
+            assertThat(d.stage()).isEqualTo("retrieval");
+        });
+        assertThat(precomputedLetters).extracting(DeadLetterRecord::message).anySatisfy(m -> assertThat(m)
+                .contains("corpus document pre-unknown", "unknown model 'text-embedding-3-small'", textModel));
+        assertThat(precomputedLetters).extracting(DeadLetterRecord::message).anySatisfy(m -> assertThat(m)
+                .isEqualTo("corpus document pre-short: embedding has 16 values, the index holds "
+                        + preVector.length));
         assertThat(audit.duplicates()).isEmpty();
 
         // a task failure: Flink restarts the job from the last checkpoint; the index comes back from keyed state
@@ -195,7 +227,7 @@ class RetrievalEndToEndTest {
         for (int i = 0; i < again.size(); i++) {
             assertThat(afterRestart.get(i).neighbours()).as("query %d after the restart", i)
                     .isEqualTo(beforeFailure.get(i).neighbours());
-            assertThat(afterRestart.get(i).index().documents()).isEqualTo(DOCS - 2);
+            assertThat(afterRestart.get(i).index().documents()).isEqualTo(DOCS - 1);
         }
         audit.poll(Duration.ofSeconds(3));
         assertThat(audit.duplicates()).as("exactly once across the restart").isEmpty();
@@ -227,6 +259,22 @@ class RetrievalEndToEndTest {
         int before = audit.enriched().size();
         pipeline.produce(events);
         return NeighbourChecks.await(audit, before, ids, WAIT);
+    }
+
+    /** The dead letters of corpus records, once there are {@code count} of them. */
+    private List<DeadLetterRecord> awaitCorpusLetters(int count) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<DeadLetterRecord> letters = List.of();
+        while (System.nanoTime() < deadline) {
+            letters = audit.deadLetters().stream()
+                    .filter(d -> d.source().topic().equals(pipeline.settings.topics().corpus())).toList();
+            if (letters.size() >= count) {
+                return letters;
+            }
+            audit.poll(Duration.ofMillis(500));
+        }
+        throw new AssertionError("expected " + count + " corpus dead letters, saw " + letters.size() + ": "
+                + letters.stream().map(DeadLetterRecord::message).toList());
     }
 
     /** Asks a probe until its answer was computed against {@code documents} documents. */

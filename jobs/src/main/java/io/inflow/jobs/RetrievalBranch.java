@@ -59,6 +59,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * corpus -> decode -> split: upserts -> tokenize -> embed (same encoder) -> DocUpdate --keyBy(doc id)--+
  *                            deletes ---------------------------------------------------------------+
+ *                            precomputed embeddings of the text model ------------------------------+
  * tokenized text events -> embed -> QueryRow --broadcast--> retrieve (shard i of P) -> ShardHits
  *   -> keyBy(query) merge -> the enriched event with its neighbours -> enriched
  * </pre>
@@ -66,11 +67,14 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * corpus image upserts -> decode pixels -> route rejected -> embed (same ViT) -> DocUpdate --keyBy(doc id)--+
  * deletes (all of them) and each text upsert's delete of its id -------------------------------------------+
+ * precomputed embeddings of the image model --------------------------------------------------------------+
  * decoded image events -> embed (ViT) -> QueryRow --broadcast--> retrieve image (shard i of P)
  *   -> keyBy(query) merge -> the enriched image event with its neighbours -> enriched
  * </pre>
  * (an image upsert likewise deletes its id from the text index: a document lives in the index of its last
- * modality). The image index has the text index's k, metric, storage and batch settings, at the ViT's width.
+ * modality; a precomputed embedding, with its {@code model}, goes unencoded to the index of that model and
+ * deletes its id from the other, see {@link SplitCorpus}). The image index has the text index's k, metric, storage
+ * and batch settings, at the ViT's width.
  * With {@code inflow.retrieval.rerank.enabled} both embeddings also carry each text's token vectors (through the
  * rerank head), the shards keep documents' token vectors and rerank their single-vector candidates by MaxSim, and
  * the merge applies the two-stage rule over all shards ({@link MergeShardHits}).
@@ -124,7 +128,8 @@ final class RetrievalBranch {
                 .process(new DecodeCorpusFunction(s.limits()), TypeInformation.of(CorpusChange.class))
                 .name("decode corpus").uid(InflowPipeline.UID_CORPUS_DECODE);
         SingleOutputStreamOperator<SourcedText> upserts = changes
-                .process(new SplitCorpus(images), TypeInformation.of(SourcedText.class))
+                .process(new SplitCorpus(images, s.model().modelName(), images ? s.images().encoder().modelName()
+                        : null, r.filterAttribute(), rerank), TypeInformation.of(SourcedText.class))
                 .name("split upserts and deletes").uid(InflowPipeline.UID_CORPUS_SPLIT);
         DataStream<TokenizedText> tokenizedDocs = AsyncDataStream.orderedWait(upserts,
                         new AsyncTokenizeFunction(s.model(), s.maxTokens(), s.tokenizerThreads()),
@@ -138,7 +143,8 @@ final class RetrievalBranch {
                                 RetrievalRowOutputs.documents(r.filterAttribute(), rerank)),
                         new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(), "embed", "corpus")))
                 .uid(InflowPipeline.UID_CORPUS_EMBED);
-        DataStream<DocUpdate> docs = embeddedDocs.union(upserts.getSideOutput(SplitCorpus.DELETES));
+        DataStream<DocUpdate> docs = embeddedDocs.union(upserts.getSideOutput(SplitCorpus.DELETES),
+                upserts.getSideOutput(SplitCorpus.TEXT_VECTORS));
 
         // the text index's shards and the merge
         List<DataStream<DeadLetterRecord>> deadLetters = new ArrayList<>(List.of(queries.getSideOutput(DeadLetters.TAG),
@@ -183,7 +189,8 @@ final class RetrievalBranch {
                             new BatchSettings(img.batching().maxWait(), img.batching().maxInFlight(),
                                     ImageEmbedOperatorFactory.METRICS_OPERATOR, "corpus-image")))
                     .uid(InflowPipeline.UID_CORPUS_IMAGE_EMBED);
-            DataStream<DocUpdate> imageDocs = embeddedImages.union(upserts.getSideOutput(SplitCorpus.IMAGE_DELETES));
+            DataStream<DocUpdate> imageDocs = embeddedImages.union(upserts.getSideOutput(SplitCorpus.IMAGE_DELETES),
+                    upserts.getSideOutput(SplitCorpus.IMAGE_VECTORS));
             deadLetters.addAll(List.of(imageQueries.getSideOutput(DeadLetters.TAG),
                     docImages.getSideOutput(DeadLetters.TAG), embeddedImages.getSideOutput(DeadLetters.TAG)));
             enriched = enriched.union(index(r, imageIndex, RetrievalCompute.IMAGE_INDEX, imageQueries, imageDocs, 0,

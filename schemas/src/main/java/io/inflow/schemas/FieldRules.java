@@ -99,6 +99,45 @@ final class FieldRules {
         return value;
     }
 
+    /** model (of a precomputed embedding): 1..{@link CorpusRecord#MAX_MODEL_LENGTH} characters, no control. */
+    static String modelName(String value) throws RecordRejectedException {
+        if (value.isEmpty()) {
+            throw invalid("field 'model' is empty, must name the model that made the embedding");
+        }
+        wellFormed("model", value);
+        int length = value.codePointCount(0, value.length());
+        if (length > CorpusRecord.MAX_MODEL_LENGTH) {
+            throw invalid("field 'model' is " + length + " characters, limit is " + CorpusRecord.MAX_MODEL_LENGTH);
+        }
+        noControl("model", value);
+        return value;
+    }
+
+    /**
+     * embedding (of a corpus upsert): a JSON array of 1..{@link CorpusRecord#MAX_EMBEDDING_VALUES} numbers, each
+     * within the float range (a value that parses to an infinity is rejected; JSON has no NaN or Infinity).
+     */
+    static float[] embedding(String field, com.fasterxml.jackson.databind.node.ArrayNode array)
+            throws RecordRejectedException {
+        if (array.isEmpty() || array.size() > CorpusRecord.MAX_EMBEDDING_VALUES) {
+            throw invalid("field '" + field + "' has " + array.size() + " values, must have 1 to "
+                    + CorpusRecord.MAX_EMBEDDING_VALUES);
+        }
+        float[] out = new float[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            com.fasterxml.jackson.databind.JsonNode v = array.get(i);
+            if (!v.isNumber()) {
+                throw invalid("field '" + field + "[" + i + "]' must be a number, got " + JsonFields.typeName(v));
+            }
+            out[i] = Float.parseFloat(v.asText()); // the decimal text parsed once: exact round trip
+            if (!Float.isFinite(out[i])) {
+                throw invalid("field '" + field + "[" + i + "]' is " + shorten(v.asText())
+                        + ", outside the float range (largest magnitude " + Float.MAX_VALUE + ")");
+            }
+        }
+        return out;
+    }
+
     /** Standard padded base64 whose decoded length is 1..maxBytes. */
     static String base64(String field, String value, int maxBytes, String limitKey) throws RecordRejectedException {
         int decoded = Base64Text.decodedLength(value);

@@ -86,6 +86,7 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.delete())),
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.imageUpsert())),
                 Arguments.of("corpus-record", RecordCodec.encode(Samples.uriImageUpsert())),
+                Arguments.of("corpus-record", RecordCodec.encode(Samples.embeddingUpsert())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedText())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval())),
@@ -111,6 +112,7 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\"}"),
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_uri\":\"file:/d/i.png\",\"content_type\":\"image/png\"}"),
                 Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_base64\":\"AAAA\"}"),
+                Arguments.of("corpus-record", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[0.5,-1,2e-3],\"model\":\"all-minilm-l6-v2\"}"),
                 Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1," // the README's retrieval example
                         + "\"neighbours\":[{\"doc_id\":\"doc-42\",\"score\":0.83,\"rank\":1},{\"doc_id\":\"doc-7\",\"score\":0.79,\"rank\":2}],"
                         + "\"index\":{\"metric\":\"cosine\",\"documents\":1200,\"shards\":[{\"shard\":0,\"documents\":610,"
@@ -193,6 +195,16 @@ class JsonSchemaConformanceTest {
                 Arguments.of("corpus-record", "delete with image", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"image_uri\":\"file:/a\"}"),
                 Arguments.of("corpus-record", "text with content type", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"text\":\"x\",\"content_type\":\"image/png\"}"),
                 Arguments.of("corpus-record", "http image uri", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"image_uri\":\"https://x/y.png\"}"),
+                Arguments.of("corpus-record", "embedding without model", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[0.5]}"),
+                Arguments.of("corpus-record", "model without embedding", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"text\":\"x\",\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "text and embedding", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"text\":\"x\",\"embedding\":[0.5],\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "empty embedding", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[],\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "string in embedding", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[\"0.5\"],\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "embedding not an array", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":0.5,\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "empty model", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[0.5],\"model\":\"\"}"),
+                Arguments.of("corpus-record", "embedding with content type", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"upsert\",\"embedding\":[0.5],\"model\":\"m\",\"content_type\":\"image/png\"}"),
+                Arguments.of("corpus-record", "delete with embedding", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"embedding\":[0.5],\"model\":\"m\"}"),
+                Arguments.of("corpus-record", "delete with model", "{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"d\",\"op\":\"delete\",\"model\":\"m\"}"),
                 Arguments.of("corpus-record", "missing doc_id", "{\"type\":\"corpus\",\"version\":1,\"op\":\"delete\"}"),
                 // enriched
                 Arguments.of("enriched-event", "text without token_count", ENRICHED + "}"),

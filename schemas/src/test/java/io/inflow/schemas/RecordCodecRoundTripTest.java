@@ -33,9 +33,23 @@ class RecordCodecRoundTripTest {
     @Test
     void corpusRecords() throws Exception {
         for (CorpusRecord r : List.of(Samples.upsert(), Samples.imageUpsert(), Samples.uriImageUpsert(),
-                Samples.delete())) {
+                Samples.embeddingUpsert(), Samples.delete())) {
             assertThat(decoder.decodeCorpus(RecordCodec.encode(r))).isEqualTo(r);
         }
+        // a precomputed embedding round-trips bit for bit (-0.0, subnormals, the float extremes included)
+        CorpusRecord back = decoder.decodeCorpus(RecordCodec.encode(Samples.embeddingUpsert()));
+        float[] expected = Samples.embedding();
+        assertThat(back.embedding()).hasSize(expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(Float.floatToRawIntBits(back.embedding()[i])).as("value %d", i)
+                    .isEqualTo(Float.floatToRawIntBits(expected[i]));
+        }
+        assertThat(back.model()).isEqualTo("all-minilm-l6-v2");
+        assertThat(back.isEmbedding()).isTrue();
+        assertThat(back.isImage()).isFalse();
+        assertThat(new String(RecordCodec.encode(CorpusRecord.embeddingUpsert("v", new float[] {0.5f, -1f}, "m",
+                Map.of(), null)), StandardCharsets.UTF_8)).isEqualTo("{\"type\":\"corpus\",\"version\":1,"
+                + "\"doc_id\":\"v\",\"op\":\"upsert\",\"embedding\":[0.5,-1.0],\"model\":\"m\"}");
         assertThat(new String(RecordCodec.encode(Samples.delete()), StandardCharsets.UTF_8))
                 .isEqualTo("{\"type\":\"corpus\",\"version\":1,\"doc_id\":\"doc-42\",\"op\":\"delete\"}");
     }

@@ -51,6 +51,11 @@ final class Samples {
         return CorpusRecord.imageUpsert("img-doc-2", null, "file:/data/images/img-2.jpg", null, Map.of(), null);
     }
 
+    static CorpusRecord embeddingUpsert() {
+        return CorpusRecord.embeddingUpsert("vec-doc-1", embedding(), "all-minilm-l6-v2", Map.of("tenant", "a"),
+                1_732_300_000_000L);
+    }
+
     static CorpusRecord delete() {
         return new CorpusRecord("doc-42", CorpusRecord.Op.DELETE, null, Map.of(), null);
     }

@@ -20,7 +20,8 @@ import java.nio.charset.StandardCharsets;
  * key with no value, what compaction tools write) deletes the document named by the key. The key must equal the
  * record's {@code doc_id} when both are present: compaction keeps the last record per key, so a mismatch would keep
  * the wrong one. An image document ({@code image_base64} or {@code image_uri}) becomes an image upsert whose pixels
- * are decoded later, as an image event's are.
+ * are decoded later, as an image event's are; a precomputed {@code embedding} (with its {@code model}) becomes an
+ * upsert that {@link SplitCorpus} hands to the index of that model, unencoded.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<CorpusChange> changes = raw.process(new DecodeCorpusFunction(Limits.defaults()));
@@ -53,6 +54,10 @@ public final class DecodeCorpusFunction extends DecodeFunction<CorpusChange> {
         }
         if (r.op() == CorpusRecord.Op.DELETE) {
             return new CorpusChange(null, DocUpdate.delete(r.docId(), raw));
+        }
+        if (r.isEmbedding()) {
+            return CorpusChange.precomputed(new CorpusChange.Precomputed(r.docId(), r.embedding(), r.model(),
+                    r.attributes(), raw));
         }
         if (r.isImage()) {
             return CorpusChange.image(new SourcedImage(r.toImageEvent(), raw));
