@@ -57,6 +57,7 @@ public final class LuceneRetrievalBenchmark {
         int k = 10;
         String vectors = null;
         int hnswMaxRows = 200_000;
+        double augment = 0;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -66,8 +67,9 @@ public final class LuceneRetrievalBenchmark {
                 case "k" -> k = Integer.parseInt(kv[1]);
                 case "vectors" -> vectors = kv[1];
                 case "hnsw-max-rows" -> hnswMaxRows = Integer.parseInt(kv[1]);
+                case "augment" -> augment = Double.parseDouble(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a
-                        + " (rows=, queries=, threads=, k=, vectors=, hnsw-max-rows=)");
+                        + " (rows=, queries=, threads=, k=, vectors=, hnsw-max-rows=, augment=)");
             }
         }
         float[][] real = vectors == null ? null : readVectors(java.nio.file.Path.of(vectors));
@@ -78,12 +80,12 @@ public final class LuceneRetrievalBenchmark {
         System.out.printf(Locale.ROOT, "rows     engine                          recall@%-4d q/s%n", k);
         for (String r : rowsArg.split(",")) {
             int rows = Integer.parseInt(r.trim());
-            if (real != null && rows + queries > real.length) {
+            if (real != null && augment == 0 && rows + queries > real.length) {
                 System.out.printf(Locale.ROOT, "%-8d skipped: the file holds %d vectors, %d + %d queries needed%n",
                         rows, real.length, rows, queries);
                 continue;
             }
-            run(rows, queries, threads, k, real, rows <= hnswMaxRows);
+            run(rows, queries, threads, k, real, rows <= hnswMaxRows, augment);
         }
     }
 
@@ -103,12 +105,24 @@ public final class LuceneRetrievalBenchmark {
         return out;
     }
 
-    private static void run(int rows, int queryCount, int threads, int k, float[][] real, boolean hnsw)
-            throws Exception {
+    private static void run(int rows, int queryCount, int threads, int k, float[][] real, boolean hnsw,
+            double augment) throws Exception {
         Random rnd = new Random(rows);
         float[][] docs = new float[rows][];
+        int pool = real == null ? 0 : real.length - queryCount;   // the last rows are the held-out queries
         for (int i = 0; i < rows; i++) {
-            docs[i] = real == null ? unit(rnd) : real[i];
+            if (real == null) {
+                docs[i] = unit(rnd);
+            } else if (i < pool) {
+                docs[i] = real[i];
+            } else {
+                // more rows than the file holds (augment=sigma): a real vector plus Gaussian noise, renormalised
+                docs[i] = perturbed(real[i % pool], augment, rnd);
+            }
+        }
+        if (real != null && rows > pool) {
+            System.out.printf(Locale.ROOT, "%-8d %d real rows, %d more as real + N(0, %.3f) noise per value%n", rows,
+                    pool, rows - pool, augment);
         }
         float[][] queries = new float[queryCount][];
         for (int i = 0; i < queryCount; i++) {
@@ -260,6 +274,20 @@ public final class LuceneRetrievalBenchmark {
             n += truth.contains(id) ? 1 : 0;
         }
         return (double) n / truth.size();
+    }
+
+    private static float[] perturbed(float[] base, double sigma, Random rnd) {
+        float[] v = new float[DIM];
+        double sq = 0;
+        for (int i = 0; i < DIM; i++) {
+            v[i] = (float) (base[i] + sigma * rnd.nextGaussian());
+            sq += (double) v[i] * v[i];
+        }
+        float inv = (float) (1 / Math.sqrt(sq));
+        for (int i = 0; i < DIM; i++) {
+            v[i] *= inv;
+        }
+        return v;
     }
 
     private static float[] unit(Random rnd) {
