@@ -235,10 +235,7 @@ public final class RetrievalQuality {
             }
             chunks.get(chunks.size() - 1).append(docs[i], 0, i, VectorChunk.NO_FILTER_CODE);
         }
-        double mrr = 0;
-        double ndcg = 0;
-        int at10 = 0;
-        int at100 = 0;
+        int[][] ranked = new int[queries.length][];
         try (Backend cpu = Backends.create(BackendKind.CPU, 2)) {
             for (int from = 0; from < queries.length; from += 64) {
                 int n = Math.min(64, queries.length - from);
@@ -248,22 +245,13 @@ public final class RetrievalQuality {
                 }
                 TopK top = cpu.retrieval().search(chunks, new SearchRequest(q, n, dim, 100, Metric.COSINE, null));
                 for (int i = 0; i < n; i++) {
-                    int relevant = from + i;
+                    ranked[from + i] = new int[top.hits(i)];
                     for (int r = 0; r < top.hits(i); r++) {
-                        if (top.chunk(i, r) * 4096 + top.row(i, r) == relevant) {
-                            if (r < 10) {
-                                mrr += 1.0 / (r + 1);
-                                ndcg += 1.0 / (Math.log(r + 2) / Math.log(2));
-                                at10++;
-                            }
-                            at100++;
-                            break;
-                        }
+                        ranked[from + i][r] = top.chunk(i, r) * 4096 + top.row(i, r);
                     }
                 }
             }
         }
-        int n = queries.length;
-        return new double[] {mrr / n, ndcg / n, (double) at10 / n, (double) at100 / n};
+        return MaxSimQuality.metrics(ranked);   // document i is query i's relevant one
     }
 }
