@@ -172,6 +172,25 @@ public final class TokenSet {
         return offsets.clone();
     }
 
+    /**
+     * MaxSim pair indices ordered by document, stable (pairs of one document keep their order), by counting sort: the
+     * order the kernels visit pairs in, so each document's tokens are read once for all its pairs.
+     */
+    public static int[] pairsByDocument(int[] pairDoc, int documents) {
+        int[] start = new int[documents + 1];
+        for (int d : pairDoc) {
+            start[d + 1]++;
+        }
+        for (int d = 0; d < documents; d++) {
+            start[d + 1] += start[d];
+        }
+        int[] order = new int[pairDoc.length];
+        for (int p = 0; p < pairDoc.length; p++) {
+            order[start[pairDoc[p]]++] = p;
+        }
+        return order;
+    }
+
     /** Bytes the set occupies as stored (values and scales). */
     public long storedBytes() {
         return (long) totalTokens() * storage.bytesPerToken(dim);

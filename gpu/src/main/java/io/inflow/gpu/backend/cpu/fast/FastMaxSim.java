@@ -66,7 +66,7 @@ public final class FastMaxSim {
         if (pairs == 0) {
             return out;
         }
-        int[] order = byDocument(pairDoc, documents.count());
+        int[] order = io.inflow.gpu.retrieval.TokenSet.pairsByDocument(pairDoc, documents.count());
         // groups: runs of equal document in `order`
         int[] groupStart = new int[pairs + 1];
         int groups = 0;
@@ -105,22 +105,6 @@ public final class FastMaxSim {
             }
         });
         return out;
-    }
-
-    /** Pair indices ordered by document (stable: pairs of one document keep their order), by counting sort. */
-    static int[] byDocument(int[] pairDoc, int documents) {
-        int[] start = new int[documents + 1];
-        for (int d : pairDoc) {
-            start[d + 1]++;
-        }
-        for (int d = 0; d < documents; d++) {
-            start[d + 1] += start[d];
-        }
-        int[] order = new int[pairDoc.length];
-        for (int p = 0; p < pairDoc.length; p++) {
-            order[start[pairDoc[p]]++] = p;
-        }
-        return order;
     }
 
     /** One task's state: the widened tile of the current document and the row maxima of its pairs. Not thread-safe. */

@@ -40,22 +40,12 @@ public final class MaxSimKernel {
     }
 
     /**
-     * Pair indices in launch order: by document, pairs of one document in their given order (counting sort), so that
-     * neighbouring blocks read the same document from L2. Scores do not depend on the order.
+     * Pair indices in launch order: by document, pairs of one document in their given order, so that neighbouring
+     * blocks read the same document from L2 ({@link io.inflow.gpu.retrieval.TokenSet#pairsByDocument}). Scores do not
+     * depend on the order.
      */
     public static int[] byDocument(int[] pairDoc, int documents) {
-        int[] start = new int[documents + 1];
-        for (int d : pairDoc) {
-            start[d + 1]++;
-        }
-        for (int d = 0; d < documents; d++) {
-            start[d + 1] += start[d];
-        }
-        int[] order = new int[pairDoc.length];
-        for (int p = 0; p < pairDoc.length; p++) {
-            order[start[pairDoc[p]]++] = p;
-        }
-        return order;
+        return io.inflow.gpu.retrieval.TokenSet.pairsByDocument(pairDoc, documents);
     }
 
     /**
