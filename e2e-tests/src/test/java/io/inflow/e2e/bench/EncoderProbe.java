@@ -2,6 +2,7 @@ package io.inflow.e2e.bench;
 
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.operators.embed.BatchOutput;
+import io.inflow.operators.embed.SharedModel;
 import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.schemas.ModelRef;
 
@@ -11,17 +12,15 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Wraps the pipeline's text compute to see what the encoder does inside the job (the MiniCluster runs in this JVM, so
  * the counters are shared with the benchmark): per run, batches, rows, rows of full batches, time inside the encoder
- * and time spent waiting for it. The subtasks of a TaskManager share one encoder whose {@code encode} is
- * synchronized; the probe takes one process-wide lock around the call first, so the encoder's own lock is never
- * contended and "waiting for the other subtask" is measured apart from "encoding". Behaviour is unchanged: calls were
- * serialized before too.
+ * and time spent waiting for it. The subtasks of a TaskManager share one encoder behind one queue
+ * ({@link SharedModel}); the queue's wait ({@link SharedModel#lastWaitNanos()}, "waiting for the other subtask") is
+ * measured apart from "encoding". Behaviour is unchanged: the probe passes {@link #backlogged()} through.
  *
  * <p>{@code InflowPipeline.build(env, conf, UnaryOperator.identity(), c -> new EncoderProbe("run1", c));}
  */
 final class EncoderProbe implements TextBatchCompute {
 
     private static final long serialVersionUID = 1L;
-    private static final Object ENCODER_LOCK = new Object();
     private static final ConcurrentHashMap<String, Counters> RUNS = new ConcurrentHashMap<>();
 
     /** What the probe saw in one run. */
@@ -72,16 +71,18 @@ final class EncoderProbe implements TextBatchCompute {
     }
 
     @Override
+    public boolean backlogged() {
+        return delegate.backlogged();
+    }
+
+    @Override
     public BatchOutput compute(TokenBatch batch) throws Exception {
         Counters c = counters(run);
         long t0 = System.nanoTime();
-        BatchOutput out;
-        synchronized (ENCODER_LOCK) {
-            long t1 = System.nanoTime();
-            out = delegate.compute(batch);
-            c.lockWaitNanos.add(t1 - t0);
-            c.busyNanos.add(System.nanoTime() - t1);
-        }
+        BatchOutput out = delegate.compute(batch);
+        long waited = SharedModel.lastWaitNanos();
+        c.lockWaitNanos.add(waited);
+        c.busyNanos.add(System.nanoTime() - t0 - waited);
         c.batches.increment();
         c.rows.add(batch.rowCount());
         c.trimmedTokens.add(trimmedTokens(batch));

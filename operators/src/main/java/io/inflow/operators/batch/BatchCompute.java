@@ -133,6 +133,15 @@ public interface BatchCompute<IN, B extends RowBatch, R, OUT> extends Serializab
     }
 
     /**
+     * Whether a batch is already waiting for the compute's model, which other operator instances share (e.g.
+     * {@code SharedModel}): a batch past max-wait handed over now would only queue behind it, so the core keeps
+     * filling it, at most {@code maxHold} after its first row. Called on the task thread; by default: never.
+     */
+    default boolean backlogged() {
+        return false;
+    }
+
+    /**
      * Computes one batch whose rows are {@code inputs}. The Arrow batch is valid only during the call: copy what
      * {@link #emit} needs into the result. Throwing marks the batch as failed: it is bisected, and a row that fails
      * on its own is dead-lettered ({@code compute_failed}).

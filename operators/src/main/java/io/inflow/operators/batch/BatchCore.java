@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>collecting ({@link BatchCollector}): a row already rejected upstream goes straight to the dead letters; any
  *       other is appended to its bucket's open batch, after that batch is handed over if the row does not fit
  *       ({@link BatchCompute#fits}). A batch goes to compute when full, when its first row has waited
- *       {@code maxWait}, and at end of input;</li>
+ *       {@code maxWait} (later, up to {@code maxHold}, while it would only queue: see {@link #handOverExpired}),
+ *       and at end of input;</li>
  *   <li>running: on the operator's compute thread ({@link HelperThreads}), at most {@code maxInFlight} batches at
  *       once (beyond that the task thread yields to its mailbox), a failing batch bisected down to its poison rows
  *       ({@link BisectingRunner}), results back through the mailbox;</li>
@@ -185,27 +186,48 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
             return; // superseded by an earlier timer
         }
         timerAt = Long.MAX_VALUE;
+        handOverExpired(time);
+    }
+
+    /**
+     * Hands over open batches whose first row has waited {@code maxWait}, unless handing over now would only make
+     * the batch queue: while this operator still has a batch computing (its compute thread runs one batch at a time)
+     * or the shared model has a batch of another operator waiting ({@link BatchCompute#backlogged()}), an expired
+     * batch keeps filling, up to {@code maxHold} after its first row. So at most one batch goes per pass, batches grow
+     * under load, and at low load nothing changes (max-wait, then compute). Schedules the timer for the next batch
+     * to expire, to reach {@code maxHold}, or to look at the model's queue again.
+     */
+    private void handOverExpired(long now) throws InterruptedException {
         long next = Long.MAX_VALUE;
         long wait = settings.maxWait().toMillis();
+        long hold = settings.maxHold().toMillis();
         for (int b = 0; b < collector.buckets(); b++) {
             OpenBatch<IN, B> batch = collector.peek(b);
             if (batch == null || batch.isEmpty()) {
                 continue;
             }
-            if (batch.openedAtMs() + wait <= time) {
-                if (inFlight.size() >= settings.maxInFlight()) {
-                    // no compute slot free: handing over a half-empty batch now would only make it queue; it goes
-                    // when the next batch comes back (flushExpired), still filling meanwhile
-                    continue;
-                }
-                flush(b);
+            long expires = batch.openedAtMs() + wait;
+            long holdEnds = batch.openedAtMs() + hold;
+            if (expires > now) {
+                next = Math.min(next, expires);
+            } else if (inFlight.size() >= settings.maxInFlight()) {
+                // no compute slot free: it goes when the next batch comes back (done), still filling meanwhile
+            } else if (holdEnds > now && !inFlight.isEmpty()) {
+                next = Math.min(next, holdEnds); // or earlier, when the computing batch comes back (done)
+            } else if (holdEnds > now && compute.backlogged()) {
+                next = Math.min(next, Math.min(holdEnds, now + backlogPollMs()));
             } else {
-                next = Math.min(next, batch.openedAtMs() + wait);
+                flush(b);
             }
         }
         if (next != Long.MAX_VALUE) {
             scheduleTimer(next);
         }
+    }
+
+    /** How often a batch held for a backlogged model looks at the model's queue again: a tenth of max-wait. */
+    private long backlogPollMs() {
+        return Math.max(1, Math.min(10, settings.maxWait().toMillis() / 10));
     }
 
     // ---- running ----------------------------------------------------------------------------------
@@ -304,14 +326,7 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
 
     /** A compute slot came free: hand over the open batches whose first row has waited {@code maxWait}. */
     private void flushExpired() throws InterruptedException {
-        long now = host.timers().getCurrentProcessingTime();
-        long wait = settings.maxWait().toMillis();
-        for (int b = 0; b < collector.buckets() && inFlight.size() < settings.maxInFlight(); b++) {
-            OpenBatch<IN, B> batch = collector.peek(b);
-            if (batch != null && !batch.isEmpty() && batch.openedAtMs() + wait <= now) {
-                flush(b);
-            }
-        }
+        handOverExpired(host.timers().getCurrentProcessingTime());
     }
 
     private void collectDeadLetter(DeadLetterRecord letter, long timestamp) {

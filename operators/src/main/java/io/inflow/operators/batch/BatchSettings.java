@@ -15,9 +15,22 @@ import java.util.Objects;
  *     mailbox (back pressure)
  * @param metricsOperator the {@code operator} label of its metrics
  * @param modality the {@code modality} label of its metrics ({@code text}, {@code image}, ...)
+ * @param maxHold longest time the first row of a batch waits while the compute's shared model is backlogged
+ *     ({@link BatchCompute#backlogged()}): past {@code maxWait} the batch keeps filling instead of queueing behind
+ *     another batch, until it is full, the model's queue empties, or {@code maxHold} is reached; at least
+ *     {@code maxWait}
  */
-public record BatchSettings(Duration maxWait, int maxInFlight, String metricsOperator, String modality)
-        implements Serializable {
+public record BatchSettings(Duration maxWait, int maxInFlight, String metricsOperator, String modality,
+        Duration maxHold) implements Serializable {
+
+    /** Default of {@code maxHold}. */
+    public static final Duration DEFAULT_MAX_HOLD = Duration.ofSeconds(1);
+
+    /** Settings with the default {@code maxHold} (but never below {@code maxWait}). */
+    public BatchSettings(Duration maxWait, int maxInFlight, String metricsOperator, String modality) {
+        this(maxWait, maxInFlight, metricsOperator, modality,
+                maxWait != null && maxWait.compareTo(DEFAULT_MAX_HOLD) > 0 ? maxWait : DEFAULT_MAX_HOLD);
+    }
 
     public BatchSettings {
         Objects.requireNonNull(maxWait, "maxWait");
@@ -29,5 +42,9 @@ public record BatchSettings(Duration maxWait, int maxInFlight, String metricsOpe
         }
         Objects.requireNonNull(metricsOperator, "metricsOperator");
         Objects.requireNonNull(modality, "modality");
+        Objects.requireNonNull(maxHold, "maxHold");
+        if (maxHold.compareTo(maxWait) < 0) {
+            throw new IllegalArgumentException("maxHold (" + maxHold + ") must be at least maxWait (" + maxWait + ")");
+        }
     }
 }

@@ -21,7 +21,8 @@ public final class EncoderCompute implements TextBatchCompute {
 
     private final EncoderSpec spec;
     private final TokenHeadSpec tokenHead;
-    private transient ProcessResources.Lease<TextEncoder> lease;
+    private transient ProcessResources.Lease<SharedModel<TextEncoder>> lease;
+    private transient SharedModel<TextEncoder> shared;
     private transient TextEncoder encoder;
     private transient Head head;
 
@@ -51,7 +52,8 @@ public final class EncoderCompute implements TextBatchCompute {
     @Override
     public void open() throws Exception {
         lease = SharedEncoders.acquire(spec, () -> TextEncoder.create(spec.toConfig()));
-        encoder = lease.get();
+        shared = lease.get();
+        encoder = shared.model();
         if (tokenHead != null && !tokenHead.isNone()) {
             head = encoder.loadHead(tokenHead.toHeadConfig(spec.model().modelName()));
         }
@@ -69,16 +71,21 @@ public final class EncoderCompute implements TextBatchCompute {
     }
 
     @Override
-    public BatchOutput compute(TokenBatch batch) {
+    public boolean backlogged() {
+        return shared.backlogged();
+    }
+
+    @Override
+    public BatchOutput compute(TokenBatch batch) throws Exception {
         int rows = batch.rowCount();
         Tensor ids = Tensor.wrap(batch.inputIdsBuffer(), DType.INT32, rows, batch.seqLen());
         Tensor lengths = Tensor.wrap(batch.tokenCountBuffer(), DType.INT32, rows);
         if (tokenHead != null) {
-            TextEncoder.TokenEncoding e = encoder.encodeWithTokens(ids, lengths, head);
+            TextEncoder.TokenEncoding e = shared.call(enc -> enc.encodeWithTokens(ids, lengths, head));
             return BatchOutput.withTokens(rows, encoder.dimension(), e.pooled(), e.tokens(), e.offsets(),
                     e.tokenDim());
         }
-        float[] embeddings = encoder.encode(ids, lengths);
+        float[] embeddings = shared.call(enc -> enc.encode(ids, lengths));
         return BatchOutput.embeddings(rows, encoder.dimension(), embeddings);
     }
 
@@ -90,6 +97,7 @@ public final class EncoderCompute implements TextBatchCompute {
         }
         if (encoder != null) {
             encoder = null;
+            shared = null;
             lease.close();
         }
     }

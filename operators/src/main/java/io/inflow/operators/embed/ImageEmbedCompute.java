@@ -101,7 +101,12 @@ public final class ImageEmbedCompute<OUT>
     }
 
     @Override
-    public RowOutcomes compute(DecodedImageBatch batch, List<DecodedImageEvent> inputs) {
+    public boolean backlogged() {
+        return compute.backlogged();
+    }
+
+    @Override
+    public RowOutcomes compute(DecodedImageBatch batch, List<DecodedImageEvent> inputs) throws Exception {
         VitOutput out = compute.compute(batch);
         ModelRef model = compute.model();
         long now = System.currentTimeMillis();

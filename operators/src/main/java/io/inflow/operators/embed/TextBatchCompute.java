@@ -36,6 +36,14 @@ public interface TextBatchCompute extends Serializable {
         return "cpu";
     }
 
+    /**
+     * Whether a batch is already waiting for this compute's model (shared with other slots, {@link SharedModel}): a
+     * batch handed over now would queue behind it, so the batching core keeps filling it. By default: never.
+     */
+    default boolean backlogged() {
+        return false;
+    }
+
     /** Computes one batch. The batch is only valid during the call: copy what the output needs. */
     BatchOutput compute(TokenBatch batch) throws Exception;
 

@@ -118,6 +118,11 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
     }
 
     @Override
+    public boolean backlogged() {
+        return compute.backlogged();
+    }
+
+    @Override
     public RowOutcomes compute(TokenBatch batch, List<TokenizedText> inputs) throws Exception {
         BatchOutput out = compute.compute(batch);
         ModelRef model = compute.model();

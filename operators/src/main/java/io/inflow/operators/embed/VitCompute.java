@@ -37,7 +37,8 @@ public final class VitCompute implements Serializable {
     private static final String WEIGHTS = "model.safetensors";
 
     private final ImageEncoderSpec spec;
-    private transient ProcessResources.Lease<VitEncoder> lease;
+    private transient ProcessResources.Lease<SharedModel<VitEncoder>> lease;
+    private transient SharedModel<VitEncoder> shared;
     private transient VitEncoder encoder;
     private transient ModelRef model;
 
@@ -52,7 +53,8 @@ public final class VitCompute implements Serializable {
     /** Loads (or shares) the encoder. */
     public void open() throws Exception {
         lease = SharedEncoders.acquire(spec, () -> VitEncoder.create(spec.toConfig()));
-        encoder = lease.get();
+        shared = lease.get();
+        encoder = shared.model();
         model = new ModelRef(spec.modelName(), version(spec, encoder));
     }
 
@@ -99,14 +101,20 @@ public final class VitCompute implements Serializable {
         return encoder.vitConfig().tokens();
     }
 
+    /** Whether a batch of another slot is already waiting for the shared encoder. */
+    public boolean backlogged() {
+        return shared.backlogged();
+    }
+
     /** Preprocesses and encodes the batch; valid only during the call. */
-    public VitOutput compute(DecodedImageBatch batch) {
-        return encoder.encode(batch);
+    public VitOutput compute(DecodedImageBatch batch) throws Exception {
+        return shared.call(enc -> enc.encode(batch));
     }
 
     public void close() throws Exception {
         if (encoder != null) {
             encoder = null;
+            shared = null;
             lease.close();
         }
     }
