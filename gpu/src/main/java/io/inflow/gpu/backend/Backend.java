@@ -56,6 +56,11 @@ public interface Backend extends TensorMemory, AutoCloseable {
         throw new UnsupportedFamilyException(name(), Family.RETRIEVAL, families());
     }
 
+    /** The {@link Family#CLUSTERING} kernels; throws {@link UnsupportedFamilyException} where not supported. */
+    default io.inflow.gpu.cluster.ClusteringOps clustering() {
+        throw new UnsupportedFamilyException(name(), Family.CLUSTERING, families());
+    }
+
     /** Frees what the backend holds (thread pools, allocators); fails if tensors it allocated are still open. */
     @Override
     void close();

@@ -19,7 +19,7 @@ public enum Family {
     IMAGE,
     /** {@code RetrievalOps}: exact top-k over vector chunks (reference and fast CPU, CUDA). */
     RETRIEVAL,
-    /** Density clustering: no backend implements it yet. */
+    /** {@code ClusteringOps}: core distances, mutual-reachability spanning tree, PCA (reference and fast CPU). */
     CLUSTERING,
     /** Quantized (integer-only) arithmetic: no backend implements it yet. */
     QUANTIZED

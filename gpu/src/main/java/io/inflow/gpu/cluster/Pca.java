@@ -59,7 +59,7 @@ public record Pca(double[] mean, double[] components, double[] eigenvalues) {
     }
 
     /** Per-dimension mean, in double. */
-    static double[] mean(Points points) {
+    public static double[] mean(Points points) {
         int d = points.dim();
         double[] mean = new double[d];
         float[] x = points.data();
@@ -103,7 +103,7 @@ public record Pca(double[] mean, double[] components, double[] eigenvalues) {
     }
 
     /** The first {@code p} eigenpairs of a symmetric {@code d x d} matrix, by cyclic Jacobi rotations. */
-    static Pca fromCovariance(double[] mean, double[] covariance, int p) {
+    public static Pca fromCovariance(double[] mean, double[] covariance, int p) {
         int d = mean.length;
         if (p < 1 || p > d) {
             throw new IllegalArgumentException("PCA components must be between 1 and the dimension " + d + " (was "

@@ -25,10 +25,10 @@ class BackendFamiliesTest {
         record Case(Backend backend, List<Family> has, List<Family> lacks, String list) {
         }
         for (Case c : List.of(
-                new Case(new ReferenceCpuBackend(null), List.of(Family.TRANSFORMER, Family.IMAGE, Family.RETRIEVAL),
-                        List.of(Family.CLUSTERING, Family.QUANTIZED), "TRANSFORMER, IMAGE, RETRIEVAL"),
-                new Case(new FastCpuBackend(null, 1), List.of(Family.TRANSFORMER, Family.IMAGE, Family.RETRIEVAL),
-                        List.of(Family.CLUSTERING, Family.QUANTIZED), "TRANSFORMER, IMAGE, RETRIEVAL"))) {
+                new Case(new ReferenceCpuBackend(null), List.of(Family.TRANSFORMER, Family.IMAGE, Family.RETRIEVAL,
+                        Family.CLUSTERING), List.of(Family.QUANTIZED), "TRANSFORMER, IMAGE, RETRIEVAL, CLUSTERING"),
+                new Case(new FastCpuBackend(null, 1), List.of(Family.TRANSFORMER, Family.IMAGE, Family.RETRIEVAL,
+                        Family.CLUSTERING), List.of(Family.QUANTIZED), "TRANSFORMER, IMAGE, RETRIEVAL, CLUSTERING"))) {
             Backend b = c.backend();
             try (b) {
                 assertThat(b.families()).as(b.name()).containsExactlyElementsOf(c.has());
@@ -36,6 +36,9 @@ class BackendFamiliesTest {
                 assertThat(b.image()).isNotNull();
                 if (b.supports(Family.RETRIEVAL)) {
                     assertThat(b.retrieval()).isNotNull();
+                }
+                if (b.supports(Family.CLUSTERING)) {
+                    assertThat(b.clustering()).isNotNull();
                 }
                 for (Family f : c.lacks()) {
                     assertThat(b.supports(f)).as(b.name() + " " + f).isFalse();

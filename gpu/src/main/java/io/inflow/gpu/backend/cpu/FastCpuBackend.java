@@ -6,6 +6,7 @@ import io.inflow.gpu.backend.Family;
 import io.inflow.gpu.backend.ImageOps;
 import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.backend.cpu.fast.FastImageOps;
+import io.inflow.gpu.backend.cpu.fast.FastClustering;
 import io.inflow.gpu.backend.cpu.fast.FastRetrieval;
 import io.inflow.gpu.backend.cpu.fast.FastTransformerOps;
 import io.inflow.gpu.backend.cpu.fast.ParallelRunner;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class FastCpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(FastCpuBackend.class);
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE, Family.RETRIEVAL));
+            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING));
     private static final List<String> FALLBACKS = fallbackList();
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
 
@@ -49,6 +50,7 @@ public final class FastCpuBackend implements Backend {
     private final FastTransformerOps transformer;
     private final FastImageOps image;
     private final FastRetrieval retrieval;
+    private final FastClustering clustering;
 
     /** A backend with {@code threads} kernel threads (the caller's thread counts as one). */
     public FastCpuBackend(BufferAllocator parent, int threads) {
@@ -57,6 +59,7 @@ public final class FastCpuBackend implements Backend {
         this.transformer = new FastTransformerOps(runner, new ReferenceTransformerOps(memory));
         this.image = new FastImageOps(runner, new ReferenceImageOps());
         this.retrieval = new FastRetrieval(runner);
+        this.clustering = new FastClustering(runner);
         if (LOGGED.compareAndSet(false, true)) {
             LOG.info("cpu-fast: {} kernel(s) have no fast version and run the reference: {}", FALLBACKS.size(),
                     String.join(", ", FALLBACKS));
@@ -108,6 +111,11 @@ public final class FastCpuBackend implements Backend {
     @Override
     public RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    @Override
+    public io.inflow.gpu.cluster.ClusteringOps clustering() {
+        return clustering;
     }
 
     // ---- memory -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 public final class ReferenceCpuBackend implements Backend {
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER, Family.IMAGE,
-            Family.RETRIEVAL));
+            Family.RETRIEVAL, Family.CLUSTERING));
 
     private final CpuMemory memory;
     private final ReferenceTransformerOps transformer;
@@ -72,6 +72,11 @@ public final class ReferenceCpuBackend implements Backend {
     @Override
     public io.inflow.gpu.retrieval.RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    @Override
+    public io.inflow.gpu.cluster.ClusteringOps clustering() {
+        return io.inflow.gpu.cluster.ReferenceClustering.INSTANCE;
     }
 
     // ---- memory -------------------------------------------------------------------------------------
