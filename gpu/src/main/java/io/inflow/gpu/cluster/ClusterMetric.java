@@ -13,14 +13,20 @@ public enum ClusterMetric {
 
     /** The distance between rows {@code i} and {@code j} of {@code points}, in double precision. */
     public double distance(Points points, int i, int j) {
-        float[] x = points.data();
-        int d = points.dim();
-        int a = i * d;
-        int b = j * d;
+        return distance(points.data(), i * points.dim(), points.data(), j * points.dim(), points.dim());
+    }
+
+    /** The distance between {@code x} and row {@code j} of {@code points}. */
+    public double distance(float[] x, Points points, int j) {
+        return distance(x, 0, points.data(), j * points.dim(), points.dim());
+    }
+
+    /** The distance between {@code d} values at {@code x[a..]} and at {@code y[b..]}, in double precision. */
+    public double distance(float[] x, int a, float[] y, int b, int d) {
         if (this == L2) {
             double s = 0;
             for (int k = 0; k < d; k++) {
-                double diff = (double) x[a + k] - x[b + k];
+                double diff = (double) x[a + k] - y[b + k];
                 s += diff * diff;
             }
             return Math.sqrt(s);
@@ -29,9 +35,9 @@ public enum ClusterMetric {
         double na = 0;
         double nb = 0;
         for (int k = 0; k < d; k++) {
-            dot += (double) x[a + k] * x[b + k];
+            dot += (double) x[a + k] * y[b + k];
             na += (double) x[a + k] * x[a + k];
-            nb += (double) x[b + k] * x[b + k];
+            nb += (double) y[b + k] * y[b + k];
         }
         if (na == 0 || nb == 0) {
             return 1;

@@ -39,6 +39,15 @@ public final class TreeAssigner {
     private final ClusterMetric metric;
     private final int[] flatOf; // selected cluster id -> flat label, else -1
 
+    /** The tree's points (what new points are compared with). */
+    public Points points() {
+        return points;
+    }
+
+    public DensityTree tree() {
+        return tree;
+    }
+
     public TreeAssigner(Points points, DensityTree tree, HdbscanParams params) {
         if (points.n() != tree.labels().length) {
             throw new IllegalArgumentException("a tree of " + tree.labels().length + " points with " + points.n()
@@ -63,13 +72,9 @@ public final class TreeAssigner {
             throw new IllegalArgumentException("assigning a " + x.length + "-d point to a " + points.dim()
                     + "-d tree");
         }
-        float[] joined = new float[(n + 1) * points.dim()];
-        System.arraycopy(points.data(), 0, joined, 0, n * points.dim());
-        System.arraycopy(x, 0, joined, n * points.dim(), x.length);
-        Points all = new Points(joined, n + 1, points.dim());
         double[] dist = new double[n];
         for (int j = 0; j < n; j++) {
-            dist[j] = metric.distance(all, n, j);
+            dist[j] = metric.distance(x, points, j);
         }
         double core = coreDistance(dist);
         int best = -1;

@@ -151,6 +151,8 @@ final class ClusterDataSets {
      * The first {@code n} images of Fashion-MNIST's t10k split (Debian's {@code dataset-fashion-mnist}) embedded by
      * the project's ViT: the CLS-pooled final-LayerNorm output, 128 dims, on the fast CPU backend; labels are the 10
      * classes. Every Arrow buffer is freed (the allocator is closed, which fails on a leak).
+     *
+     * <p>{@code ClusterDataSets.Labelled fashion = ClusterDataSets.fashionVit(2000);   // 2,000 x 128}
      */
     static Labelled fashionVit(int n) throws IOException {
         Assumptions.assumeTrue(FashionMnist.debianInstalled(), "Fashion-MNIST's t10k split is missing ("
@@ -201,6 +203,8 @@ final class ClusterDataSets {
      * ({@link WordNetGlosses#spread}), each {@code "lemma: definition"} embedded by MiniLM (all-MiniLM-L6-v2: mean
      * pooling, L2-normalised, 384 dims, fast CPU backend); the label is the synset's lexicographer file (03..28).
      * Row {@code i} is synset {@code i} of {@code WordNetGlosses.spread(WordNetGlosses.read(DATA_NOUN), n)}.
+     *
+     * <p>{@code ClusterDataSets.Labelled nouns = ClusterDataSets.wordnetMiniLm(2000);   // 2,000 x 384}
      */
     static Labelled wordnetMiniLm(int n) throws IOException {
         Assumptions.assumeTrue(Files.isRegularFile(WordNetGlosses.DATA_NOUN), "WordNet's noun data is missing ("

@@ -24,12 +24,12 @@ import java.util.Arrays;
  *
  * <p>{@code int[] labels = ElkiHdbscan.labels(points, params);}
  */
-final class ElkiHdbscan {
+public final class ElkiHdbscan {
 
     private ElkiHdbscan() {
     }
 
-    static int[] labels(Points points, HdbscanParams params) {
+    public static int[] labels(Points points, HdbscanParams params) {
         double[][] rows = new double[points.n()][points.dim()];
         for (int i = 0; i < points.n(); i++) {
             float[] r = points.row(i);
@@ -51,9 +51,6 @@ final class ElkiHdbscan {
         Arrays.fill(labels, -1);
         int next = 0;
         for (Cluster<DendrogramModel> c : clustering.getAllClusters()) {
-            if (System.getenv("ELKI_DEBUG") != null) {
-                System.out.println("ELKI cluster " + c.getNameAutomatic() + " noise=" + c.isNoise() + " size=" + c.size());
-            }
             if (c.isNoise()) {
                 continue;
             }

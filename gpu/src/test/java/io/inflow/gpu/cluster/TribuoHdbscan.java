@@ -20,12 +20,12 @@ import java.util.List;
  *
  * <p>{@code int[] labels = TribuoHdbscan.labels(points, params, 2);}
  */
-final class TribuoHdbscan {
+public final class TribuoHdbscan {
 
     private TribuoHdbscan() {
     }
 
-    static int[] labels(Points points, HdbscanParams params, int threads) {
+    public static int[] labels(Points points, HdbscanParams params, int threads) {
         String[] names = new String[points.dim()];
         for (int k = 0; k < names.length; k++) {
             names[k] = String.format("f%05d", k);
