@@ -41,6 +41,8 @@ public final class FastClustering implements ClusteringOps {
     private static final int CHUNK_ROWS = 4096;
     /** Neighbours searched beyond {@code minSamples}, so rounding in the search's ranking cannot hide the true one. */
     private static final int CANDIDATE_MARGIN = 8;
+    /** Dimensions up to which core distances are computed pair by pair ({@link #directCoreDistances}). */
+    static final int DIRECT_KNN_MAX_DIM = 16;
     /** Remaining points per Prim step below which one thread does the step (the hand-over costs more). */
     private static final int PARALLEL_STEP_WORK = 1 << 16;
 
@@ -57,6 +59,9 @@ public final class FastClustering implements ClusteringOps {
         ClusteringOps.check(points, minSamples);
         int n = points.n();
         int d = points.dim();
+        if (d <= DIRECT_KNN_MAX_DIM) {
+            return directCoreDistances(points, minSamples, metric);
+        }
         List<VectorChunk> chunks = new ArrayList<>();
         for (int start = 0; start < n; start += CHUNK_ROWS) {
             int rows = Math.min(CHUNK_ROWS, n - start);
@@ -88,6 +93,60 @@ public final class FastClustering implements ClusteringOps {
         return core;
     }
 
+    /**
+     * Core distances of low-dimensional points (PCA-reduced): every pair in difference form, the {@code minSamples}
+     * smallest kept in a sorted array per point (insertion), query ranges over threads. Cheaper than the blocked
+     * top-k when a distance costs a few instructions.
+     */
+    private double[] directCoreDistances(Points points, int minSamples, ClusterMetric metric) {
+        int n = points.n();
+        int d = points.dim();
+        float[] x = points.data();
+        float[] norms = metric == ClusterMetric.COSINE ? norms(points) : null;
+        double[] core = new double[n];
+        int tasks = runner.threads();
+        runner.parallelFor(tasks, (long) n * n * d, t -> {
+            double[] nearest = new double[minSamples];
+            for (int q = (int) ((long) n * t / tasks); q < (long) n * (t + 1) / tasks; q++) {
+                java.util.Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+                nearest[0] = 0; // the point itself
+                for (int j = 0; j < n; j++) {
+                    if (j == q) {
+                        continue;
+                    }
+                    double dist = key(x, q, j, d, metric, norms);
+                    if (dist < nearest[minSamples - 1]) {
+                        int at = minSamples - 1;
+                        while (at > 0 && nearest[at - 1] > dist) {
+                            nearest[at] = nearest[at - 1];
+                            at--;
+                        }
+                        nearest[at] = dist;
+                    }
+                }
+                core[q] = fromKey(nearest[minSamples - 1], metric);
+            }
+        });
+        return core;
+    }
+
+    /**
+     * A number ordered as the distance, cheaper to compute: the squared distance for L2 (no square root in the
+     * inner loops), the distance itself for cosine.
+     */
+    private static double key(float[] x, int i, int j, int d, ClusterMetric metric, float[] norms) {
+        return metric == ClusterMetric.L2 ? squaredL2(x, i * d, j * d, d)
+                : cosineDistance(x, i * d, j * d, d, norms[i], norms[j]);
+    }
+
+    private static double fromKey(double key, ClusterMetric metric) {
+        return metric == ClusterMetric.L2 ? Math.sqrt(key) : key;
+    }
+
+    private static double toKey(double distance, ClusterMetric metric) {
+        return metric == ClusterMetric.L2 ? distance * distance : distance;
+    }
+
     private static double distance(float[] x, int i, int j, int d, ClusterMetric metric, float[] norms) {
         return metric == ClusterMetric.L2 ? Math.sqrt(squaredL2(x, i * d, j * d, d))
                 : cosineDistance(x, i * d, j * d, d, norms[i], norms[j]);
@@ -102,6 +161,10 @@ public final class FastClustering implements ClusteringOps {
             return new SpanningTree(new int[0], new int[0], new double[0]);
         }
         float[] norms = metric == ClusterMetric.COSINE ? norms(points) : null;
+        double[] coreKey = new double[n];
+        for (int i = 0; i < n; i++) {
+            coreKey[i] = toKey(core[i], metric);
+        }
         int[] remaining = new int[n - 1]; // points not yet in the tree, compact
         double[] best = new double[n - 1];
         int[] bestFrom = new int[n - 1];
@@ -126,8 +189,7 @@ public final class FastClustering implements ClusteringOps {
                 double bestW = Double.POSITIVE_INFINITY;
                 for (int r = lo; r < hi; r++) {
                     int j = remaining[r];
-                    double dist = distance(x, cur, j, d, metric, norms);
-                    double mr = Math.max(dist, Math.max(core[cur], core[j]));
+                    double mr = Math.max(key(x, cur, j, d, metric, norms), Math.max(coreKey[cur], coreKey[j]));
                     if (mr < best[r]) {
                         best[r] = mr;
                         bestFrom[r] = cur;
@@ -147,7 +209,7 @@ public final class FastClustering implements ClusteringOps {
             }
             from[e] = bestFrom[pick];
             to[e] = remaining[pick];
-            weight[e] = best[pick];
+            weight[e] = fromKey(best[pick], metric);
             current = remaining[pick];
             int last = count - 1; // swap-remove, keeping best/bestFrom aligned with remaining
             remaining[pick] = remaining[last];
@@ -191,6 +253,14 @@ public final class FastClustering implements ClusteringOps {
 
     /** {@code sum((x[a..] - x[b..])^2)} over {@code d} values: SIMD lanes, then the tail. */
     static double squaredL2(float[] x, int a, int b, int d) {
+        if (d < S.length()) { // too short for a vector: plain loop (PCA-reduced points)
+            float s = 0;
+            for (int k = 0; k < d; k++) {
+                float diff = x[a + k] - x[b + k];
+                s += diff * diff;
+            }
+            return s;
+        }
         FloatVector acc = FloatVector.zero(S);
         int k = 0;
         for (int upper = S.loopBound(d); k < upper; k += S.length()) {
@@ -213,6 +283,13 @@ public final class FastClustering implements ClusteringOps {
     }
 
     static double dot(float[] x, int a, float[] y, int b, int len) {
+        if (len < S.length()) {
+            float s = 0;
+            for (int k = 0; k < len; k++) {
+                s += x[a + k] * y[b + k];
+            }
+            return s;
+        }
         FloatVector acc = FloatVector.zero(S);
         int k = 0;
         for (int upper = S.loopBound(len); k < upper; k += S.length()) {
