@@ -133,6 +133,13 @@ public interface BatchCompute<IN, B extends RowBatch, R, OUT> extends Serializab
     }
 
     /**
+     * Hands the compute a way to emit later, from any thread ({@link DeferredOutput}); called once on the task thread
+     * before {@link #open()}. By default ignored.
+     */
+    default void deferredOutput(DeferredOutput<OUT> later) {
+    }
+
+    /**
      * Whether a batch is already waiting for the compute's model, which other operator instances share (e.g.
      * {@code SharedModel}): a batch past max-wait handed over now would only queue behind it, so the core keeps
      * filling it, at most {@code maxHold} after its first row. Called on the task thread; by default: never.

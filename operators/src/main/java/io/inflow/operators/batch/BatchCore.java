@@ -88,6 +88,7 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
     private final ArrayDeque<OpenBatch<IN, B>> inFlight = new ArrayDeque<>();
     private final WatermarkHold watermarks = new WatermarkHold();
     private final RowEmitter rowEmitter = new RowEmitter();
+    private final DeferredEmitter deferredEmitter = new DeferredEmitter();
     private ExecutorService computeThread;
     private BisectingRunner<IN, B, R> runner;
     private BatchMetrics metrics;
@@ -111,6 +112,7 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
     void open(String job, MetricsEndpoint.Settings endpointSettings) throws Exception {
         computeThread = Executors.newSingleThreadExecutor(HelperThreads.factory(name + "-compute"));
         runner = new BisectingRunner<>(compute, memory.allocator(), name);
+        compute.deferredOutput(this::emitLater);
         // open on the compute thread: models may bind thread-affine resources (a CUDA context)
         computeThread.submit(() -> {
             compute.open();
@@ -335,6 +337,16 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         deadLetterCounters.get(letter.kind()).inc();
     }
 
+    /** {@link DeferredOutput}: the action runs through the mailbox, under its key, with an untimed emitter. */
+    private void emitLater(Object key, org.apache.flink.util.function.ThrowingConsumer<Emitter<OUT>, Exception> action) {
+        toMailbox(() -> {
+            if (key != null) {
+                host.setCurrentKey(key);
+            }
+            action.accept(deferredEmitter);
+        }, "deferred output");
+    }
+
     // ---- watermarks and checkpoints ---------------------------------------------------------------
 
     void processWatermark(Watermark mark) throws Exception {
@@ -454,6 +466,35 @@ final class BatchCore<IN, B extends RowBatch, R, OUT> {
         @Override
         public long timestamp() {
             return batch.timestamp(row);
+        }
+    }
+
+    /** The emitter of {@link DeferredOutput} actions: no row, no timestamp. */
+    private final class DeferredEmitter implements Emitter<OUT> {
+        @Override
+        public void collect(OUT value) {
+            host.output().collect(new StreamRecord<>(value));
+        }
+
+        @Override
+        public void deadLetter(ErrorKind kind, String message, String stage) {
+            throw new UnsupportedOperationException("deferred output has no input row to dead-letter; build the"
+                    + " DeadLetterRecord and use deadLetter(letter)");
+        }
+
+        @Override
+        public void deadLetter(DeadLetterRecord letter) {
+            collectDeadLetter(letter, Long.MIN_VALUE);
+        }
+
+        @Override
+        public <X> void sideOutput(OutputTag<X> tag, X value) {
+            host.output().collect(tag, new StreamRecord<>(value));
+        }
+
+        @Override
+        public long timestamp() {
+            return Long.MIN_VALUE;
         }
     }
 }

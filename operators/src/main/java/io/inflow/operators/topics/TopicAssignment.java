@@ -1,0 +1,22 @@
+package io.inflow.operators.topics;
+
+import java.util.List;
+
+/**
+ * Where an event landed in its key's current topic tree, at once on arrival (the tree is not rebuilt for it).
+ *
+ * <p>{@code a.topic() < 0 ? "noise" : "topic " + a.topic() + " path " + a.path()}
+ *
+ * @param key tenant and modality
+ * @param id the event's id
+ * @param topic the flat topic (a selected cluster's stable id); -1 for noise or while no tree is built yet
+ * @param path stable topic ids from the deepest topic it joins up to the root; empty while no tree is built yet
+ * @param treeVersion the tree it was assigned to (0: none yet)
+ * @param density the density at which it joins ({@code 1 / mutual-reachability distance}); 0 without a tree
+ */
+public record TopicAssignment(String key, String id, long topic, List<Long> path, long treeVersion, double density) {
+
+    public boolean noise() {
+        return topic < 0;
+    }
+}
