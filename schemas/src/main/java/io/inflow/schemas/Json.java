@@ -125,6 +125,18 @@ final class Json {
         }
     }
 
+    static void writeOptional(JsonGenerator g, String name, Double value) throws IOException {
+        if (value != null) {
+            g.writeNumberField(name, value.doubleValue());
+        }
+    }
+
+    static void writeOptional(JsonGenerator g, String name, Boolean value) throws IOException {
+        if (value != null) {
+            g.writeBooleanField(name, value);
+        }
+    }
+
     static void writeAttributes(JsonGenerator g, Map<String, String> attributes) throws IOException {
         if (attributes.isEmpty()) {
             return;

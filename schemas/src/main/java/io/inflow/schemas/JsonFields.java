@@ -120,8 +120,35 @@ final class JsonFields {
         return d;
     }
 
+    /** A finite number in [min, max], or null when absent. */
+    Double optionalFiniteDouble(String name, double min, double max) throws RecordRejectedException {
+        JsonNode v = node.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isNumber()) {
+            throw wrongType(name, "a number", v);
+        }
+        double d = Double.parseDouble(v.asText());
+        if (!(d >= min && d <= max)) { // an overflow to infinity fails too
+            throw new RecordRejectedException(ErrorKind.INVALID_FIELD,
+                    "field '" + path(name) + "' is " + v.asText() + ", must be a finite number in [" + min + ", "
+                            + max + "]");
+        }
+        return d;
+    }
+
     boolean requiredBoolean(String name) throws RecordRejectedException {
-        JsonNode v = required(name);
+        return bool(name, required(name));
+    }
+
+    /** The boolean, or null when absent. */
+    Boolean optionalBoolean(String name) throws RecordRejectedException {
+        JsonNode v = node.get(name);
+        return v == null ? null : bool(name, v);
+    }
+
+    private boolean bool(String name, JsonNode v) throws RecordRejectedException {
         if (!v.isBoolean()) {
             throw wrongType(name, "a boolean", v);
         }
@@ -179,6 +206,18 @@ final class JsonFields {
                 throw wrongType(name + "[" + i + "]", "a string", v);
             }
             out.add(v.textValue());
+        }
+        return out;
+    }
+
+    /** Array {@code name} of integers in [min, Integer.MAX_VALUE]; empty list when absent. */
+    List<Integer> intList(String name, ArrayNode array, int min) throws RecordRejectedException {
+        if (array == null) {
+            return List.of();
+        }
+        List<Integer> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            out.add((int) integral(name + "[" + i + "]", array.get(i), min, Integer.MAX_VALUE));
         }
         return out;
     }

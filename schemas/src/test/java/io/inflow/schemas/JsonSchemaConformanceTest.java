@@ -93,7 +93,8 @@ class JsonSchemaConformanceTest {
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterCut())),
-                Arguments.of("topic-tree", RecordCodec.encode(Samples.topicTree())));
+                Arguments.of("topic-tree", RecordCodec.encode(Samples.topicTree())),
+                Arguments.of("topic-tree", RecordCodec.encode(Samples.topicTreeWithHistory())));
     }
 
     @ParameterizedTest(name = "{0} #{index}")
@@ -122,7 +123,11 @@ class JsonSchemaConformanceTest {
                         + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"),
                 Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.image\",\"partition\":0,"
                         + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"e30=\",\"error\":{\"kind\":\"image_too_large\","
-                        + "\"message\":\"image is 100000 x 100000 pixels, limit is 16777216\",\"stage\":\"decode\"},\"failed_at\":1}"));
+                        + "\"message\":\"image is 100000 x 100000 pixels, limit is 16777216\",\"stage\":\"decode\"},\"failed_at\":1}"),
+                Arguments.of("topic-tree", TREE_HISTORY), // the README's topic tree example
+                Arguments.of("topic-tree", TREE + "[" + ROOT + "],\"changes\":[]}"),
+                Arguments.of("topic-tree", TREE.replace("\"tree_id\":\"t\",", "\"tree_id\":\"t\",\"noise_share\":0,\"churn\":1,")
+                        + "[" + ROOT.replace("\"exemplars\":[]", "\"exemplars\":[\"a\"],\"exemplar_texts\":[\"\"]") + "]}"));
     }
 
     @Test
@@ -151,6 +156,25 @@ class JsonSchemaConformanceTest {
     private static final String TREE = "{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"t\",\"window\":{\"start\":0,\"end\":10},"
             + "\"created_at\":11," + MODEL + ",\"nodes\":";
     private static final String ROOT = "{\"id\":0,\"parent\":-1,\"lambda\":0,\"size\":5,\"stability\":0,\"exemplars\":[]}";
+    /** A rebuilt tree with every history field (the README's example). */
+    private static final String TREE_HISTORY = "{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"acme|text#7\","
+            + "\"key\":\"acme|text\",\"tree_version\":7,\"window\":{\"start\":1732298400000,\"end\":1732302000000},"
+            + "\"created_at\":1732302000500,\"model\":{\"name\":\"all-minilm-l6-v2\",\"version\":\"1.20.0-beta30\"},"
+            + "\"noise_share\":0.18,\"churn\":0.25,"
+            + "\"nodes\":[{\"id\":0,\"parent\":-1,\"lambda\":0.0,\"size\":200,\"stability\":0.0,\"selected\":false,\"exemplars\":[]},"
+            + "{\"id\":4,\"parent\":0,\"lambda\":0.5,\"size\":90,\"stability\":1.5,\"selected\":false,\"label\":\"sports\","
+            + "\"exemplars\":[\"msg-1\",\"msg-9\"],\"exemplar_texts\":[\"Great match last night\",\"Who won the derby?\"]},"
+            + "{\"id\":12,\"parent\":4,\"lambda\":1.25,\"size\":30,\"stability\":0.75,\"selected\":true,"
+            + "\"exemplars\":[\"msg-11\"],\"exemplar_texts\":[\"Penalty shootout again\"]}],"
+            + "\"changes\":[{\"kind\":\"split\",\"topic\":12,\"from\":[4]},{\"kind\":\"died\",\"topic\":7,\"from\":[]}]}";
+
+    /** {@link #TREE_HISTORY} with {@code from} replaced by {@code to} (which must occur exactly once). */
+    private static String history(String from, String to) {
+        if (TREE_HISTORY.indexOf(from) < 0 || TREE_HISTORY.indexOf(from) != TREE_HISTORY.lastIndexOf(from)) {
+            throw new AssertionError("not exactly once in TREE_HISTORY: " + from);
+        }
+        return TREE_HISTORY.replace(from, to);
+    }
 
     private static String index(String metric, long documents, String shards) {
         return "\"index\":{\"metric\":\"" + metric + "\",\"documents\":" + documents + ",\"shards\":[" + shards + "]}}";
@@ -254,7 +278,29 @@ class JsonSchemaConformanceTest {
                 Arguments.of("topic-tree", "parent below -1", TREE + "[" + ROOT + ",{\"id\":1,\"parent\":-2,\"lambda\":1,\"size\":2,"
                         + "\"stability\":0,\"exemplars\":[]}]}"),
                 Arguments.of("topic-tree", "exemplar not a string", TREE + "[" + ROOT.replace("[]", "[7]") + "]}"),
-                Arguments.of("topic-tree", "missing window", TREE.replace("\"window\":{\"start\":0,\"end\":10},", "") + "[" + ROOT + "]}"));
+                Arguments.of("topic-tree", "missing window", TREE.replace("\"window\":{\"start\":0,\"end\":10},", "") + "[" + ROOT + "]}"),
+                Arguments.of("topic-tree", "change kind exploded", history("\"kind\":\"split\"", "\"kind\":\"exploded\"")),
+                Arguments.of("topic-tree", "change without kind", history("\"kind\":\"died\",", "")),
+                Arguments.of("topic-tree", "change without from", history(",\"from\":[4]", "")),
+                Arguments.of("topic-tree", "change without topic", history("\"topic\":12,", "")),
+                Arguments.of("topic-tree", "negative change topic", history("\"topic\":7", "\"topic\":-7")),
+                Arguments.of("topic-tree", "negative id in from", history("\"from\":[4]", "\"from\":[-4]")),
+                Arguments.of("topic-tree", "string id in from", history("\"from\":[4]", "\"from\":[\"4\"]")),
+                Arguments.of("topic-tree", "change not an object", history("{\"kind\":\"died\",\"topic\":7,\"from\":[]}", "7")),
+                Arguments.of("topic-tree", "changes not an array", history("\"changes\":[", "\"changes\":{\"c\":[").replace("]}]}", "]}]}}")),
+                Arguments.of("topic-tree", "noise_share 1.5", history("\"noise_share\":0.18", "\"noise_share\":1.5")),
+                Arguments.of("topic-tree", "negative noise_share", history("\"noise_share\":0.18", "\"noise_share\":-0.1")),
+                Arguments.of("topic-tree", "null noise_share", history("\"noise_share\":0.18", "\"noise_share\":null")),
+                Arguments.of("topic-tree", "churn above 1", history("\"churn\":0.25", "\"churn\":1.01")),
+                Arguments.of("topic-tree", "string churn", history("\"churn\":0.25", "\"churn\":\"0.25\"")),
+                Arguments.of("topic-tree", "tree_version 0", history("\"tree_version\":7", "\"tree_version\":0")),
+                Arguments.of("topic-tree", "string tree_version", history("\"tree_version\":7", "\"tree_version\":\"7\"")),
+                Arguments.of("topic-tree", "empty key", history("\"key\":\"acme|text\"", "\"key\":\"\"")),
+                Arguments.of("topic-tree", "number key", history("\"key\":\"acme|text\"", "\"key\":42")),
+                Arguments.of("topic-tree", "string selected", history("\"selected\":true", "\"selected\":\"true\"")),
+                Arguments.of("topic-tree", "exemplar text not a string", history("[\"Penalty shootout again\"]", "[7]")),
+                Arguments.of("topic-tree", "exemplar_texts not an array", history("[\"Penalty shootout again\"]",
+                        "\"Penalty shootout again\"")));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -288,5 +334,15 @@ class JsonSchemaConformanceTest {
         String orphan = TREE + "[" + ROOT + ",{\"id\":1,\"parent\":9,\"lambda\":1,\"size\":2,\"stability\":0,\"exemplars\":[]}]}";
         assertThat(validate("topic-tree", utf8(orphan))).isEmpty();
         assertThatThrownBy(() -> RecordCodec.decodeTopicTree(utf8(orphan))).isInstanceOf(RecordRejectedException.class);
+        // One exemplar text per exemplar relates two arrays: the schema cannot say it either.
+        for (String json : List.of(history("[\"Penalty shootout again\"]", "[\"Penalty\",\"shootout\"]"),
+                history(",\"Who won the derby?\"", ""))) {
+            assertThat(validate("topic-tree", utf8(json))).as(json).isEmpty();
+            assertThatThrownBy(() -> RecordCodec.decodeTopicTree(utf8(json))).as(json)
+                    .isInstanceOfSatisfying(RecordRejectedException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_FIELD);
+                        assertThat(e.getMessage()).contains("exemplar_texts");
+                    });
+        }
     }
 }

@@ -77,10 +77,52 @@ class RecordCodecRoundTripTest {
         assertThat(RecordCodec.decodeDeadLetter(RecordCodec.encode(emptyKey))).isEqualTo(emptyKey);
     }
 
+    /** Bytes the encoder wrote for {@link Samples#topicTree()} before the rebuild history existed (main at 2e77550). */
+    static final String TREE_BEFORE = "{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"tree-2024-11-22T18\","
+            + "\"window\":{\"start\":1732298400000,\"end\":1732302000000},\"created_at\":1732302000500,"
+            + "\"model\":{\"name\":\"all-minilm-l6-v2\",\"version\":\"1.20.0-beta30\"},\"nodes\":["
+            + "{\"id\":0,\"parent\":-1,\"lambda\":0.0,\"size\":120,\"stability\":0.0,\"exemplars\":[]},"
+            + "{\"id\":1,\"parent\":0,\"lambda\":0.8125,\"size\":70,\"stability\":3.25,\"label\":\"sports\","
+            + "\"exemplars\":[\"msg-1\",\"msg-9\"]},"
+            + "{\"id\":2,\"parent\":0,\"lambda\":0.8125,\"size\":50,\"stability\":2.1,\"label\":\"weather\","
+            + "\"exemplars\":[\"msg-4\"]},"
+            + "{\"id\":3,\"parent\":1,\"lambda\":1.7,\"size\":30,\"stability\":0.1,\"exemplars\":[\"msg-11\"]}]}";
+
     @Test
     void topicTree() throws Exception {
-        TopicTreeRecord t = Samples.topicTree();
-        assertThat(RecordCodec.decodeTopicTree(RecordCodec.encode(t))).isEqualTo(t);
+        for (TopicTreeRecord t : List.of(Samples.topicTree(), Samples.topicTreeWithHistory())) {
+            assertThat(RecordCodec.decodeTopicTree(RecordCodec.encode(t))).isEqualTo(t);
+        }
+        // a tree without history encodes exactly as before the optional fields existed
+        assertThat(new String(RecordCodec.encode(Samples.topicTree()), StandardCharsets.UTF_8)).isEqualTo(TREE_BEFORE);
+    }
+
+    @Test
+    void topicTreeHistoryWireForm() throws Exception {
+        String wire = new String(RecordCodec.encode(Samples.topicTreeWithHistory()), StandardCharsets.UTF_8);
+        assertThat(wire).startsWith("{\"type\":\"topic_tree\",\"version\":1,\"tree_id\":\"acme|text#7\","
+                        + "\"key\":\"acme|text\",\"tree_version\":7,\"window\":")
+                .contains("\"model\":{\"name\":\"all-minilm-l6-v2\",\"version\":\"1.20.0-beta30\"},"
+                        + "\"noise_share\":0.18,\"churn\":0.25,\"nodes\":[")
+                .contains("{\"id\":0,\"parent\":-1,\"lambda\":0.0,\"size\":200,\"stability\":0.0,\"selected\":false,"
+                        + "\"exemplars\":[]}")
+                .contains("{\"id\":12,\"parent\":4,\"lambda\":1.25,\"size\":30,\"stability\":0.75,\"selected\":true,"
+                        + "\"exemplars\":[\"msg-11\"],\"exemplar_texts\":[\"Penalty \\\"shootout\\\"\\nagain, Ünïcödé\"]}")
+                .contains("{\"id\":14,\"parent\":0,\"lambda\":0.7,\"size\":20,\"stability\":0.5,\"exemplars\":[\"msg-20\"]}")
+                .endsWith("],\"changes\":[{\"kind\":\"split\",\"topic\":12,\"from\":[4]},"
+                        + "{\"kind\":\"merged\",\"topic\":13,\"from\":[2,3]},{\"kind\":\"born\",\"topic\":14,\"from\":[]},"
+                        + "{\"kind\":\"died\",\"topic\":7,\"from\":[]}]}");
+        TopicTreeRecord back = RecordCodec.decodeTopicTree(utf8(wire));
+        assertThat(back.key()).isEqualTo("acme|text");
+        assertThat(back.treeVersion()).isEqualTo(7);
+        assertThat(back.noiseShare()).isEqualTo(0.18);
+        assertThat(back.churn()).isEqualTo(0.25);
+        assertThat(back.changes()).extracting(TopicTreeRecord.Change::kind)
+                .containsExactly("split", "merged", "born", "died");
+        assertThat(back.nodes()).extracting(TopicTreeRecord.Node::selected)
+                .containsExactly(false, false, true, true, null);
+        assertThat(back.nodes().get(3).exemplarTexts()).containsExactly("Storm warning", "");
+        assertThat(back.nodes().get(4).exemplarTexts()).isEmpty();
     }
 
     @Test

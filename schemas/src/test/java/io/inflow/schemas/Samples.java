@@ -113,6 +113,29 @@ final class Samples {
                 1_732_302_000_500L, MODEL, nodes);
     }
 
+    /**
+     * A rebuilt tree with every optional field: key, tree version, shares, one change of each kind, and nodes with
+     * {@code selected} true, false and absent, with and without exemplar texts.
+     */
+    static TopicTreeRecord topicTreeWithHistory() {
+        List<TopicTreeRecord.Node> nodes = List.of(
+                new TopicTreeRecord.Node(0, -1, 0.0, 200, 0.0, null, List.of(), false, List.of()),
+                new TopicTreeRecord.Node(4, 0, 0.5, 90, 1.5, "sports", List.of("msg-1", "msg-9"), false,
+                        List.of("Great match last night", "Who won the derby? \u26BD")),
+                new TopicTreeRecord.Node(12, 4, 1.25, 30, 0.75, null, List.of("msg-11"), true,
+                        List.of("Penalty \"shootout\"\nagain, Ünïcödé")),
+                new TopicTreeRecord.Node(13, 0, 0.625, 60, 2.0, "weather", List.of("msg-4", "msg-5"), true,
+                        List.of("Storm warning", "")),
+                new TopicTreeRecord.Node(14, 0, 0.7, 20, 0.5, null, List.of("msg-20"), null, List.of()));
+        List<TopicTreeRecord.Change> changes = List.of(
+                new TopicTreeRecord.Change(TopicTreeRecord.Change.SPLIT, 12, List.of(4)),
+                new TopicTreeRecord.Change(TopicTreeRecord.Change.MERGED, 13, List.of(2, 3)),
+                new TopicTreeRecord.Change(TopicTreeRecord.Change.BORN, 14, List.of()),
+                new TopicTreeRecord.Change(TopicTreeRecord.Change.DIED, 7, List.of()));
+        return new TopicTreeRecord("acme|text#7", 1_732_298_400_000L, 1_732_302_000_000L, 1_732_302_000_500L, MODEL,
+                nodes, "acme|text", 7, 0.18, 0.25, changes);
+    }
+
     /** A dead letter of a 4 MiB input cut to 2 KiB (key kept, value cut). */
     static DeadLetterRecord deadLetterCut() {
         return new DeadLetterRecord(SOURCE, utf8("big-1"), new byte[4 << 20], ErrorKind.OVERSIZE_RECORD,
