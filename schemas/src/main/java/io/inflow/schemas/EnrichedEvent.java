@@ -11,8 +11,8 @@ import java.util.TreeMap;
 /**
  * An enriched event on topic {@code enriched}: the input's id and attributes, where it came from, which model
  * ran, and the results. Optional components are null when absent ({@code tokenCount}, {@code embeddingDim},
- * {@code embedding}, {@code embeddingF16Base64}, {@code index}); {@code scores}, {@code attributes} and
- * {@code neighbours} are never null and are omitted on the wire when empty. At most one of {@code embedding} (float32) and {@code embeddingF16Base64}
+ * {@code embedding}, {@code embeddingF16Base64}, {@code index}, {@code topic}); {@code scores}, {@code attributes}
+ * and {@code neighbours} are never null and are omitted on the wire when empty. At most one of {@code embedding} (float32) and {@code embeddingF16Base64}
  * (little-endian float16, see {@link Float16}) is set; when {@code embeddingDim} is set it equals the
  * embedding's length. The {@code embedding} array is not copied: do not modify it after construction.
  * {@code equals} and {@code hashCode} compare the array by content.
@@ -21,6 +21,12 @@ import java.util.TreeMap;
  * wire) holds the nearest corpus documents best first, ranks 1..n; {@code index} (null when absent) describes the
  * index they were found in. The 12-argument constructor leaves both absent; {@link #withRetrieval} adds them.
  *
+ * <p>Topic: {@code topic} (null when absent, i.e. topic assignment is off) says where the event landed in its
+ * tenant's density tree (topic {@code topics}, see {@link TopicTreeRecord}) on arrival: a member of flat topic
+ * {@code id}, noise ({@code id} null), or no tree yet (empty {@code path}, {@code treeVersion} 0); see
+ * {@link TopicRef}. The 12- and 14-argument constructors leave it absent; {@link #withTopic} sets it, and
+ * {@link #withRetrieval} keeps it.
+ *
  * <p>{@code
  * EnrichedEvent out = new EnrichedEvent(in.id(), "text", source, new ModelRef("all-minilm-l6-v2", "1"),
  *         12, false, 384, vector, null, List.of(), in.attributes(), System.currentTimeMillis());
@@ -28,6 +34,9 @@ import java.util.TreeMap;
  * EnrichedEvent withDocs = out.withRetrieval(List.of(new EnrichedEvent.Neighbour("doc-42", 0.83, 1)),
  *         new EnrichedEvent.IndexState(EnrichedEvent.IndexState.COSINE, 1200,
  *                 List.of(new EnrichedEvent.ShardState(0, 1200, Map.of(0, 1523L, 1, 1490L)))));
+ * EnrichedEvent member = out.withTopic(new EnrichedEvent.TopicRef(12, List.of(12, 4, 1), 3)); // topic 12 of tree 3
+ * EnrichedEvent noise = out.withTopic(new EnrichedEvent.TopicRef(null, List.of(4, 1), 3));    // noise under node 4
+ * EnrichedEvent early = out.withTopic(new EnrichedEvent.TopicRef(null, List.of(), 0));        // no tree yet
  * }
  *
  * <p>New optional components are added here (and in the schema, README and codec) without a version bump;
@@ -36,7 +45,7 @@ import java.util.TreeMap;
 public record EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
                             boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
                             List<Score> scores, Map<String, String> attributes, long processedAt,
-                            List<Neighbour> neighbours, IndexState index) {
+                            List<Neighbour> neighbours, IndexState index, TopicRef topic) {
 
     /** {@code inputType} of an event that came from a {@link TextEvent}. */
     public static final String INPUT_TEXT = "text";
@@ -44,6 +53,8 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
     public static final String INPUT_IMAGE = "image";
     /** Most {@code neighbours} on one event: the largest k a search accepts (FAISS's GPU limit). */
     public static final int MAX_NEIGHBOURS = 2048;
+    /** Most entries in a {@link TopicRef#path()}: deeper trees than this are not expected from the clustering. */
+    public static final int MAX_TOPIC_PATH = 1000;
 
     /**
      * One class score, e.g. from an image classifier: {@code {"label":"sneaker","score":0.93}}.
@@ -174,12 +185,76 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
         }
     }
 
-    /** The event without retrieval results ({@code neighbours} empty, {@code index} null). */
+    /**
+     * Where the event landed in its tenant's topic tree on arrival:
+     * {@code {"id":12,"path":[12,4,1],"tree_version":3}}.
+     * <ul>
+     *   <li>member: {@code id} is the flat topic (a node id of the tree, >= 0) and appears in {@code path};</li>
+     *   <li>noise: {@code id} is null, {@code path} still holds the nodes the event joined;</li>
+     *   <li>no tree yet: {@code id} null, {@code path} empty, {@code treeVersion} 0.</li>
+     * </ul>
+     * {@code path} holds node ids (each >= 0) from the deepest node the event joined up to the root; it is copied,
+     * never null (null is read as empty), at most {@value EnrichedEvent#MAX_TOPIC_PATH} entries.
+     * {@code treeVersion} is the {@code tree_version} of the {@link TopicTreeRecord} the event was assigned to,
+     * >= 0, and >= 1 when {@code path} is not empty.
+     */
+    public record TopicRef(Integer id, List<Integer> path, long treeVersion) {
+        public TopicRef {
+            if (id != null && id < 0) {
+                throw new IllegalArgumentException("topic id must be >= 0 (null for noise) (got " + id + ")");
+            }
+            if (path != null) {
+                if (path.size() > MAX_TOPIC_PATH) {
+                    throw new IllegalArgumentException("topic path has " + path.size() + " entries, limit is "
+                            + MAX_TOPIC_PATH);
+                }
+                for (int i = 0; i < path.size(); i++) {
+                    Integer node = path.get(i);
+                    if (node == null || node < 0) {
+                        throw new IllegalArgumentException("topic path[" + i + "] is " + node
+                                + ", must be a node id >= 0");
+                    }
+                }
+            }
+            path = Copies.list(path);
+            if (treeVersion < 0) {
+                throw new IllegalArgumentException("topic treeVersion must be >= 0 (got " + treeVersion + ")");
+            }
+            String problem = problem(id, path, treeVersion);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+
+        /** Null when {@code id} is in the path and a non-empty path has a tree version; else what is wrong. */
+        static String problem(Integer id, List<Integer> path, long treeVersion) {
+            if (!path.isEmpty() && treeVersion == 0) {
+                return "topic treeVersion is 0 but path is " + path
+                        + ": a path needs the version (>= 1) of the tree it was found in";
+            }
+            if (id != null && !path.contains(id)) {
+                return "topic id " + id + " is not in path " + path
+                        + ": the flat topic must be one of the nodes the event joined";
+            }
+            return null;
+        }
+    }
+
+    /** The event without retrieval results ({@code neighbours} empty, {@code index} null) and without topic. */
     public EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
                          boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
                          List<Score> scores, Map<String, String> attributes, long processedAt) {
         this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
-                scores, attributes, processedAt, List.of(), null);
+                scores, attributes, processedAt, List.of(), null, null);
+    }
+
+    /** The event with the given retrieval results and without topic ({@code topic} null). */
+    public EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
+                         boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
+                         List<Score> scores, Map<String, String> attributes, long processedAt,
+                         List<Neighbour> neighbours, IndexState index) {
+        this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
+                scores, attributes, processedAt, neighbours, index, null);
     }
 
     public EnrichedEvent {
@@ -227,12 +302,23 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
     }
 
     /**
-     * This event with the given retrieval results (the other components, the embedding array included, are
-     * shared). {@code neighbours} null or empty and {@code index} null remove them.
+     * This event with the given retrieval results (the other components, the embedding array and the topic
+     * included, are shared). {@code neighbours} null or empty and {@code index} null remove them.
      */
     public EnrichedEvent withRetrieval(List<Neighbour> neighbours, IndexState index) {
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
-                embeddingF16Base64, scores, attributes, processedAt, neighbours, index);
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic);
+    }
+
+    /**
+     * This event with the given topic (the other components, the embedding array and the retrieval results
+     * included, are shared). Null removes it.
+     *
+     * <p>{@code event.withTopic(new EnrichedEvent.TopicRef(12, List.of(12, 4, 1), 3))}
+     */
+    public EnrichedEvent withTopic(TopicRef topic) {
+        return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic);
     }
 
     /** Null when the neighbours are within the limit, ranked 1..n in order and best first; else what is wrong. */
@@ -262,13 +348,15 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 && Objects.equals(embeddingDim, e.embeddingDim) && Arrays.equals(embedding, e.embedding)
                 && Objects.equals(embeddingF16Base64, e.embeddingF16Base64) && scores.equals(e.scores)
                 && attributes.equals(e.attributes) && processedAt == e.processedAt
-                && neighbours.equals(e.neighbours) && Objects.equals(index, e.index);
+                && neighbours.equals(e.neighbours) && Objects.equals(index, e.index)
+                && Objects.equals(topic, e.topic);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, inputType, source, model, tokenCount, truncated, embeddingDim,
-                Arrays.hashCode(embedding), embeddingF16Base64, scores, attributes, processedAt, neighbours, index);
+                Arrays.hashCode(embedding), embeddingF16Base64, scores, attributes, processedAt, neighbours, index,
+                topic);
     }
 
     @Override
@@ -278,6 +366,6 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 + ", embedding=" + (embedding == null ? "null" : "float[" + embedding.length + "]")
                 + ", embeddingF16Base64=" + (embeddingF16Base64 == null ? "null" : embeddingF16Base64.length() + " chars")
                 + ", scores=" + scores + ", attributes=" + attributes + ", processedAt=" + processedAt
-                + ", neighbours=" + neighbours + ", index=" + index + "]";
+                + ", neighbours=" + neighbours + ", index=" + index + ", topic=" + topic + "]";
     }
 }

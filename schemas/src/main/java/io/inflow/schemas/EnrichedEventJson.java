@@ -44,6 +44,7 @@ final class EnrichedEventJson {
         }
         writeNeighbours(g, e.neighbours());
         writeIndex(g, e.index());
+        writeTopic(g, e.topic());
         Json.writeAttributes(g, e.attributes());
         g.writeNumberField("processed_at", e.processedAt());
         g.writeEndObject();
@@ -88,6 +89,22 @@ final class EnrichedEventJson {
         g.writeEndObject();
     }
 
+    /** Written whenever set: {@code path} and {@code tree_version} always (so "no tree yet" shows), {@code id} when set. */
+    private static void writeTopic(JsonGenerator g, EnrichedEvent.TopicRef topic) throws IOException {
+        if (topic == null) {
+            return;
+        }
+        g.writeObjectFieldStart("topic");
+        Json.writeOptional(g, "id", topic.id());
+        g.writeArrayFieldStart("path");
+        for (int node : topic.path()) {
+            g.writeNumber(node);
+        }
+        g.writeEndArray();
+        g.writeNumberField("tree_version", topic.treeVersion());
+        g.writeEndObject();
+    }
+
     static EnrichedEvent read(JsonFields f) throws RecordRejectedException {
         String id = f.requiredNonEmptyString("id");
         String inputType = f.requiredString("input_type");
@@ -123,8 +140,9 @@ final class EnrichedEventJson {
         long processedAt = f.requiredLong("processed_at", 0);
         List<EnrichedEvent.Neighbour> neighbours = neighbours(f, f.optionalArray("neighbours"));
         EnrichedEvent.IndexState index = index(f.optionalObject("index"));
+        EnrichedEvent.TopicRef topic = topic(f.optionalObject("topic"));
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, dim, embedding, f16, scores,
-                attributes, processedAt, neighbours, index);
+                attributes, processedAt, neighbours, index, topic);
     }
 
     private static List<EnrichedEvent.Neighbour> neighbours(JsonFields f, ArrayNode array)
@@ -175,6 +193,29 @@ final class EnrichedEventJson {
             throw invalid("field '" + f.path("shards") + "': " + problem);
         }
         return new EnrichedEvent.IndexState(metric, documents, shards);
+    }
+
+    private static EnrichedEvent.TopicRef topic(JsonFields f) throws RecordRejectedException {
+        if (f == null) {
+            return null;
+        }
+        Integer id = f.optionalInt("id", 0);
+        ArrayNode array = f.requiredArray("path");
+        if (array.size() > EnrichedEvent.MAX_TOPIC_PATH) {
+            throw invalid("field '" + f.path("path") + "' has " + array.size() + " entries, limit is "
+                    + EnrichedEvent.MAX_TOPIC_PATH);
+        }
+        List<Integer> path = f.intList("path", array, 0);
+        long treeVersion = f.requiredLong("tree_version", 0);
+        if (!path.isEmpty() && treeVersion == 0) {
+            throw invalid("field '" + f.path("tree_version") + "' is 0, must be >= 1 when '" + f.path("path")
+                    + "' is not empty (0 only before the first tree, with an empty path)");
+        }
+        if (id != null && !path.contains(id)) {
+            throw invalid("field '" + f.path("id") + "' is " + id + ", not in '" + f.path("path") + "' " + path
+                    + ": the flat topic must be one of the nodes the event joined");
+        }
+        return new EnrichedEvent.TopicRef(id, path, treeVersion);
     }
 
     /** Object {@code last_offsets}: partition number (decimal, no sign or leading zero) to last offset (>= -1). */

@@ -90,6 +90,11 @@ class JsonSchemaConformanceTest {
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedText())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedImage())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithTopic())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedNoiseTopic())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedBeforeFirstTree())),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval()
+                        .withTopic(Samples.enrichedWithTopic().topic()))),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterCut())),
@@ -118,6 +123,12 @@ class JsonSchemaConformanceTest {
                         + "\"neighbours\":[{\"doc_id\":\"doc-42\",\"score\":0.83,\"rank\":1},{\"doc_id\":\"doc-7\",\"score\":0.79,\"rank\":2}],"
                         + "\"index\":{\"metric\":\"cosine\",\"documents\":1200,\"shards\":[{\"shard\":0,\"documents\":610,"
                         + "\"last_offsets\":{\"0\":1523,\"1\":1490}},{\"shard\":1,\"documents\":590,\"last_offsets\":{\"0\":1523,\"1\":-1}}]}}"),
+                // the README's topic examples: member, noise, no tree yet; unknown fields inside are allowed
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"id\":12,\"path\":[12,4,1],\"tree_version\":3}}"),
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"path\":[4,1],\"tree_version\":3}}"),
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"path\":[],\"tree_version\":0}}"),
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"id\":0,\"path\":[0],\"tree_version\":1,"
+                        + "\"density\":0.5}}"),
                 Arguments.of("dead-letter", "{\"type\":\"dead_letter\",\"version\":1,\"source\":{\"topic\":\"events.text\",\"partition\":0,"
                         + "\"offset\":5,\"timestamp\":-1},\"key_b64\":null,\"value_b64\":\"wyg=\",\"error\":{\"kind\":\"invalid_utf8\","
                         + "\"message\":\"invalid UTF-8 at byte offset 0\",\"stage\":\"decode\"},\"failed_at\":1}"),
@@ -167,6 +178,11 @@ class JsonSchemaConformanceTest {
             + "{\"id\":12,\"parent\":4,\"lambda\":1.25,\"size\":30,\"stability\":0.75,\"selected\":true,"
             + "\"exemplars\":[\"msg-11\"],\"exemplar_texts\":[\"Penalty shootout again\"]}],"
             + "\"changes\":[{\"kind\":\"split\",\"topic\":12,\"from\":[4]},{\"kind\":\"died\",\"topic\":7,\"from\":[]}]}";
+
+    /** A text enriched event whose {@code topic} object has the given fields. */
+    private static String topic(String fields) {
+        return ENRICHED + ",\"token_count\":1,\"topic\":{" + fields + "}}";
+    }
 
     /** {@link #TREE_HISTORY} with {@code from} replaced by {@code to} (which must occur exactly once). */
     private static String history(String from, String to) {
@@ -263,6 +279,21 @@ class JsonSchemaConformanceTest {
                         "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"01\":3}}")),
                 Arguments.of("enriched-event", "partition key not a number", ENRICHED + ",\"token_count\":1," + index("l2", 5,
                         "{\"shard\":0,\"documents\":5,\"last_offsets\":{\"p0\":3}}")),
+                Arguments.of("enriched-event", "topic not an object", ENRICHED + ",\"token_count\":1,\"topic\":12}"),
+                Arguments.of("enriched-event", "topic without path", topic("\"id\":12,\"tree_version\":3")),
+                Arguments.of("enriched-event", "topic without tree_version", topic("\"id\":12,\"path\":[12,4,1]")),
+                Arguments.of("enriched-event", "negative topic id", topic("\"id\":-1,\"path\":[12,4,1],\"tree_version\":3")),
+                Arguments.of("enriched-event", "topic id as string", topic("\"id\":\"12\",\"path\":[12,4,1],\"tree_version\":3")),
+                Arguments.of("enriched-event", "null topic id", topic("\"id\":null,\"path\":[12,4,1],\"tree_version\":3")),
+                Arguments.of("enriched-event", "topic id with empty path", topic("\"id\":12,\"path\":[],\"tree_version\":0")),
+                Arguments.of("enriched-event", "topic path not an array", topic("\"id\":12,\"path\":12,\"tree_version\":3")),
+                Arguments.of("enriched-event", "string in topic path", topic("\"id\":12,\"path\":[12,4,\"1\"],\"tree_version\":3")),
+                Arguments.of("enriched-event", "negative node in topic path", topic("\"path\":[4,-1],\"tree_version\":3")),
+                Arguments.of("enriched-event", "topic path too long", topic("\"path\":["
+                        + "0,".repeat(EnrichedEvent.MAX_TOPIC_PATH) + "0],\"tree_version\":3")),
+                Arguments.of("enriched-event", "tree_version 0 with a path", topic("\"path\":[4,1],\"tree_version\":0")),
+                Arguments.of("enriched-event", "negative tree_version", topic("\"path\":[],\"tree_version\":-1")),
+                Arguments.of("enriched-event", "tree_version as string", topic("\"path\":[4,1],\"tree_version\":\"3\"")),
                 // dead letter
                 Arguments.of("dead-letter", "unknown error kind", DLQ + "\"error\":{\"kind\":\"boom\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
                 Arguments.of("dead-letter", "missing stage", DLQ + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\"},\"failed_at\":1}"),
@@ -326,6 +357,18 @@ class JsonSchemaConformanceTest {
                     .isInstanceOfSatisfying(RecordRejectedException.class,
                             e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_FIELD));
         }
+    }
+
+    @Test
+    void topicIdInPathIsTheDecodersJob() throws Exception {
+        // "id is one of path" relates a field to an array's elements: the schema cannot say it.
+        String json = topic("\"id\":7,\"path\":[12,4,1],\"tree_version\":3");
+        assertThat(validate("enriched-event", utf8(json))).isEmpty();
+        assertThatThrownBy(() -> RecordCodec.decodeEnriched(utf8(json)))
+                .isInstanceOfSatisfying(RecordRejectedException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_FIELD);
+                    assertThat(e.getMessage()).contains("'topic.id'");
+                });
     }
 
     @Test

@@ -57,7 +57,9 @@ class RecordCodecRoundTripTest {
     @Test
     void enrichedEvents() throws Exception {
         for (EnrichedEvent e : List.of(Samples.enrichedText(), Samples.enrichedImage(),
-                Samples.enrichedWithRetrieval())) {
+                Samples.enrichedWithRetrieval(), Samples.enrichedWithTopic(), Samples.enrichedNoiseTopic(),
+                Samples.enrichedBeforeFirstTree(), Samples.enrichedWithRetrieval().withTopic(
+                        Samples.enrichedWithTopic().topic()))) {
             assertThat(RecordCodec.decodeEnriched(RecordCodec.encode(e))).isEqualTo(e);
         }
         EnrichedEvent bare = new EnrichedEvent("i", "image", Samples.SOURCE, Samples.MODEL, null, true, null, null,

@@ -93,6 +93,21 @@ final class Samples {
                         new EnrichedEvent.ShardState(1, 590, Map.of(0, 1523L, 1, 1490L)))));
     }
 
+    /** The text sample as a member of flat topic 12 of tree version 3: it joined node 12, under 4, under root 1. */
+    static EnrichedEvent enrichedWithTopic() {
+        return enrichedText().withTopic(new EnrichedEvent.TopicRef(12, List.of(12, 4, 1), 3));
+    }
+
+    /** The image sample as noise of tree version 3: it joined node 4 (under root 1) but no flat topic. */
+    static EnrichedEvent enrichedNoiseTopic() {
+        return enrichedImage().withTopic(new EnrichedEvent.TopicRef(null, List.of(4, 1), 3));
+    }
+
+    /** The image sample assigned before its tenant's first tree: empty path, tree version 0. */
+    static EnrichedEvent enrichedBeforeFirstTree() {
+        return enrichedImage().withTopic(new EnrichedEvent.TopicRef(null, List.of(), 0));
+    }
+
     static DeadLetterRecord deadLetter() {
         return new DeadLetterRecord(SOURCE, utf8("msg-1"), new byte[] {(byte) 0xC3, 0x28, 0x00, (byte) 0xFF},
                 ErrorKind.INVALID_UTF8, "invalid UTF-8 at byte offset 0: 0xC3 0x28", "decode", 1_732_300_002_000L);
