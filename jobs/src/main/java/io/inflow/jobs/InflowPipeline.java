@@ -46,6 +46,8 @@ import java.util.function.UnaryOperator;
  *       thread) -> {@code enriched} with the embedding and the top class scores.</li>
  * </ul>
  * Every rejected record of either branch goes to {@code dlq} with its original bytes and the reason. With
+ * {@code inflow.topics.enabled}, each branch's embeddings are clustered per tenant into a topic tree: every event
+ * leaves with its topic, and every rebuild is published on {@code topics} ({@link TopicBranch}). With
  * {@code inflow.retrieval.enabled}, the corpus topic is embedded into a sharded index and every text event leaves
  * with its nearest documents ({@link RetrievalBranch}); with images on too, image documents of the corpus go to a
  * second index (the ViT's vectors) and every image event leaves with its nearest image documents.
@@ -86,6 +88,14 @@ public final class InflowPipeline {
     public static final String UID_IMAGE_RETRIEVE = "retrieve-image";
     public static final String UID_IMAGE_MERGE = "merge-image-neighbours";
     public static final String UID_IMAGE_RETRIEVAL_OUTPUT = "encode-image-neighbours";
+    public static final String UID_TOPICS = "topic-tree-text";
+    public static final String UID_TOPIC_OUTPUT = "encode-topics-text";
+    public static final String UID_TOPIC_TREES = "encode-topic-trees-text";
+    public static final String UID_SINK_TOPICS = "sink-topics-text";
+    public static final String UID_IMAGE_TOPICS = "topic-tree-image";
+    public static final String UID_IMAGE_TOPIC_OUTPUT = "encode-topics-image";
+    public static final String UID_IMAGE_TOPIC_TREES = "encode-topic-trees-image";
+    public static final String UID_SINK_IMAGE_TOPICS = "sink-topics-image";
     public static final String UID_SINK_ENRICHED = "sink-enriched";
     public static final String UID_SINK_DLQ = "sink-dlq";
 
@@ -165,6 +175,10 @@ public final class InflowPipeline {
                     images == null ? null : images.images());
             enriched = retrieval.enriched();
             deadLetters = deadLetters.union(retrieval.deadLetters());
+        } else if (s.topicsEnabled()) {
+            Branch topics = TopicBranch.text(s, tokenized, compute, encoder);
+            enriched = topics.enriched();
+            deadLetters = deadLetters.union(topics.deadLetters());
         } else {
             SingleOutputStreamOperator<EncodedRecord> textEnriched = tokenized
                     .transform("batch + compute", TypeInformation.of(EncodedRecord.class),
@@ -175,7 +189,8 @@ public final class InflowPipeline {
         }
 
         if (images != null && !s.retrievalEnabled()) {
-            Branch image = imageBranch(s, images.images(), encoder);
+            Branch image = s.topicsEnabled() ? TopicBranch.image(s, images.images(), encoder)
+                    : imageBranch(s, images.images(), encoder);
             enriched = enriched.union(image.enriched());
             deadLetters = deadLetters.union(image.deadLetters());
         }

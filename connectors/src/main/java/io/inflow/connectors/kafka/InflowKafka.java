@@ -84,6 +84,17 @@ public final class InflowKafka {
     }
 
     /**
+     * The sink of topic-tree snapshots, already encoded (key = tenant and modality, value = the topic-tree JSON) to
+     * the {@code topics} topic.
+     */
+    public static KafkaSink<EncodedRecord> topicTreeSink(KafkaSettings s) {
+        String topic = s.topics().topicTrees();
+        KafkaRecordSerializationSchema<EncodedRecord> serializer = (record, context, timestamp) ->
+                new ProducerRecord<>(topic, null, timestamp, record.key(), record.value());
+        return sink(s, serializer, "topics");
+    }
+
+    /**
      * The dead-letter sink: key = the original key, value = the dead-letter JSON (which holds the original value).
      * Originals over {@link SinkLimits#deadLetterMaxOriginalBytes()} are cut first, so every dead letter fits one
      * producer request.

@@ -38,7 +38,8 @@ public final class KnownKeys {
     /** Every class whose public static {@code ConfigOption} fields are Inflow's configuration keys. */
     static final List<Class<?>> OPTION_CLASSES = List.of(PipelineOptions.class, ImageOptions.class,
             BatchingOptions.class, ImageBatchingOptions.class, MetricsOptions.class, KafkaOptions.class,
-            ArrowMemoryOptions.class, StateOptions.class, CudaOptions.class, RetrievalOptions.class);
+            ArrowMemoryOptions.class, StateOptions.class, CudaOptions.class, RetrievalOptions.class,
+            TopicOptions.class);
 
     /** Key families accepted whole: Kafka client properties. */
     static final List<String> PREFIXES = List.of(KafkaOptions.PROPERTIES_PREFIX);

@@ -27,10 +27,11 @@ import java.time.Duration;
  *
  * @param images the image branch's settings, null when {@code inflow.image.enabled} is false
  * @param retrieval the retrieval settings, null when {@code inflow.retrieval.enabled} is false
+ * @param topics the topic tree's settings, null when {@code inflow.topics.enabled} is false
  */
 public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, TextModel model, int maxTokens,
         EmbeddingEncoding encoding, Limits limits, TextBatchCompute compute, int tokenizerThreads, ImageSettings images,
-        RetrievalJobSettings retrieval) {
+        RetrievalJobSettings retrieval, TopicJobSettings topics) {
 
     public static PipelineSettings from(ReadableConfig config) {
         KnownKeys.check(config);
@@ -79,8 +80,23 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + PipelineOptions.TEXT_HEAD.key() + "' is not supported yet (the index is sized for the model's "
                     + model.dimension() + " dimensions): unset the head or turn retrieval off");
         }
+        TopicJobSettings topics = TopicJobSettings.from(config, model.dimension(), computeThreads(config));
+        if (topics != null && retrieval != null) {
+            throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' with '"
+                    + RetrievalOptions.ENABLED.key() + "' is not supported yet (the topic tree runs on the embedding"
+                    + " branches without retrieval): turn one of them off");
+        }
+        if (topics != null && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
+            throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' needs embeddings but '"
+                    + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn the topic tree off");
+        }
+        if (topics != null && config.get(PipelineOptions.TEXT_HEAD) != HeadType.NONE) {
+            throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' with '"
+                    + PipelineOptions.TEXT_HEAD.key() + "' is not supported yet (the tree is sized for the model's "
+                    + model.dimension() + " dimensions): unset the head or turn the topic tree off");
+        }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval);
+                limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval, topics);
     }
 
     /** Whether the corpus is indexed and events get neighbours ({@code inflow.retrieval.enabled}). */
@@ -88,6 +104,11 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
         return retrieval != null;
     }
 
+
+    /** Whether events are clustered into topic trees ({@code inflow.topics.enabled}). */
+    public boolean topicsEnabled() {
+        return topics != null;
+    }
 
     /** Whether the image branch runs ({@code inflow.image.enabled}). */
     public boolean imagesEnabled() {

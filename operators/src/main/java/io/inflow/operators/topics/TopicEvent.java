@@ -1,5 +1,6 @@
 package io.inflow.operators.topics;
 
+import io.inflow.schemas.EnrichedEvent;
 import io.inflow.schemas.RawRecord;
 
 /**
@@ -13,8 +14,15 @@ import io.inflow.schemas.RawRecord;
  * @param text a short text for snapshots (the event's text, or a caption for an image); may be empty
  * @param embedding the event's embedding
  * @param raw the Kafka record it came from (for dead letters)
+ * @param event the enriched event the pipeline built for it, passed through to the {@link TopicAssignment} (may be
+ *     null)
  */
-public record TopicEvent(String key, String id, String text, float[] embedding, RawRecord raw) {
+public record TopicEvent(String key, String id, String text, float[] embedding, RawRecord raw, EnrichedEvent event) {
+
+    /** An event without an enriched event to pass through. */
+    public TopicEvent(String key, String id, String text, float[] embedding, RawRecord raw) {
+        this(key, id, text, embedding, raw, null);
+    }
 
     /** The key of a tenant and modality. */
     public static String keyOf(String tenant, String modality) {

@@ -53,6 +53,6 @@ public final class TopicModel {
                 topic = topicOfCluster[c];
             }
         }
-        return new TopicAssignment(event.key(), event.id(), topic, List.copyOf(path), version, a.lambda());
+        return TopicAssignment.of(event, topic, List.copyOf(path), version, a.lambda());
     }
 }

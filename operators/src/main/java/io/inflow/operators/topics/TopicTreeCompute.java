@@ -185,7 +185,7 @@ public final class TopicTreeCompute implements BatchCompute<TopicEvent, VectorBa
         for (int r = 0; r < out.length; r++) {
             TopicEvent e = inputs.get(r);
             TopicModel model = models.get(e.key());
-            out[r] = model == null ? new TopicAssignment(e.key(), e.id(), -1, List.of(), 0, 0) : model.assign(e);
+            out[r] = model == null ? TopicAssignment.of(e, -1, List.of(), 0, 0) : model.assign(e);
         }
         return out;
     }
