@@ -15,11 +15,19 @@ import java.util.List;
  *
  * <p>{@code List<Synset> test = WordNetNouns.heldOut(16); List<Synset> train = WordNetNouns.training(16, 20_000);}
  */
-final class WordNetNouns {
-    static final Path DATA = Path.of("/usr/share/wordnet/data.noun");
+public final class WordNetNouns {
+    public static final Path DATA = Path.of("/usr/share/wordnet/data.noun");
 
-    /** A noun synset: its offset in data.noun, first lemma (underscores as spaces), gloss definition. */
-    record Synset(String offset, String lemma, String gloss) {
+    /**
+     * A noun synset: its offset in data.noun, first lemma (underscores as spaces), gloss definition, and its
+     * lexicographer file number (5 = noun.animal, 13 = noun.food, 28 = noun.time, ...).
+     */
+    public record Synset(String offset, String lemma, String gloss, int lexFile) {
+    }
+
+    /** Every filtered synset of lexicographer file {@code lexFile}, in file order. */
+    public static List<Synset> ofLexFile(int lexFile) throws IOException {
+        return filtered().stream().filter(s -> s.lexFile() == lexFile).toList();
     }
 
     private WordNetNouns() {
@@ -81,7 +89,7 @@ final class WordNetNouns {
             if (definition.split("\\s+").length < 5) {
                 continue;
             }
-            out.add(new Synset(head[0], head[4].replace('_', ' '), definition));
+            out.add(new Synset(head[0], head[4].replace('_', ' '), definition, Integer.parseInt(head[1])));
         }
         return out;
     }
