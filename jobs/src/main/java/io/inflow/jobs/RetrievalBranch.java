@@ -24,6 +24,8 @@ import io.inflow.operators.retrieval.QueryRow;
 import io.inflow.operators.retrieval.RetrievalAnswer;
 import io.inflow.operators.retrieval.RetrievalCompute;
 import io.inflow.operators.retrieval.RetrievalOutput;
+import io.inflow.operators.topics.AnswerTopicEvents;
+import io.inflow.operators.topics.TopicEvent;
 import io.inflow.operators.retrieval.RetrievalRowOutputs;
 import io.inflow.operators.retrieval.ShardHits;
 import io.inflow.operators.retrieval.SplitCorpus;
@@ -150,7 +152,7 @@ final class RetrievalBranch {
         List<DataStream<DeadLetterRecord>> deadLetters = new ArrayList<>(List.of(queries.getSideOutput(DeadLetters.TAG),
                 changes.getSideOutput(DeadLetters.TAG), upserts.getSideOutput(DeadLetters.TAG),
                 embeddedDocs.getSideOutput(DeadLetters.TAG)));
-        DataStream<EncodedRecord> enriched = index(r, r.index(), RetrievalCompute.TEXT_INDEX, queries, docs,
+        DataStream<EncodedRecord> enriched = index(s, r, r.index(), RetrievalCompute.TEXT_INDEX, queries, docs,
                 rerank ? r.index().rerank().candidates() : 0, encoder, InflowPipeline.UID_RETRIEVE,
                 InflowPipeline.UID_MERGE, InflowPipeline.UID_RETRIEVAL_OUTPUT, deadLetters);
 
@@ -193,7 +195,7 @@ final class RetrievalBranch {
                     upserts.getSideOutput(SplitCorpus.IMAGE_VECTORS));
             deadLetters.addAll(List.of(imageQueries.getSideOutput(DeadLetters.TAG),
                     docImages.getSideOutput(DeadLetters.TAG), embeddedImages.getSideOutput(DeadLetters.TAG)));
-            enriched = enriched.union(index(r, imageIndex, RetrievalCompute.IMAGE_INDEX, imageQueries, imageDocs, 0,
+            enriched = enriched.union(index(s, r, imageIndex, RetrievalCompute.IMAGE_INDEX, imageQueries, imageDocs, 0,
                     encoder, InflowPipeline.UID_IMAGE_RETRIEVE, InflowPipeline.UID_IMAGE_MERGE,
                     InflowPipeline.UID_IMAGE_RETRIEVAL_OUTPUT, deadLetters));
         }
@@ -208,7 +210,8 @@ final class RetrievalBranch {
      * One index: queries broadcast to its shards, documents keyed by id, the shards' partial answers merged per
      * query and encoded with the neighbours; its dead letters are added to {@code deadLetters}.
      */
-    private static DataStream<EncodedRecord> index(RetrievalJobSettings r, RetrievalSettings settings, String name,
+    private static DataStream<EncodedRecord> index(PipelineSettings s, RetrievalJobSettings r,
+            RetrievalSettings settings, String name,
             DataStream<QueryRow> queries, DataStream<DocUpdate> docs, int rerankCandidates, OutputEncoder encoder,
             String uidRetrieve, String uidMerge, String uidOutput, List<DataStream<DeadLetterRecord>> deadLetters) {
         BackendKind kind = r.backend();
@@ -225,10 +228,22 @@ final class RetrievalBranch {
                 .keyBy(ShardHits::queryKey)
                 .process(new MergeShardHits(settings.k(), rerankCandidates), TypeInformation.of(RetrievalAnswer.class))
                 .name("merge neighbours" + suffix).uid(uidMerge);
+        deadLetters.add(hits.getSideOutput(DeadLetters.TAG));
+        if (s.topicsEnabled()) {
+            // the topic tree after the merge: the event leaves with its neighbours and its topic
+            boolean image = RetrievalCompute.IMAGE_INDEX.equals(name);
+            DataStream<TopicEvent> events = answers
+                    .map(new AnswerTopicEvents(settings.metric(), s.topics().tenantAttribute(), s.limits()))
+                    .returns(TypeInformation.of(TopicEvent.class))
+                    .name("neighbours to topic events" + suffix).uid(uidOutput);
+            InflowPipeline.Branch tree = TopicBranch.tree(s, events, image ? s.topics().forDim(settings.dim())
+                    : s.topics().tree(), image ? "image" : "text", encoder);
+            deadLetters.add(tree.deadLetters());
+            return tree.enriched();
+        }
         SingleOutputStreamOperator<EncodedRecord> enriched = answers
                 .process(new RetrievalOutput(settings.metric(), encoder), TypeInformation.of(EncodedRecord.class))
                 .name("encode with neighbours" + suffix).uid(uidOutput);
-        deadLetters.add(hits.getSideOutput(DeadLetters.TAG));
         deadLetters.add(enriched.getSideOutput(DeadLetters.TAG));
         return enriched;
     }

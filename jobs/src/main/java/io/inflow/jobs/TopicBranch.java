@@ -36,6 +36,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * decoded image events  -> embed (ViT) -> TopicEvent --keyBy(tenant|image)--> topic tree (image) -> enriched
  *                                           each rebuild: tree snapshot -> topics
  * </pre>
+ * With retrieval on, the tree sits after the neighbours' merge instead ({@link RetrievalBranch}): the enriched event
+ * carries its neighbours and its topic.
  * The embedding operators keep their uids (a savepoint of a job without topics restores into one with them).
  *
  * <p>{@code InflowPipeline.Branch b = TopicBranch.text(settings, tokenized, compute, encoder);}
@@ -55,8 +57,8 @@ final class TopicBranch {
                         new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(),
                                 TextEmbedOperatorFactory.METRICS_OPERATOR, TextEmbedOperatorFactory.MODALITY)))
                 .uid(InflowPipeline.UID_EMBED);
-        return tree(s, embedded, t.tree(), "text", InflowPipeline.UID_TOPICS, InflowPipeline.UID_TOPIC_OUTPUT,
-                InflowPipeline.UID_TOPIC_TREES, InflowPipeline.UID_SINK_TOPICS, encoder);
+        InflowPipeline.Branch b = tree(s, embedded, t.tree(), "text", encoder);
+        return new InflowPipeline.Branch(b.enriched(), b.deadLetters().union(embedded.getSideOutput(DeadLetters.TAG)));
     }
 
     static InflowPipeline.Branch image(PipelineSettings s, DataStream<DecodedImageEvent> images,
@@ -77,14 +79,24 @@ final class TopicBranch {
                         new BatchSettings(img.batching().maxWait(), img.batching().maxInFlight(),
                                 ImageEmbedOperatorFactory.METRICS_OPERATOR, ImageEmbedOperatorFactory.MODALITY)))
                 .uid(InflowPipeline.UID_IMAGE_EMBED);
-        return tree(s, embedded, t.forDim(dim), "image", InflowPipeline.UID_IMAGE_TOPICS,
-                InflowPipeline.UID_IMAGE_TOPIC_OUTPUT, InflowPipeline.UID_IMAGE_TOPIC_TREES,
-                InflowPipeline.UID_SINK_IMAGE_TOPICS, encoder);
+        InflowPipeline.Branch b = tree(s, embedded, t.forDim(dim), "image", encoder);
+        return new InflowPipeline.Branch(b.enriched(), b.deadLetters().union(embedded.getSideOutput(DeadLetters.TAG)));
     }
 
-    private static InflowPipeline.Branch tree(PipelineSettings s, SingleOutputStreamOperator<TopicEvent> embedded,
-            TopicSettings settings, String modality, String uidTree, String uidOutput, String uidTrees,
-            String uidSink, OutputEncoder encoder) {
+    /**
+     * The topic tree of one modality over embedded events (from the embedding operator, or from the retrieval merge
+     * with their neighbours): keyed by tenant and modality, assigned, encoded; snapshots to {@code topics}. The
+     * branch's dead letters are those of the tree and the encoding (the caller adds its embedding's).
+     */
+    static InflowPipeline.Branch tree(PipelineSettings s, DataStream<TopicEvent> embedded, TopicSettings settings,
+            String modality, OutputEncoder encoder) {
+        String uidTree = "image".equals(modality) ? InflowPipeline.UID_IMAGE_TOPICS : InflowPipeline.UID_TOPICS;
+        String uidOutput = "image".equals(modality) ? InflowPipeline.UID_IMAGE_TOPIC_OUTPUT
+                : InflowPipeline.UID_TOPIC_OUTPUT;
+        String uidTrees = "image".equals(modality) ? InflowPipeline.UID_IMAGE_TOPIC_TREES
+                : InflowPipeline.UID_TOPIC_TREES;
+        String uidSink = "image".equals(modality) ? InflowPipeline.UID_SINK_IMAGE_TOPICS
+                : InflowPipeline.UID_SINK_TOPICS;
         TopicTreeCompute compute = new TopicTreeCompute(settings, s.batching().maxRecords(), s.topics().threads());
         SingleOutputStreamOperator<TopicAssignment> assigned = embedded
                 .keyBy(TopicEvent::key)
@@ -98,10 +110,10 @@ final class TopicBranch {
         assigned.getSideOutput(TopicTreeCompute.SNAPSHOTS)
                 .map(new TopicTreeOutput(compute.model())).returns(EncodedRecord.class)
                 .name("encode topic trees " + modality).uid(uidTrees)
-                .sinkTo(InflowKafka.topicTreeSink(s.kafka()))
+                .sinkTo(InflowKafka.topicTreeSink(s.kafka(), modality))
                 .name("kafka: " + s.kafka().topics().topicTrees() + " (" + modality + ")").uid(uidSink);
-        DataStream<DeadLetterRecord> deadLetters = embedded.getSideOutput(DeadLetters.TAG)
-                .union(assigned.getSideOutput(DeadLetters.TAG), enriched.getSideOutput(DeadLetters.TAG));
+        DataStream<DeadLetterRecord> deadLetters = assigned.getSideOutput(DeadLetters.TAG)
+                .union(enriched.getSideOutput(DeadLetters.TAG));
         return new InflowPipeline.Branch(enriched, deadLetters);
     }
 }

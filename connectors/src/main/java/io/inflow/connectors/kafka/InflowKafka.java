@@ -84,14 +84,14 @@ public final class InflowKafka {
     }
 
     /**
-     * The sink of topic-tree snapshots, already encoded (key = tenant and modality, value = the topic-tree JSON) to
-     * the {@code topics} topic.
+     * A sink of topic-tree snapshots, already encoded (key = tenant and modality, value = the topic-tree JSON) to the
+     * {@code topics} topic; one per modality ({@code name} keeps their transactional ids apart).
      */
-    public static KafkaSink<EncodedRecord> topicTreeSink(KafkaSettings s) {
+    public static KafkaSink<EncodedRecord> topicTreeSink(KafkaSettings s, String name) {
         String topic = s.topics().topicTrees();
         KafkaRecordSerializationSchema<EncodedRecord> serializer = (record, context, timestamp) ->
                 new ProducerRecord<>(topic, null, timestamp, record.key(), record.value());
-        return sink(s, serializer, "topics");
+        return sink(s, serializer, "topics-" + name);
     }
 
     /**

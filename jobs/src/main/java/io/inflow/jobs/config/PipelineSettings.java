@@ -81,11 +81,6 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + model.dimension() + " dimensions): unset the head or turn retrieval off");
         }
         TopicJobSettings topics = TopicJobSettings.from(config, model.dimension(), computeThreads(config));
-        if (topics != null && retrieval != null) {
-            throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' with '"
-                    + RetrievalOptions.ENABLED.key() + "' is not supported yet (the topic tree runs on the embedding"
-                    + " branches without retrieval): turn one of them off");
-        }
         if (topics != null && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
             throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' needs embeddings but '"
                     + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn the topic tree off");

@@ -5,6 +5,7 @@ import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.config.ImageOptions;
 import io.inflow.jobs.config.RetrievalOptions;
+import io.inflow.jobs.config.TopicOptions;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -57,6 +58,9 @@ public final class DemoRunner {
 
     /** Partitions of each demo topic: two lets the two sample producers' records spread over both source readers. */
     public static final int DEMO_PARTITIONS = 2;
+    /** The demo's topic trees: a rebuild every 200 events (six text trees, one image tree), on 5 PCA components. */
+    static final int DEMO_REBUILD_EVERY = 200;
+    static final int DEMO_PCA_COMPONENTS = 5;
 
     /**
      * What the demo does. With a {@code dataDir} the broker's data, the job's checkpoints and savepoints
@@ -107,6 +111,15 @@ public final class DemoRunner {
             }
             if (!conf.contains(RetrievalOptions.ENABLED)) {
                 conf.set(RetrievalOptions.ENABLED, true); // the demo shows retrieval over its bundled corpus
+            }
+            if (!conf.contains(TopicOptions.ENABLED)) {
+                conf.set(TopicOptions.ENABLED, true); // and the topic tree of its sample
+            }
+            if (!conf.contains(TopicOptions.REBUILD_EVERY)) {
+                conf.set(TopicOptions.REBUILD_EVERY, DEMO_REBUILD_EVERY); // a few trees over the 1,200 sample texts
+            }
+            if (!conf.contains(TopicOptions.PCA_COMPONENTS)) {
+                conf.set(TopicOptions.PCA_COMPONENTS, DEMO_PCA_COMPONENTS);
             }
             Path imageRoot = imageRoot(conf, options.dataDir());
             PipelineSettings settings = PipelineSettings.from(conf);
@@ -180,6 +193,10 @@ public final class DemoRunner {
             printResults(audit, expected);
             if (settings.retrievalEnabled()) {
                 printNeighbours(audit, texts, corpus, settings.retrieval().tokenHead());
+            }
+            if (settings.topicsEnabled()) {
+                new TopicTreePrinter(out).print(kafka.bootstrapServers(), settings.kafka().topics().topicTrees(),
+                        audit);
             }
             printMetrics(flink.metricsUrl());
             int rc = complete && audit.duplicates().isEmpty() ? 0 : 1;

@@ -169,8 +169,15 @@ public final class TopicBuilder {
         double[] stability = ct.stability();
         List<TopicNode> nodes = new ArrayList<>();
         for (int c = 0; c < k; c++) {
+            // the node's own members first (those that leave it directly, not through a child topic), densest
+            // first: a parent's representatives then differ from its children's
+            final int node = c;
             List<Integer> densest = new ArrayList<>(members.get(c));
-            densest.sort((a, b) -> Double.compare(tree.core()[a], tree.core()[b]));
+            densest.sort((a, b) -> {
+                boolean ownA = ct.pointCluster(a) == node;
+                boolean ownB = ct.pointCluster(b) == node;
+                return ownA != ownB ? (ownA ? -1 : 1) : Double.compare(tree.core()[a], tree.core()[b]);
+            });
             List<String> ids = new ArrayList<>();
             List<String> texts = new ArrayList<>();
             for (int i = 0; i < Math.min(settings.representatives(), densest.size()); i++) {
