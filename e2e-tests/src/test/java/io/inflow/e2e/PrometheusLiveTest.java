@@ -79,6 +79,7 @@ class PrometheusLiveTest {
         work = Files.createTempDirectory("inflow-prometheus-");
         Configuration conf = new Configuration();
         conf.set(io.inflow.jobs.config.RetrievalOptions.ENABLED, true); // the index gauges' panel is live too
+        conf.set(io.inflow.jobs.config.TopicOptions.ENABLED, true); // and the topic-tree panels (2 rebuilds)
         pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
         int port = freePort();
         api = "http://127.0.0.1:" + port + "/api/v1/";

@@ -118,6 +118,32 @@ public final class InflowMetrics {
             .labelNames(JOB, "shard", "index")
             .register(REGISTRY);
 
+    /** Time of each topic-tree rebuild (density tree, stable ids, snapshot), off the task thread. */
+    public static final Histogram TREE_REBUILD = Histogram.builder().name("inflow_tree_rebuild_seconds")
+            .help("Time of a topic-tree rebuild").classicOnly()
+            .classicUpperBounds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+            .labelNames(JOB, OPERATOR, MODALITY).register(REGISTRY);
+
+    /** Nodes of the latest topic tree built (of any tenant of the modality). */
+    public static final Gauge TREE_NODES = Gauge.builder().name("inflow_tree_nodes")
+            .help("Nodes of the latest topic tree (any tenant)").labelNames(JOB, OPERATOR, MODALITY)
+            .register(REGISTRY);
+
+    /** Flat topics of the latest topic tree built. */
+    public static final Gauge TREE_TOPICS = Gauge.builder().name("inflow_tree_flat_topics")
+            .help("Flat topics of the latest topic tree (any tenant)").labelNames(JOB, OPERATOR, MODALITY)
+            .register(REGISTRY);
+
+    /** Share of the window labelled noise in the latest topic tree built. */
+    public static final Gauge TREE_NOISE = Gauge.builder().name("inflow_tree_noise_share")
+            .help("Share of the window labelled noise in the latest topic tree (any tenant)")
+            .labelNames(JOB, OPERATOR, MODALITY).register(REGISTRY);
+
+    /** Topic churn of the latest rebuild: (born + died) / (topics before + after). */
+    public static final Gauge TREE_CHURN = Gauge.builder().name("inflow_tree_churn")
+            .help("Topic churn of the latest rebuild (any tenant): (born + died) / (topics before + after)")
+            .labelNames(JOB, OPERATOR, MODALITY).register(REGISTRY);
+
     /** 1 while an operator runs a model; the labels say which model, version and backend. */
     public static final Gauge MODEL_INFO = Gauge.builder().name("inflow_model_info")
             .help("The model an operator runs (value 1)").labelNames(JOB, OPERATOR, MODEL, VERSION, BACKEND)

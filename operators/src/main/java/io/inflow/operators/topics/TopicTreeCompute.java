@@ -7,6 +7,7 @@ import io.inflow.operators.batch.DeferredOutput;
 import io.inflow.operators.batch.Emitter;
 import io.inflow.operators.batch.StateStores;
 import io.inflow.operators.decode.DeadLetters;
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.operators.runtime.HelperThreads;
 import io.inflow.schemas.DeadLetterRecord;
 import io.inflow.schemas.ErrorKind;
@@ -76,6 +77,7 @@ public final class TopicTreeCompute implements BatchCompute<TopicEvent, VectorBa
     private transient Map<String, TopicModel> models;
     private transient Set<String> building;
     private transient Map<String, TopicWindow> restored;
+    private transient String job;
 
     /**
      * @param settings the window, rebuild triggers and tree parameters
@@ -108,6 +110,11 @@ public final class TopicTreeCompute implements BatchCompute<TopicEvent, VectorBa
                 }
             });
         }
+    }
+
+    @Override
+    public void taskInfo(String job, int subtask, int parallelism) {
+        this.job = job;
     }
 
     @Override
@@ -255,11 +262,24 @@ public final class TopicTreeCompute implements BatchCompute<TopicEvent, VectorBa
         w.nextTopic = Math.max(w.nextTopic, r.nextTopic());
         windows.update(w);
         out.sideOutput(SNAPSHOTS, r.snapshot());
+        recordMetrics(key, r.snapshot());
         LOG.info("topic tree of {} rebuilt: version {}, {} events, {} nodes, {} flat topics, {}% noise, churn {}%,"
                 + " {} ms", key, r.snapshot().version(), r.snapshot().windowSize(), r.snapshot().nodes().size(),
                 r.snapshot().nodes().stream().filter(TopicNode::selected).count(),
                 Math.round(100 * r.snapshot().noiseShare()), Math.round(100 * r.snapshot().churn()),
                 r.snapshot().buildMillis());
+    }
+
+    /** The rebuild's time and the latest tree's shape, labelled with the key's modality (not its tenant). */
+    private void recordMetrics(String key, TopicTreeSnapshot s) {
+        String modality = key.substring(key.lastIndexOf('|') + 1);
+        String jobLabel = job == null ? "" : job;
+        InflowMetrics.TREE_REBUILD.labelValues(jobLabel, STAGE, modality).observe(s.buildMillis() / 1e3);
+        InflowMetrics.TREE_NODES.labelValues(jobLabel, STAGE, modality).set(s.nodes().size());
+        InflowMetrics.TREE_TOPICS.labelValues(jobLabel, STAGE, modality)
+                .set(s.nodes().stream().filter(TopicNode::selected).count());
+        InflowMetrics.TREE_NOISE.labelValues(jobLabel, STAGE, modality).set(s.noiseShare());
+        InflowMetrics.TREE_CHURN.labelValues(jobLabel, STAGE, modality).set(s.churn());
     }
 
     @Override
