@@ -6,7 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * A model shared by every slot of a task-manager process, with one fair queue in front of it: batches from all
  * slots run one at a time, in arrival order, on the model's own kernel threads (or GPU context). The queue is
  * visible to the batching core: while a batch is already waiting for the model, a batch handed over now would only
- * queue too, so the core keeps filling it instead ({@link #backlogged()}, {@code inflow.batch.max-hold}).
+ * queue too, so the core keeps filling it instead ({@link #backlogged()}, up to {@code BatchSettings.maxHold}, 1 s by default).
  *
  * <pre>{@code
  * ProcessResources.Lease<SharedModel<TextEncoder>> lease =
