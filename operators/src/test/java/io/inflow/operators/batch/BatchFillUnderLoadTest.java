@@ -72,4 +72,68 @@ class BatchFillUnderLoadTest {
                 .mapToDouble(io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot::getSum)
                 .sum();
     }
+
+    /**
+     * A slot is free, but the shared model already has another operator's batch waiting: handing the expired batch
+     * over would only queue it behind that one, so it keeps filling until the model's queue empties, and at most
+     * {@code maxHold} (then it goes anyway).
+     */
+    @Test
+    void anExpiredBatchKeepsFillingWhileTheSharedModelIsBackloggedUpToMaxHold() throws Exception {
+        BacklogCompute.BACKLOG.set(true);
+        BatchingConfig cfg = new BatchingConfig(8, 4096, Duration.ofMillis(50), new int[] {8}, 2);
+        try (var h = new OneInputStreamOperatorTestHarness<TokenizedText, EncodedRecord>(new TextEmbedOperatorFactory(
+                cfg, new BacklogCompute(), EmbeddingEncoding.OMIT, new OutputEncoder(1 << 20)))) {
+            h.setProcessingTime(0);
+            h.open();
+            long flushed = Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY);
+            h.processElement(row(0));
+            h.setProcessingTime(100); // past max-wait, a slot free, but the model is backlogged
+            assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("held while backlogged")
+                    .isEqualTo(flushed);
+            h.processElement(row(1)); // joins t0's batch
+            BacklogCompute.BACKLOG.set(false);
+            h.setProcessingTime(110); // the next look at the model's queue (every max-wait / 10)
+            Harnesses.awaitTotal(h, 2, 0);
+            assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("t0 and t1 in one batch")
+                    .isEqualTo(flushed + 1);
+
+            BacklogCompute.BACKLOG.set(true);
+            h.setProcessingTime(200);
+            h.processElement(row(2));
+            h.setProcessingTime(200 + BatchSettings.DEFAULT_MAX_HOLD.toMillis() - 1);
+            assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("still held before max-hold")
+                    .isEqualTo(flushed + 1);
+            h.setProcessingTime(200 + BatchSettings.DEFAULT_MAX_HOLD.toMillis());
+            Harnesses.awaitTotal(h, 3, 0);
+            assertThat(Harnesses.batchesFlushed(TextEmbedOperatorFactory.MODALITY)).as("handed over at max-hold")
+                    .isEqualTo(flushed + 2);
+        } finally {
+            BacklogCompute.BACKLOG.set(false);
+        }
+    }
+
+    /** Computes nothing; says the shared model is backlogged while {@link #BACKLOG} is set. */
+    static final class BacklogCompute implements io.inflow.operators.embed.TextBatchCompute {
+        static final java.util.concurrent.atomic.AtomicBoolean BACKLOG = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void open() {
+        }
+
+        @Override
+        public io.inflow.schemas.ModelRef model() {
+            return new io.inflow.schemas.ModelRef("all-minilm-l6-v2", "backlog-probe");
+        }
+
+        @Override
+        public boolean backlogged() {
+            return BACKLOG.get();
+        }
+
+        @Override
+        public io.inflow.operators.embed.BatchOutput compute(io.inflow.gpu.batch.TokenBatch batch) {
+            return io.inflow.operators.embed.BatchOutput.withoutEmbeddings(batch.rowCount());
+        }
+    }
 }
