@@ -25,8 +25,9 @@ import java.util.List;
  *       retrieval family's blocked top-k ({@link FastRetrieval}; the same kernel the index uses) with a few extra
  *       candidates whose distances are then recomputed in difference form (exact near 0).</li>
  *   <li><b>Spanning tree</b>: Prim's algorithm on the complete mutual-reachability graph, as the reference, with the
- *       points not yet in the tree kept compact and each step's distances (new tree point against every remaining
- *       point) computed with SIMD lanes in {@code sum((a - b)^2)} form, split over the threads when the step is large.
+ *       points not yet in the tree kept compact (ids and vectors in scan order, swap-removed) and each step's
+ *       distances (new tree point against every remaining point, one contiguous stream) computed with SIMD lanes in
+ *       {@code sum((a - b)^2)} form, split over the threads when the step is large.
  *       {@code O(n^2 d)} work and {@code O(n)} memory.</li>
  *   <li><b>PCA</b>: the covariance as dot products of centred, transposed columns (SIMD, over threads), then the
  *       reference's Jacobi eigen-solver on the small {@code d x d} matrix.</li>
@@ -156,30 +157,36 @@ public final class FastClustering implements ClusteringOps {
     public SpanningTree spanningTree(Points points, double[] core, ClusterMetric metric) {
         int n = points.n();
         int d = points.dim();
-        float[] x = points.data();
         if (n == 0) {
             return new SpanningTree(new int[0], new int[0], new double[0]);
         }
-        float[] norms = metric == ClusterMetric.COSINE ? norms(points) : null;
-        double[] coreKey = new double[n];
-        for (int i = 0; i < n; i++) {
-            coreKey[i] = toKey(core[i], metric);
-        }
-        int[] remaining = new int[n - 1]; // points not yet in the tree, compact
+        float[] norms = metric == ClusterMetric.COSINE ? norms(points) : new float[n];
+        // the points not yet in the tree, kept compact and in scan order: their ids, vectors, core keys, norms, and
+        // best edge so far; a point joining the tree is replaced by the last one (swap-remove), so every step reads
+        // one contiguous block of memory
+        int[] remaining = new int[n - 1];
+        float[] rows = new float[(n - 1) * d];
+        double[] remCore = new double[n - 1];
+        float[] remNorm = new float[n - 1];
         double[] best = new double[n - 1];
         int[] bestFrom = new int[n - 1];
         for (int i = 0; i < n - 1; i++) {
             remaining[i] = i + 1;
+            remCore[i] = toKey(core[i + 1], metric);
+            remNorm[i] = norms[i + 1];
             best[i] = Double.POSITIVE_INFINITY;
         }
+        System.arraycopy(points.data(), d, rows, 0, (n - 1) * d);
         int[] from = new int[n - 1];
         int[] to = new int[n - 1];
         double[] weight = new double[n - 1];
         int threads = runner.threads();
         int[] argmin = new int[threads];
-        int current = 0;
+        float[] cur = points.row(0);
+        double[] curCore = {toKey(core[0], metric)};
+        float[] curNorm = {norms[0]};
+        int[] curId = {0};
         for (int e = 0, left = n - 1; e < n - 1; e++, left--) {
-            final int cur = current;
             final int count = left;
             int tasks = (long) count * d >= PARALLEL_STEP_WORK ? threads : 1;
             runner.parallelFor(tasks, t -> {
@@ -188,11 +195,12 @@ public final class FastClustering implements ClusteringOps {
                 int bestAt = -1;
                 double bestW = Double.POSITIVE_INFINITY;
                 for (int r = lo; r < hi; r++) {
-                    int j = remaining[r];
-                    double mr = Math.max(key(x, cur, j, d, metric, norms), Math.max(coreKey[cur], coreKey[j]));
+                    double dist = metric == ClusterMetric.L2 ? squaredL2(cur, 0, rows, r * d, d)
+                            : cosineDistance(cur, rows, r * d, d, curNorm[0], remNorm[r]);
+                    double mr = Math.max(dist, Math.max(curCore[0], remCore[r]));
                     if (mr < best[r]) {
                         best[r] = mr;
-                        bestFrom[r] = cur;
+                        bestFrom[r] = curId[0];
                     }
                     if (bestAt < 0 || best[r] < bestW) {
                         bestW = best[r];
@@ -210,11 +218,18 @@ public final class FastClustering implements ClusteringOps {
             from[e] = bestFrom[pick];
             to[e] = remaining[pick];
             weight[e] = fromKey(best[pick], metric);
-            current = remaining[pick];
-            int last = count - 1; // swap-remove, keeping best/bestFrom aligned with remaining
+            // the picked point becomes the current one; the last remaining point takes its slot
+            curId[0] = remaining[pick];
+            curCore[0] = remCore[pick];
+            curNorm[0] = remNorm[pick];
+            System.arraycopy(rows, pick * d, cur, 0, d);
+            int last = count - 1;
             remaining[pick] = remaining[last];
+            remCore[pick] = remCore[last];
+            remNorm[pick] = remNorm[last];
             best[pick] = best[last];
             bestFrom[pick] = bestFrom[last];
+            System.arraycopy(rows, last * d, rows, pick * d, d);
         }
         return SpanningTree.sorted(from, to, weight);
     }
@@ -253,10 +268,15 @@ public final class FastClustering implements ClusteringOps {
 
     /** {@code sum((x[a..] - x[b..])^2)} over {@code d} values: SIMD lanes, then the tail. */
     static double squaredL2(float[] x, int a, int b, int d) {
+        return squaredL2(x, a, x, b, d);
+    }
+
+    /** {@code sum((x[a..] - y[b..])^2)} over {@code d} values. */
+    static double squaredL2(float[] x, int a, float[] y, int b, int d) {
         if (d < S.length()) { // too short for a vector: plain loop (PCA-reduced points)
             float s = 0;
             for (int k = 0; k < d; k++) {
-                float diff = x[a + k] - x[b + k];
+                float diff = x[a + k] - y[b + k];
                 s += diff * diff;
             }
             return s;
@@ -264,22 +284,31 @@ public final class FastClustering implements ClusteringOps {
         FloatVector acc = FloatVector.zero(S);
         int k = 0;
         for (int upper = S.loopBound(d); k < upper; k += S.length()) {
-            FloatVector diff = FloatVector.fromArray(S, x, a + k).sub(FloatVector.fromArray(S, x, b + k));
+            FloatVector diff = FloatVector.fromArray(S, x, a + k).sub(FloatVector.fromArray(S, y, b + k));
             acc = diff.fma(diff, acc);
         }
         double s = acc.reduceLanes(VectorOperators.ADD);
         for (; k < d; k++) {
-            float diff = x[a + k] - x[b + k];
+            float diff = x[a + k] - y[b + k];
             s += diff * diff;
         }
         return s;
     }
 
     private static double cosineDistance(float[] x, int a, int b, int d, float na, float nb) {
+        return cosineDistance(x, x, a, b, d, na, nb);
+    }
+
+    /** {@code 1 - cos} of {@code x[0..d)} and {@code y[b..b+d)}. */
+    private static double cosineDistance(float[] x, float[] y, int b, int d, float na, float nb) {
+        return cosineDistance(x, y, 0, b, d, na, nb);
+    }
+
+    private static double cosineDistance(float[] x, float[] y, int a, int b, int d, float na, float nb) {
         if (na == 0 || nb == 0) {
             return 1;
         }
-        return Math.max(0, 1 - dot(x, a, x, b, d) / ((double) na * nb));
+        return Math.max(0, 1 - dot(x, a, y, b, d) / ((double) na * nb));
     }
 
     static double dot(float[] x, int a, float[] y, int b, int len) {
