@@ -98,6 +98,30 @@ public abstract class ClusteringContractTest {
         }
     }
 
+    /** Many PCA-like points (deep k-d trees on the fast backend), with duplicates and a grid of ties. */
+    @Test
+    void coreDistancesOfManyLowDimensionalPoints() {
+        Random rnd = new Random(SEED + 4);
+        for (int dim : new int[] {2, 5}) {
+            Points p = random(rnd, 3000, dim, 7, 0.8);
+            float[] data = p.data();
+            for (int i = 0; i < 300; i++) { // 300 points on an integer grid: many equal distances
+                for (int k = 0; k < dim; k++) {
+                    data[i * dim + k] = (i / 10 + k) % 5;
+                }
+            }
+            System.arraycopy(data, 0, data, 300 * dim, 100 * dim); // 100 duplicates of grid points
+            for (int minSamples : new int[] {5, 30}) {
+                double[] ref = ReferenceClustering.INSTANCE.coreDistances(p, minSamples, ClusterMetric.L2);
+                double[] got = ops.coreDistances(p, minSamples, ClusterMetric.L2);
+                for (int i = 0; i < ref.length; i++) {
+                    assertThat(got[i]).as("dim %d minSamples %d point %d", dim, minSamples, i)
+                            .isCloseTo(ref[i], org.assertj.core.data.Offset.offset(tol(ref[i])));
+                }
+            }
+        }
+    }
+
     @Test
     void spanningTreeIsSpanningAndMinimum() {
         Random rnd = new Random(SEED + 1);

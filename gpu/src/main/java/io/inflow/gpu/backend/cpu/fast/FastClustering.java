@@ -23,7 +23,8 @@ import java.util.List;
  * <ul>
  *   <li><b>Core distances</b> are an exact k-nearest-neighbour search of the points against themselves, done by the
  *       retrieval family's blocked top-k ({@link FastRetrieval}; the same kernel the index uses) with a few extra
- *       candidates whose distances are then recomputed in difference form (exact near 0).</li>
+ *       candidates whose distances are then recomputed in difference form (exact near 0); PCA-reduced points (up to
+ *       {@link #KD_TREE_MAX_DIM} dimensions, L2) use a k-d tree ({@link KdTreeKnn}), other short vectors every pair.</li>
  *   <li><b>Spanning tree</b>: Prim's algorithm on the complete mutual-reachability graph, as the reference, with the
  *       points not yet in the tree kept compact (ids and vectors in scan order, swap-removed) and each step's
  *       distances (new tree point against every remaining point, one contiguous stream) computed with SIMD lanes in
@@ -44,6 +45,8 @@ public final class FastClustering implements ClusteringOps {
     private static final int CANDIDATE_MARGIN = 8;
     /** Dimensions up to which core distances are computed pair by pair ({@link #directCoreDistances}). */
     static final int DIRECT_KNN_MAX_DIM = 16;
+    /** Dimensions up to which L2 core distances come from a k-d tree ({@link KdTreeKnn}): PCA-reduced points. */
+    static final int KD_TREE_MAX_DIM = 8;
     /** Remaining points per Prim step below which one thread does the step (the hand-over costs more). */
     private static final int PARALLEL_STEP_WORK = 1 << 16;
 
@@ -60,6 +63,13 @@ public final class FastClustering implements ClusteringOps {
         ClusteringOps.check(points, minSamples);
         int n = points.n();
         int d = points.dim();
+        if (d <= KD_TREE_MAX_DIM && metric == ClusterMetric.L2) {
+            double[] kth = new KdTreeKnn(points.data(), n, d).kthSquared(minSamples, runner);
+            for (int i = 0; i < n; i++) {
+                kth[i] = Math.sqrt(kth[i]);
+            }
+            return kth;
+        }
         if (d <= DIRECT_KNN_MAX_DIM) {
             return directCoreDistances(points, minSamples, metric);
         }
