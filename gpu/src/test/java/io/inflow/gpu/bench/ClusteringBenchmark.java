@@ -33,7 +33,8 @@ import java.util.Random;
  *
  * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.ClusteringBenchmark -Dbench.args="sizes=10000,50000 pca=5
- * vectors=/tmp/wordnet-minilm.f32 peers=tribuo,elki peer-max=50000 threads=2"}
+ * vectors=/tmp/wordnet-minilm.f32 peers=tribuo,elki peer-max=50000 threads=2"} ({@code full=false}: PCA-reduced
+ * points only; {@code peers=}: ours only).
  */
 public final class ClusteringBenchmark {
 
@@ -49,6 +50,7 @@ public final class ClusteringBenchmark {
         Path vectors = null;
         int minSamples = 5;
         int minClusterSize = 25;
+        boolean withFull = true;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -60,10 +62,12 @@ public final class ClusteringBenchmark {
                 case "vectors" -> vectors = Path.of(kv[1]);
                 case "min-samples" -> minSamples = Integer.parseInt(kv[1]);
                 case "min-cluster-size" -> minClusterSize = Integer.parseInt(kv[1]);
+                case "full" -> withFull = Boolean.parseBoolean(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a + " (sizes=, pca=, threads=,"
-                        + " peer-max=, peers=, vectors=, min-samples=, min-cluster-size=)");
+                        + " peer-max=, peers=, vectors=, min-samples=, min-cluster-size=, full=)");
             }
         }
+        boolean fullVectors = withFull;
         HdbscanParams params = new HdbscanParams(minSamples, minClusterSize, ClusterMetric.L2,
                 HdbscanParams.Selection.EOM);
         CpuPeak peak = CpuPeak.of(threads);
@@ -75,11 +79,12 @@ public final class ClusteringBenchmark {
             Hdbscan fast = new Hdbscan(backend.clustering());
             for (int n : sizes) {
                 Points full = vectors != null ? load(vectors, n) : blobs(n, 384, 40, 17);
+                boolean fullToo = fullVectors;
                 long t0 = System.nanoTime();
                 Pca p = backend.clustering().principalComponents(full, pca);
                 Points reduced = p.project(full);
                 double pcaMs = (System.nanoTime() - t0) / 1e6;
-                for (Points pts : new Points[] {full, reduced}) {
+                for (Points pts : fullToo ? new Points[] {full, reduced} : new Points[] {reduced}) {
                     String shape = String.format("n=%d d=%d%s", n, pts.dim(), pts == reduced
                             ? String.format(" (PCA from 384 in %.0f ms)", pcaMs) : "");
                     long s = System.nanoTime();
