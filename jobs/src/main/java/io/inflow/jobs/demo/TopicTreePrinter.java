@@ -28,7 +28,9 @@ import java.util.TreeMap;
 final class TopicTreePrinter {
 
     /** How long the printer waits for the trees to settle (the last rebuild commits at the next checkpoint). */
-    static final Duration SETTLE = Duration.ofSeconds(15);
+    static final Duration SETTLE = Duration.ofSeconds(20);
+    /** Empty polls of 500 ms in a row after which the trees count as settled (a rebuild plus a checkpoint). */
+    static final int QUIET_POLLS = 16;
 
     private final PrintStream out;
 
@@ -102,7 +104,7 @@ final class TopicTreePrinter {
             c.subscribe(List.of(topic));
             long deadline = System.nanoTime() + SETTLE.toNanos();
             int quiet = 0;
-            while (System.nanoTime() < deadline && quiet < 6) {
+            while (System.nanoTime() < deadline && quiet < QUIET_POLLS) {
                 int got = 0;
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
                     got++;
