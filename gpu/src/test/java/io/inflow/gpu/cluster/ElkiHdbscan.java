@@ -5,7 +5,7 @@ import elki.clustering.hierarchical.extraction.HDBSCANHierarchyExtraction;
 import elki.data.Cluster;
 import elki.data.Clustering;
 import elki.data.NumberVector;
-import elki.data.model.DendrogramModel;
+import elki.data.model.Model;
 import elki.data.type.TypeUtil;
 import elki.database.Database;
 import elki.database.StaticArrayDatabase;
@@ -30,6 +30,17 @@ public final class ElkiHdbscan {
     }
 
     public static int[] labels(Points points, HdbscanParams params) {
+        Relation<NumberVector> relation = relation(points);
+        HDBSCANLinearMemory<NumberVector> hdbscan = params.metric() == ClusterMetric.L2
+                ? new HDBSCANLinearMemory<>(EuclideanDistance.STATIC, params.minSamples())
+                : new HDBSCANLinearMemory<>(CosineDistance.STATIC, params.minSamples());
+        HDBSCANHierarchyExtraction extraction = new HDBSCANHierarchyExtraction(hdbscan, params.minClusterSize(),
+                false);
+        return labelsOf(extraction.run(hdbscan.run(relation)), relation);
+    }
+
+    /** The points as an ELKI relation (a static database of double vectors, ids in point order). */
+    static Relation<NumberVector> relation(Points points) {
         double[][] rows = new double[points.n()][points.dim()];
         for (int i = 0; i < points.n(); i++) {
             float[] r = points.row(i);
@@ -39,18 +50,16 @@ public final class ElkiHdbscan {
         }
         Database db = new StaticArrayDatabase(new ArrayAdapterDatabaseConnection(rows));
         db.initialize();
-        Relation<NumberVector> relation = db.getRelation(TypeUtil.NUMBER_VECTOR_FIELD);
+        return db.getRelation(TypeUtil.NUMBER_VECTOR_FIELD);
+    }
+
+    /** An ELKI clustering as labels in point order: clusters 0..m-1, noise clusters -1. */
+    static int[] labelsOf(Clustering<? extends Model> clustering, Relation<NumberVector> relation) {
         DBIDRange ids = (DBIDRange) relation.getDBIDs();
-        HDBSCANLinearMemory<NumberVector> hdbscan = params.metric() == ClusterMetric.L2
-                ? new HDBSCANLinearMemory<>(EuclideanDistance.STATIC, params.minSamples())
-                : new HDBSCANLinearMemory<>(CosineDistance.STATIC, params.minSamples());
-        HDBSCANHierarchyExtraction extraction = new HDBSCANHierarchyExtraction(hdbscan, params.minClusterSize(),
-                false);
-        Clustering<DendrogramModel> clustering = extraction.run(hdbscan.run(relation));
-        int[] labels = new int[points.n()];
+        int[] labels = new int[ids.size()];
         Arrays.fill(labels, -1);
         int next = 0;
-        for (Cluster<DendrogramModel> c : clustering.getAllClusters()) {
+        for (Cluster<? extends Model> c : clustering.getAllClusters()) {
             if (c.isNoise()) {
                 continue;
             }

@@ -1,21 +1,11 @@
 package io.inflow.gpu.cluster;
 
 import elki.clustering.dbscan.DBSCAN;
-import elki.data.Cluster;
-import elki.data.Clustering;
 import elki.data.NumberVector;
-import elki.data.model.Model;
-import elki.data.type.TypeUtil;
-import elki.database.Database;
-import elki.database.StaticArrayDatabase;
-import elki.database.ids.DBIDIter;
-import elki.database.ids.DBIDRange;
 import elki.database.relation.Relation;
-import elki.datasource.ArrayAdapterDatabaseConnection;
 import elki.distance.minkowski.EuclideanDistance;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -69,31 +59,8 @@ class SteppedRadiusTest {
     }
 
     static int[] elkiDbscan(Points points, double eps, int minPts) {
-        double[][] rows = new double[points.n()][];
-        for (int i = 0; i < points.n(); i++) {
-            float[] r = points.row(i);
-            rows[i] = new double[r.length];
-            for (int k = 0; k < r.length; k++) {
-                rows[i][k] = r[k];
-            }
-        }
-        Database db = new StaticArrayDatabase(new ArrayAdapterDatabaseConnection(rows));
-        db.initialize();
-        Relation<NumberVector> relation = db.getRelation(TypeUtil.NUMBER_VECTOR_FIELD);
-        DBIDRange ids = (DBIDRange) relation.getDBIDs();
-        Clustering<Model> clustering = new DBSCAN<NumberVector>(EuclideanDistance.STATIC, eps, minPts).run(relation);
-        int[] labels = new int[points.n()];
-        Arrays.fill(labels, -1);
-        int next = 0;
-        for (Cluster<Model> c : clustering.getAllClusters()) {
-            if (c.isNoise()) {
-                continue;
-            }
-            int label = next++;
-            for (DBIDIter it = c.getIDs().iter(); it.valid(); it.advance()) {
-                labels[ids.getOffset(it)] = label;
-            }
-        }
-        return labels;
+        Relation<NumberVector> relation = ElkiHdbscan.relation(points);
+        return ElkiHdbscan.labelsOf(new DBSCAN<NumberVector>(EuclideanDistance.STATIC, eps, minPts).run(relation),
+                relation);
     }
 }
