@@ -103,13 +103,27 @@ public final class TreeAssigner {
         return new Assignment(path, label, lambda, best);
     }
 
-    /** The {@code minSamples}-th smallest distance counting the point itself (0) first. */
+    /**
+     * The {@code minSamples}-th smallest distance counting the point itself (0) first: the {@code minSamples - 1}
+     * smallest kept in a sorted array (insertion), not a sort of every distance, as this runs once per event.
+     */
     private double coreDistance(double[] dist) {
         if (minSamples <= 1) {
             return 0;
         }
-        double[] sorted = dist.clone();
-        java.util.Arrays.sort(sorted);
-        return sorted[Math.min(minSamples - 2, sorted.length - 1)];
+        int k = Math.min(minSamples - 1, dist.length);
+        double[] nearest = new double[k];
+        java.util.Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+        for (double d : dist) {
+            if (d < nearest[k - 1]) {
+                int at = k - 1;
+                while (at > 0 && nearest[at - 1] > d) {
+                    nearest[at] = nearest[at - 1];
+                    at--;
+                }
+                nearest[at] = d;
+            }
+        }
+        return nearest[k - 1];
     }
 }

@@ -79,8 +79,11 @@ public final class TopicBuilder {
         for (int c = 0; c < k; c++) {
             members.add(new ArrayList<>());
         }
+        List<List<Integer>> pathOf = new ArrayList<>(n); // each point's clusters, deepest first (used twice)
         for (int p = 0; p < n; p++) {
-            for (int c : tree.path(p)) {
+            List<Integer> path = tree.path(p);
+            pathOf.add(path);
+            for (int c : path) {
                 members.get(c).add(p);
             }
         }
@@ -160,7 +163,7 @@ public final class TopicBuilder {
         changes.sort((a, b) -> Long.compare(a.topic(), b.topic()));
         long[][] paths = new long[n][];
         for (int p = 0; p < n; p++) {
-            List<Integer> path = tree.path(p);
+            List<Integer> path = pathOf.get(p);
             paths[p] = new long[path.size()];
             for (int i = 0; i < path.size(); i++) {
                 paths[p][i] = topicOf[path.get(i)];
