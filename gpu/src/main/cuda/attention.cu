@@ -18,12 +18,14 @@
 
 #include "common.cuh"
 
-namespace {
+namespace inflow_attention {   // named: an anonymous namespace's symbols carry a path hash, so fatbins would differ by checkout
 constexpr int Q_BLOCK = 16;
 constexpr int K_BLOCK = 32;   // = warp size: lane j handles key j of the block
 constexpr int THREADS = 128;
 constexpr int WARPS = THREADS / 32;
-}  // namespace
+}  // namespace inflow_attention
+
+using namespace inflow_attention;
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 attention_f32(const float* q, const float* k, const float* v, const int* lengths, float* out,

@@ -17,7 +17,7 @@
 
 #include "common.cuh"
 
-namespace {
+namespace inflow_gemm {   // named: an anonymous namespace's symbols carry a path hash, so fatbins would differ by checkout
 
 using namespace nvcuda;
 
@@ -137,7 +137,9 @@ __device__ void gemm_tile(const float* A, const float* B, float* C, const float*
     }
 }
 
-}  // namespace
+}  // namespace inflow_gemm
+
+using namespace inflow_gemm;
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 gemm_bf16_f32(const float* A, const float* B, float* C, const float* bias, int M, int N, int K, int trans_b,

@@ -28,7 +28,7 @@
 
 #include <math.h>
 
-namespace {
+namespace inflow_image {   // named: an anonymous namespace's symbols carry a path hash, so fatbins would differ by checkout
 
 constexpr int INTERP_NEAREST = 0;
 constexpr int INTERP_BILINEAR = 1;
@@ -109,7 +109,9 @@ __device__ __forceinline__ int sample(const unsigned char* image, int width, int
     return p[0];        // gray -> RGB
 }
 
-}  // namespace
+}  // namespace inflow_image
+
+using namespace inflow_image;
 
 extern "C" __global__ void __launch_bounds__(256)
 preprocess_u8_f32(const unsigned char* pixels, const int* offsets, const int* widths, const int* heights,

@@ -23,6 +23,7 @@ extern float g_xchg[8][32];
 #define __launch_bounds__(...)
 #define __ldg(p) (*(p))
 using std::min;
+using std::max;
 inline void __syncthreads() { g_block_barrier->arrive_and_wait(); }
 inline float __shfl_xor_sync(unsigned, float v, int off) {
     int w = threadIdx.x / 32, l = threadIdx.x % 32;
@@ -40,3 +41,6 @@ inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __dsub_rn(double a, double b) { return a - b; }
 inline double __ddiv_rn(double a, double b) { return a / b; }
 inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
+// Blocks run one after another on the host, so a fence orders nothing that is not already ordered.
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }

@@ -132,6 +132,23 @@ public record Pca(double[] mean, double[] components, double[] eigenvalues) {
                 }
             }
         }
+        return fromEigenpairs(mean, a, v, p);
+    }
+
+    /**
+     * The first {@code p} eigenpairs of a diagonalised {@code d x d} matrix: eigenvalues on the diagonal of
+     * {@code diagonalised}, the eigenvector of {@code diagonalised[c][c]} in column {@code c} of {@code vectors}
+     * (both row-major, as a Jacobi solver leaves them), sorted by eigenvalue (largest first) and signed by the
+     * convention above. Shared by every backend's solver.
+     */
+    public static Pca fromEigenpairs(double[] mean, double[] diagonalised, double[] vectors, int p) {
+        int d = mean.length;
+        if (p < 1 || p > d) {
+            throw new IllegalArgumentException("PCA components must be between 1 and the dimension " + d + " (was "
+                    + p + ")");
+        }
+        double[] a = diagonalised;
+        double[] v = vectors;
         Integer[] order = new Integer[d];
         for (int i = 0; i < d; i++) {
             order[i] = i;

@@ -12,7 +12,7 @@ import java.util.Random;
 /**
  * Masked multi-head attention alone on the fast CPU backend, in GFLOP/s (4 * len^2 * d per row: scores and weighted
  * values) next to the nominal FP32 peak, for the shapes the encoders run, and GELU elements/s: the Fashion-MNIST ViT (50 tokens, 4 heads
- * of 32) and MiniLM (12 heads of 32). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * of 32) and MiniLM (12 heads of 32). Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.AttentionBenchmark -Dbench.args="threads=2 seconds=2"}.
  */
 public final class AttentionBenchmark {

@@ -1,6 +1,10 @@
 package io.inflow.gpu.bench;
 
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Backends;
 import io.inflow.gpu.backend.cpu.FastCpuBackend;
+import io.inflow.gpu.backend.cuda.CudaAvailability;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.cluster.ClusterAgreement;
 import io.inflow.gpu.cluster.ClusterMetric;
 import io.inflow.gpu.cluster.DensityTree;
@@ -31,10 +35,11 @@ import java.util.Random;
  * <p>Points: {@code vectors=<file>} of little-endian float32 rows of 384 values (e2e's {@code EmbedWordNet} writes the
  * MiniLM embeddings of every WordNet noun gloss), rows spread evenly over the file; without it, Gaussian blobs.
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.ClusteringBenchmark -Dbench.args="sizes=10000,50000 pca=5
  * vectors=/tmp/wordnet-minilm.f32 peers=tribuo,elki peer-max=50000 threads=2"} ({@code full=false}: PCA-reduced
- * points only; {@code peers=}: ours only).
+ * points only; {@code peers=}: ours only; {@code gpu=true}: the same trees on the CUDA backend too, where a device
+ * is found, against our CPU).
  */
 public final class ClusteringBenchmark {
 
@@ -51,6 +56,7 @@ public final class ClusteringBenchmark {
         int minSamples = 5;
         int minClusterSize = 25;
         boolean withFull = true;
+        boolean gpu = false;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -63,8 +69,9 @@ public final class ClusteringBenchmark {
                 case "min-samples" -> minSamples = Integer.parseInt(kv[1]);
                 case "min-cluster-size" -> minClusterSize = Integer.parseInt(kv[1]);
                 case "full" -> withFull = Boolean.parseBoolean(kv[1]);
+                case "gpu" -> gpu = Boolean.parseBoolean(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a + " (sizes=, pca=, threads=,"
-                        + " peer-max=, peers=, vectors=, min-samples=, min-cluster-size=, full=)");
+                        + " peer-max=, peers=, vectors=, min-samples=, min-cluster-size=, full=, gpu=)");
             }
         }
         boolean fullVectors = withFull;
@@ -75,7 +82,17 @@ public final class ClusteringBenchmark {
         System.out.printf("Density tree benchmark: %s, %d threads; %s; memory stream %.1f GB/s; points: %s;"
                 + " minSamples %d, minClusterSize %d, L2, EOM%n", Runtime.version(), threads, peak.describe(),
                 bandwidth, vectors == null ? "Gaussian blobs" : vectors, minSamples, minClusterSize);
-        try (FastCpuBackend backend = new FastCpuBackend(null, threads)) {
+        Backend cuda = null;
+        if (gpu) {
+            CudaAvailability.Result probe = CudaAvailability.probe();
+            if (probe.available()) {
+                cuda = Backends.cuda(CudaBackendConfig.fromSystemProperties());
+                System.out.println("GPU: " + cuda.name());
+            } else {
+                System.out.println("GPU rows skipped: no CUDA device: " + probe.reason());
+            }
+        }
+        try (FastCpuBackend backend = new FastCpuBackend(null, threads); Backend gpuBackend = cuda) {
             Hdbscan fast = new Hdbscan(backend.clustering());
             for (int n : sizes) {
                 Points full = vectors != null ? load(vectors, n) : blobs(n, 384, 40, 17);
@@ -98,6 +115,9 @@ public final class ClusteringBenchmark {
                             oursS, ours.times(), ours.flatClusters(), 100 * ours.noiseShare(), streamed / mstS / 1e9,
                             100 * streamed / mstS / 1e9 / bandwidth, flops / mstS / 1e9,
                             100 * flops / mstS / 1e9 / peak.gflops());
+                    if (gpuBackend != null) {
+                        gpuRow(gpuBackend, pts, params, ours, oursS, streamed);
+                    }
                     if (n > peerMax) {
                         System.out.printf("  peers skipped above peer-max=%d points%n", peerMax);
                         continue;
@@ -125,6 +145,26 @@ public final class ClusteringBenchmark {
                 }
             }
         }
+    }
+
+    /**
+     * The same tree on the CUDA backend: time, stages, agreement with our CPU tree, and the speed-up over our CPU
+     * (cuML reports 11-27x over CPU hdbscan). The first build is a warm-up (module loading, pool).
+     */
+    private static void gpuRow(Backend gpu, Points pts, HdbscanParams params, DensityTree cpu, double cpuS,
+                               double streamed) {
+        Hdbscan tree = new Hdbscan(gpu.clustering());
+        tree.build(new Points(Arrays.copyOf(pts.data(), Math.min(pts.n(), 512) * pts.dim()), Math.min(pts.n(), 512),
+                pts.dim()), params);
+        long s = System.nanoTime();
+        DensityTree g = tree.build(pts, params);
+        double gS = (System.nanoTime() - s) / 1e9;
+        long ps = System.nanoTime();
+        gpu.clustering().principalComponents(pts, Math.min(5, pts.dim()));
+        double pcaMs = (System.nanoTime() - ps) / 1e6;
+        System.out.printf("  gpu    %.2f s (%s), MST streamed %.0f GB/s; PCA-5 %.0f ms; ARI gpu vs ours-cpu %.4f;"
+                + " gpu %.1fx our CPU%n", gS, g.times(), streamed / (g.times().mstNanos() / 1e9) / 1e9, pcaMs,
+                ClusterAgreement.adjustedRandIndex(g.labels(), cpu.labels()), cpuS / gS);
     }
 
     /** {@code n} rows spread evenly over a float32 file of 384-value rows. */

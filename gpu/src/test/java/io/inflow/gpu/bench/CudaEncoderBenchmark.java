@@ -24,7 +24,7 @@ import org.apache.arrow.memory.RootAllocator;
  * <p>FLOPs counted per batch: {@code 2 * matmulParams * tokens} (Q, K, V, output, and the two feed-forward
  * matrices of every layer) plus attention {@code 4 * b * s^2 * d} per layer (scores and weighted sum).
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.CudaEncoderBenchmark
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.CudaEncoderBenchmark
  * -Dbench.args="batch=256 seq=128 seconds=5 cpuBatch=32 threads=2"}
  */
 public final class CudaEncoderBenchmark {

@@ -23,7 +23,7 @@ import org.apache.arrow.memory.RootAllocator;
  * Prints sentences/s, tokens/s, the ratio ours/ORT and our GFLOP/s (dense FLOPs of the model) next to the
  * cores' nominal FP32 peak ({@link CpuPeak}).
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.args="threads=2 batches=1,8,32,128 seqs=16,128,256"}
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.args="threads=2 batches=1,8,32,128 seqs=16,128,256"}
  */
 public final class EncoderBenchmark {
     static final double MIN_COSINE = 0.9999;

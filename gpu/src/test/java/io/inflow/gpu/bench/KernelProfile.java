@@ -27,7 +27,7 @@ import java.util.function.Supplier;
 
 /**
  * Where a MiniLM forward pass spends its time, per backend kernel (a timing decorator around the fast CPU
- * backend's families). Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * backend's families). Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq), or
  * {@code -Dbench.args="vit 2 256"} for the bundled ViT (threads, batch).
  */

@@ -39,7 +39,7 @@ import java.util.Set;
  * (raw float32 rows, e.g. WordNet glosses through MiniLM written by e2e-tests' {@code EmbedWordNet}) instead of
  * Gaussian ones, on which HNSW's recall is far better.
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.LuceneRetrievalBenchmark -Dbench.args="rows=10000,100000 queries=200"}.
  */
 public final class LuceneRetrievalBenchmark {

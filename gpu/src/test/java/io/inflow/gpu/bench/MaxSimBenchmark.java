@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * <p>Candidates come from a pool of 1,000 documents (each is a candidate of about 6 queries, as popular documents
  * are in a real first stage); the fast path widens a document once for all its pairs.
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.MaxSimBenchmark
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.MaxSimBenchmark
  * -Dbench.args="threads=2 seconds=1 reference=true"}.
  */
 public final class MaxSimBenchmark {

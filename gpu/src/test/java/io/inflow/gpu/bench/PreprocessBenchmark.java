@@ -31,7 +31,7 @@ import org.apache.arrow.memory.RootAllocator;
  * output is first checked against {@link ImagePreprocessor} (reference CPU: identical; fast CPU: within 3.5e-4 of an
  * 8-bit step where it resamples in float32, identical elsewhere; CUDA: within 1e-3 of a step).
  *
- * <p>Run alone: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * <p>Run alone: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.PreprocessBenchmark -Dbench.args="threads=2 seconds=2"}; {@link VitBenchmark}
  * runs it too.
  */

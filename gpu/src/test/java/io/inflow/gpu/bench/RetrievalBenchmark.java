@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 17 bytes of per-row metadata are not counted) and this machine's memory bandwidth measured in the same run by a
  * vectorised array-sum stream over 256 MiB on the same number of threads.
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.RetrievalBenchmark
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.RetrievalBenchmark
  * -Dbench.args="threads=2 seconds=1 reference=true rows=10000,100000,1000000 batches=1,64,1024 ks=10,1000
  * storages=float32,float16,int8"} (1M float32 rows need {@code -Dbench.jvm=-Xmx8g}).
  */

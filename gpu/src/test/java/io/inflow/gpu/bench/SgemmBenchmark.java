@@ -9,7 +9,7 @@ import java.util.Random;
 
 /**
  * SGEMM throughput of the fast CPU kernel on the encoder's Linear shapes (GFLOP/s), after checking one
- * result against the reference. Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec
+ * result against the reference. Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.SgemmBenchmark -Dbench.args="2"} (argument: threads).
  */
 public final class SgemmBenchmark {

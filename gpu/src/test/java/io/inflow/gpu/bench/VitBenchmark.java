@@ -35,7 +35,7 @@ import org.apache.arrow.memory.RootAllocator;
  * of {@code ImageOps.preprocessImages} on each backend ({@link PreprocessBenchmark}: reference and fast CPU, CUDA where
  * a device exists).
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.VitBenchmark
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.VitBenchmark
  * -Dbench.args="threads=2 batches=1,8,32,128,256 seconds=3"}
  */
 public final class VitBenchmark {

@@ -28,7 +28,7 @@ import java.util.Random;
  * classes down to hundreds of narrow ones), so a tree whose nesting follows the hypernym hierarchy scores high at every
  * depth.
  *
- * <p>Run: {@code mvn -B -q -pl gpu -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.cluster.ClusterQuality
+ * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.cluster.ClusterQuality
  * -Dbench.args="sets=digits,fashion,wordnet n=2000 pca=0,2,5,10"}
  */
 public final class ClusterQuality {

@@ -17,7 +17,8 @@ import java.util.Set;
  * families under {@code src/main/cuda} loaded from their fatbins, all driver calls run on the process's shared
  * {@link CudaContext} thread, and this backend's work is ordered on its own stream. Host data moves through a
  * pinned staging buffer. Families: {@link CudaTransformerOps} (float32 kernels, except the GEMM, whose inputs are
- * rounded to {@link GemmPrecision BF16} with float32 accumulation) and {@link CudaImageOps}.
+ * rounded to {@link GemmPrecision BF16} with float32 accumulation), {@link CudaImageOps}, {@link CudaRetrievalOps}
+ * and {@link CudaClusteringOps}.
  *
  * <p>Argument checks mirror the CPU backend's messages ({@link CudaChecks}). Tensors handed to kernels must be this
  * backend's device tensors.
@@ -33,7 +34,7 @@ import java.util.Set;
  */
 public final class CudaBackend implements Backend {
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE, Family.RETRIEVAL));
+            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING));
 
     private final CudaBackendConfig config;
     private final ProcessResources.Lease<CudaContext> contextLease;
@@ -42,6 +43,7 @@ public final class CudaBackend implements Backend {
     private final CudaTransformerOps transformer;
     private final CudaImageOps image;
     private final CudaRetrievalOps retrieval;
+    private final CudaClusteringOps clustering;
     private boolean closed;
 
     private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease) {
@@ -58,6 +60,7 @@ public final class CudaBackend implements Backend {
         this.transformer = new CudaTransformerOps(memory, context, launcher, config.gemmPrecision());
         this.image = new CudaImageOps(memory, context, launcher);
         this.retrieval = new CudaRetrievalOps(memory, context, launcher);
+        this.clustering = new CudaClusteringOps(memory, context, launcher, retrieval);
     }
 
     /**
@@ -104,6 +107,12 @@ public final class CudaBackend implements Backend {
     @Override
     public io.inflow.gpu.retrieval.RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    /** The density tree's heavy stages ({@code cluster.cu}; core distances through the retrieval kernels). */
+    @Override
+    public io.inflow.gpu.cluster.ClusteringOps clustering() {
+        return clustering;
     }
 
     public CudaBackendConfig config() {

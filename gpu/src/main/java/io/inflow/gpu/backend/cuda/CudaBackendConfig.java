@@ -111,7 +111,7 @@ public record CudaBackendConfig(int device, long poolBytes, long stagingBytes, b
     /**
      * {@link #fromMap} over the JVM's system properties. Kept for the GPU test kit and the benchmarks only, which run
      * under Maven on a lent GPU host and take their debug switches from the command line
-     * ({@code mvn -pl gpu test -Dtest='Cuda*' -Dinflow.cuda.sync-after-launch=true}); the pipeline never reads system
+     * ({@code mvn -pl gpu -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest='Cuda*' -Dinflow.cuda.sync-after-launch=true}); the pipeline never reads system
      * properties: it reads Flink's configuration ({@code CudaOptions}) and passes the record down.
      */
     public static CudaBackendConfig fromSystemProperties() {

@@ -152,6 +152,16 @@ final class CudaRetrievalOps implements RetrievalOps, AutoCloseable {
         return t;
     }
 
+    /** Frees the device mirrors of {@code chunks} now (one-off searches: clustering's core distances). */
+    synchronized void forget(List<VectorChunk> chunks) {
+        for (VectorChunk c : chunks) {
+            Mirror m = mirrors.remove(c);
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+
     /** Uploads chunks that are new or whose version moved; frees the mirrors of chunks not in {@code chunks}. */
     private void refreshMirrors(List<VectorChunk> chunks) {
         Set<VectorChunk> wanted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());

@@ -115,7 +115,8 @@ class KernelManifestTest {
                 io.inflow.gpu.backend.cuda.kernels.ActivationsKernel.MODULE,
                 io.inflow.gpu.backend.cuda.kernels.ImageKernel.MODULE,
                 io.inflow.gpu.backend.cuda.kernels.RetrievalKernel.MODULE,
-                io.inflow.gpu.backend.cuda.kernels.MaxSimKernel.MODULE}) {
+                io.inflow.gpu.backend.cuda.kernels.MaxSimKernel.MODULE,
+                io.inflow.gpu.backend.cuda.kernels.ClusterKernel.MODULE}) {
             assertThat(KernelManifestTest.class.getResource(CudaContext.KERNEL_RESOURCES + module + ".fatbin"))
                     .as(module + ".fatbin on the classpath").isNotNull();
         }
