@@ -58,6 +58,7 @@ public final class TopicBuilder {
         return build(key, window, settings, ops, window.version).model();
     }
 
+    /** Builds the tree of {@code window}, a compact copy ({@link TopicWindow#copy()}: oldest first, head 0). */
     public static Result build(String key, TopicWindow window, TopicSettings settings, ClusteringOps ops) {
         return build(key, window, settings, ops, window.version + 1);
     }

@@ -253,9 +253,9 @@ public final class TopicTreeCompute implements BatchCompute<TopicEvent, VectorBa
             newPaths.put(built.ids[i], r.paths()[i]);
         }
         for (int i = 0; i < w.size(); i++) {
-            long[] p = newPaths.get(w.ids[i]);
+            long[] p = newPaths.get(w.id(i));
             if (p != null) {
-                w.paths[i] = p;
+                w.setPath(i, p);
             }
         }
         w.version = r.model().version();

@@ -11,6 +11,8 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,15 +40,22 @@ class TopicTreeComputeTest {
 
     private static final int DIM = 8;
     private static final int REBUILD_EVERY = 150;
+    private static final int MAX_PARALLELISM = 128;
 
     private static KeyedOneInputStreamOperatorTestHarness<String, TopicEvent, TopicAssignment> harness()
             throws Exception {
+        return harness(MAX_PARALLELISM, 1, 0);
+    }
+
+    /** Subtask {@code index} of {@code parallelism}, key groups as Flink assigns them. */
+    private static KeyedOneInputStreamOperatorTestHarness<String, TopicEvent, TopicAssignment> harness(
+            int maxParallelism, int parallelism, int index) throws Exception {
         TopicSettings settings = new TopicSettings(300, REBUILD_EVERY, Duration.ofHours(1),
                 new HdbscanParams(5, 15, ClusterMetric.L2, HdbscanParams.Selection.EOM), 0, DIM, 2);
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
                 new BatchOperatorFactory<>(new TopicTreeCompute(settings, 16, 1),
                         new BatchSettings(Duration.ofMillis(50), 2, "topics", "text")),
-                TopicEvent::key, Types.STRING);
+                TopicEvent::key, Types.STRING, maxParallelism, parallelism, index);
         h.setProcessingTime(0);
         return h;
     }
@@ -195,5 +204,71 @@ class TopicTreeComputeTest {
             assertThat(flatTopics(byKey.get("zeta|text"))).hasSize(2);
             assertThat(byKey.get("zeta|text").windowSize()).isEqualTo(REBUILD_EVERY);
         }
+    }
+
+    /**
+     * Rescaling: six tenants' windows built at parallelism 2, the two snapshots repartitioned by key group to 3
+     * subtasks and to 1 (as Flink does on a rescale from a savepoint). Every tenant's tree lands with the subtask that
+     * owns its key and assigns at once with the ids it had. Negative control: a subtask given none of the state sees
+     * no tree (its first events wait for a rebuild, and their ids are new).
+     */
+    @Test
+    void windowsFollowTheirKeysWhenTheJobIsRescaled() throws Exception {
+        Random rnd = new Random(4);
+        List<String> keys = List.of("t0|text", "t1|text", "t2|text", "t3|text", "t4|text", "t5|text");
+        Map<String, Set<Long>> before = new HashMap<>();
+        OperatorSubtaskState[] states = new OperatorSubtaskState[2];
+        for (int sub = 0; sub < 2; sub++) {
+            try (var h = harness(MAX_PARALLELISM, 2, sub)) {
+                h.open();
+                List<String> mine = owned(keys, 2, sub);
+                for (String key : mine) {
+                    feed(h, key, "a", REBUILD_EVERY, 3, rnd);
+                }
+                runUntil(h, () -> snapshots(h).size() == mine.size(), "subtask's trees");
+                for (TopicTreeSnapshot s : snapshots(h)) {
+                    before.put(s.key(), flatTopics(s));
+                }
+                states[sub] = h.snapshot(1, 1);
+            }
+        }
+        assertThat(before).as("every tenant built a tree at parallelism 2").hasSize(keys.size());
+        assertThat(owned(keys, 2, 0)).as("the case spreads keys over both subtasks").isNotEmpty()
+                .hasSizeLessThan(keys.size());
+        OperatorSubtaskState packed = AbstractStreamOperatorTestHarness.repackageState(states);
+        for (int parallelism : new int[] {3, 1}) {
+            for (int sub = 0; sub < parallelism; sub++) {
+                List<String> mine = owned(keys, parallelism, sub);
+                try (var h = harness(MAX_PARALLELISM, parallelism, sub)) {
+                    h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(packed,
+                            MAX_PARALLELISM, 2, parallelism, sub));
+                    h.open();
+                    for (String key : mine) {
+                        feed(h, key, "r" + parallelism, 30, 3, rnd);
+                    }
+                    runUntil(h, () -> h.extractOutputValues().size() == 30 * mine.size(), "assignments");
+                    for (String key : mine) {
+                        List<TopicAssignment> ofKey = h.extractOutputValues().stream()
+                                .filter(a -> a.key().equals(key)).toList();
+                        assertThat(Set.copyOf(topicOfGroup(ofKey).values()))
+                                .as("%s at parallelism %d, subtask %d: restored tree, same ids", key, parallelism,
+                                        sub).isEqualTo(before.get(key));
+                    }
+                }
+            }
+        }
+        // negative control: the same events on a subtask restored from nothing get no topic from a tree
+        try (var h = harness(MAX_PARALLELISM, 1, 0)) {
+            h.open();
+            feed(h, "t0|text", "x", 30, 3, rnd);
+            runUntil(h, () -> h.extractOutputValues().size() == 30, "assignments without state");
+            assertThat(h.extractOutputValues()).as("no tree without the restored window")
+                    .allSatisfy(a -> assertThat(before.get("t0|text")).doesNotContain(a.topic()));
+        }
+    }
+
+    private static List<String> owned(List<String> keys, int parallelism, int subtask) {
+        return keys.stream().filter(k -> KeyGroupRangeAssignment.assignKeyToParallelOperator(k, MAX_PARALLELISM,
+                parallelism) == subtask).toList();
     }
 }
