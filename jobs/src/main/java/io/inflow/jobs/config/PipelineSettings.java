@@ -80,15 +80,11 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + PipelineOptions.TEXT_HEAD.key() + "' is not supported yet (the index is sized for the model's "
                     + model.dimension() + " dimensions): unset the head or turn retrieval off");
         }
-        TopicJobSettings topics = TopicJobSettings.from(config, model.dimension(), computeThreads(config));
+        TopicJobSettings topics = TopicJobSettings.from(config, textEmbeddingDimension(config, model),
+                computeThreads(config));
         if (topics != null && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
             throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' needs embeddings but '"
                     + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn the topic tree off");
-        }
-        if (topics != null && config.get(PipelineOptions.TEXT_HEAD) != HeadType.NONE) {
-            throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' with '"
-                    + PipelineOptions.TEXT_HEAD.key() + "' is not supported yet (the tree is sized for the model's "
-                    + model.dimension() + " dimensions): unset the head or turn the topic tree off");
         }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
                 limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval, topics);
@@ -116,6 +112,28 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
 
     private static int tokenizerThreads(ReadableConfig config) {
         return Ranges.between(config, PipelineOptions.TOKENIZER_THREADS, 1, 64);
+    }
+
+    /**
+     * The width of the text embeddings the job emits: the model's, or the projection head's output (read from the
+     * head's weights file, so what stores embeddings is sized before any task starts). A per-token head's tokens are
+     * pooled at the head's width too ({@code TextEncoder.dimension()}).
+     */
+    static int textEmbeddingDimension(ReadableConfig config, TextModel model) {
+        HeadType head = config.get(PipelineOptions.TEXT_HEAD);
+        if (head == HeadType.NONE || head == HeadType.LOW_RANK_ADAPTER) {
+            return model.dimension();
+        }
+        String weights = config.getOptional(PipelineOptions.TEXT_HEAD_WEIGHTS).orElseThrow(() ->
+                new IllegalArgumentException("'" + PipelineOptions.TEXT_HEAD.key() + "' is " + head + " but '"
+                        + PipelineOptions.TEXT_HEAD_WEIGHTS.key() + "' is not set: give the head's safetensors file"));
+        try {
+            return io.inflow.gpu.head.Heads.outDim(io.inflow.gpu.head.HeadConfig.of(head, java.nio.file.Path.of(
+                    weights)));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("'" + PipelineOptions.TEXT_HEAD_WEIGHTS.key() + "': cannot read the"
+                    + " head's output width from " + weights + ": " + e.getMessage(), e);
+        }
     }
 
     private static TextBatchCompute compute(ReadableConfig config, TextModel model, int longestBucket) {

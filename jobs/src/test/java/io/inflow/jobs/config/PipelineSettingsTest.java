@@ -213,4 +213,29 @@ class PipelineSettingsTest {
         assertThatThrownBy(() -> PipelineSettings.from(typo))
                 .hasMessageStartingWith("unknown key inflow.cuda.pool-byte; did you mean inflow.cuda.pool-bytes?");
     }
+
+    /**
+     * The topic tree is sized for what the encoder emits: with a projection head, the head's output width, read from
+     * its weights file at configuration time (here a linear head 384 -> 48 written for the test). Without the head
+     * the same configuration gives the model's 384.
+     */
+    @Test
+    void topicTreesTakeTheProjectionHeadsWidth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path weights = tmp.resolve("linear-48.safetensors");
+        float[] w = new float[48 * 384];
+        io.inflow.gpu.model.safetensors.SafetensorsWriter.writeF32(weights, java.util.List.of(
+                new io.inflow.gpu.model.WeightArray("linear.weight", new int[] {48, 384}, w),
+                new io.inflow.gpu.model.WeightArray("linear.bias", new int[] {48},
+                        new float[48])));
+        Configuration c = valid();
+        c.setString("inflow.topics.enabled", "true");
+        assertThat(PipelineSettings.from(c).topics().tree().dim()).as("no head: the model's width").isEqualTo(384);
+        c.setString("inflow.text.head.type", "LINEAR");
+        c.setString("inflow.text.head.weights", weights.toString());
+        assertThat(PipelineSettings.from(c).topics().tree().dim()).as("the head's output width").isEqualTo(48);
+        c.setString("inflow.text.head.weights", tmp.resolve("missing.safetensors").toString());
+        assertThatThrownBy(() -> PipelineSettings.from(c)).hasMessageContaining("inflow.text.head.weights")
+                .hasMessageContaining("missing.safetensors");
+    }
 }
