@@ -14,9 +14,9 @@ import java.util.Set;
 
 /**
  * The CUDA backend: tensors live in a bounded device-memory pool ({@link CudaMemory}), kernels are the {@code .cu}
- * families under {@code src/main/cuda} loaded from their fatbins, all driver calls run on the process's shared
- * {@link CudaContext} thread, and this backend's work is ordered on its own stream. Host data moves through a
- * pinned staging buffer. Families: {@link CudaTransformerOps} (float32 kernels, except the GEMM, whose inputs are
+ * families under {@code src/main/cuda} loaded from their fatbins when the process's shared {@link CudaContext} is
+ * created (driver calls run on the calling thread, the device's context made current there), and this backend's work
+ * is ordered on its own stream. Host data moves through a pinned staging buffer. Families: {@link CudaTransformerOps} (float32 kernels, except the GEMM, whose inputs are
  * rounded to {@link GemmPrecision BF16} with float32 accumulation), {@link CudaImageOps}, {@link CudaRetrievalOps}
  * and {@link CudaClusteringOps}.
  *
@@ -37,7 +37,7 @@ public final class CudaBackend implements Backend {
             Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING));
 
     private final CudaBackendConfig config;
-    private final ProcessResources.Lease<CudaContext> contextLease;
+    private final AutoCloseable contextLease;
     private final CudaContext context;
     private final CudaMemory memory;
     private final CudaTransformerOps transformer;
@@ -50,13 +50,12 @@ public final class CudaBackend implements Backend {
         this(config, contextLease, contextLease.get());
     }
 
-    private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease,
-            CudaContext context) {
+    private CudaBackend(CudaBackendConfig config, AutoCloseable contextLease, CudaContext context) {
         this.contextLease = contextLease;
         this.config = config;
         this.context = context;
         this.memory = new CudaMemory(context, config);
-        KernelLauncher launcher = new KernelLauncher(context, memory.stream(), config.syncAfterLaunch());
+        KernelLauncher launcher = new KernelLauncher(context, memory, config.syncAfterLaunch());
         this.transformer = new CudaTransformerOps(memory, context, launcher, config.gemmPrecision());
         this.image = new CudaImageOps(memory, context, launcher);
         this.retrieval = new CudaRetrievalOps(memory, context, launcher);
@@ -75,6 +74,14 @@ public final class CudaBackend implements Backend {
             closeQuietly(ctx, e);
             throw e;
         }
+    }
+
+    /**
+     * A backend on a context of another device implementation (the tests' emulated device: {@link CudaContext#on});
+     * closing the backend leaves the context open.
+     */
+    public static CudaBackend on(CudaContext context, CudaBackendConfig config) {
+        return new CudaBackend(config, () -> { }, context);
     }
 
     @Override
@@ -191,7 +198,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static void closeQuietly(ProcessResources.Lease<CudaContext> lease, RuntimeException cause) {
+    private static void closeQuietly(AutoCloseable lease, RuntimeException cause) {
         try {
             lease.close();
         } catch (Exception e) {

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * The image family on CUDA ({@code image.cu}: {@code preprocess_u8_f32}, {@code patchify_f32}), launched on the
- * backend's stream from the context thread.
+ * backend's stream.
  *
  * <p>{@code cudaBackend.image().preprocessImages(pixels, offsets, widths, heights, channels, config, out);}
  */

@@ -1,63 +1,54 @@
 package io.inflow.gpu.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.inflow.gpu.backend.TensorMemory;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.NativeMemory;
 import io.inflow.gpu.tensor.Tensor;
-import jcuda.driver.CUstream;
-import jcuda.driver.CUstream_flags;
 
 /**
  * The memory of one {@link CudaBackend}: its stream, its bounded {@link DeviceMemoryPool} and its
- * {@link PinnedStaging} buffer. Host arrays go through the staging buffer in chunks; each chunk's copy is finished
- * (stream synchronised) before the buffer is refilled. Driver calls run on the context thread.
+ * host staging buffer ({@link DeviceApi#allocateStaging}: page-locked on the real driver). Host arrays go through the
+ * staging buffer in chunks; each chunk's copy is finished (stream synchronised) before the buffer is refilled. The
+ * copy methods are synchronised (one staging buffer per backend).
  *
  * <p>{@code Tensor t = memory.upload(hostFloats, rows, cols); float[] back = memory.download(t);}
  */
 final class CudaMemory implements TensorMemory {
-    private final CudaContext context;
-    private final CUstream stream;
+    private final DeviceApi api;
+    private final Object stream;
     private final DeviceMemoryPool pool;
-    private final PinnedStaging staging;
+    private final DeviceApi.HostStaging staging;
     private boolean closed;
 
     CudaMemory(CudaContext context, CudaBackendConfig config) {
-        this.context = context;
-        Object[] parts = context.call(() -> {
-            CUstream s = new CUstream();
-            CudaCheck.check(cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate", "-", "-");
-            DeviceMemoryPool p;
-            try {
-                p = new DeviceMemoryPool(config.poolBytes());
-            } catch (RuntimeException e) {
-                cuStreamDestroy(s);
-                throw e;
-            }
-            PinnedStaging st;
-            try {
-                st = new PinnedStaging(config.stagingBytes());
-            } catch (RuntimeException e) {
-                p.close();
-                cuStreamDestroy(s);
-                throw e;
-            }
-            return new Object[] {s, p, st};
-        });
-        this.stream = (CUstream) parts[0];
-        this.pool = (DeviceMemoryPool) parts[1];
-        this.staging = (PinnedStaging) parts[2];
+        this.api = context.api();
+        this.stream = api.createStream();
+        DeviceMemoryPool p;
+        try {
+            p = new DeviceMemoryPool(api, config.poolBytes());
+        } catch (RuntimeException e) {
+            api.destroyStream(stream);
+            throw e;
+        }
+        try {
+            this.staging = api.allocateStaging(config.stagingBytes());
+        } catch (RuntimeException e) {
+            p.close();
+            api.destroyStream(stream);
+            throw e;
+        }
+        this.pool = p;
     }
 
     /** The stream all of this backend's copies and kernels are ordered on. */
-    CUstream stream() {
+    Object stream() {
         return stream;
+    }
+
+    /** Whether {@code address} lies in this backend's pool. */
+    boolean owns(long address) {
+        return pool.contains(address);
     }
 
     /** The pool's bookkeeping (used, free, largest free block). */
@@ -86,7 +77,7 @@ final class CudaMemory implements TensorMemory {
         Tensor t = allocate(DType.FLOAT32, shape);
         try {
             CudaChecks.length(data.length, t);
-            context.run(() -> toDevice(data, null, t.address(), data.length));
+            toDevice(data, null, t.address(), data.length);
             return t;
         } catch (RuntimeException e) {
             t.close();
@@ -99,7 +90,7 @@ final class CudaMemory implements TensorMemory {
         Tensor t = allocate(DType.INT32, shape);
         try {
             CudaChecks.length(data.length, t);
-            context.run(() -> toDevice(null, data, t.address(), data.length));
+            toDevice(null, data, t.address(), data.length);
             return t;
         } catch (RuntimeException e) {
             t.close();
@@ -115,7 +106,7 @@ final class CudaMemory implements TensorMemory {
         }
         CudaChecks.dtype("write", "dst", dst, DType.INT32);
         CudaChecks.length(src.length, dst);
-        context.run(() -> toDevice(null, src, dst.address(), src.length));
+        toDevice(null, src, dst.address(), src.length);
     }
 
     @Override
@@ -129,15 +120,14 @@ final class CudaMemory implements TensorMemory {
         if (!srcDevice && !dstDevice) {
             dst.copyFrom(src);
         } else if (srcDevice && dstDevice) {
-            context.run(() -> {
-                CudaCheck.check(cuMemcpyDtoDAsync(pool.pointer(dst.address(), bytes), pool.pointer(src.address(), bytes),
-                        bytes, stream), "cuMemcpyDtoDAsync", "-", bytes + " bytes");
+            synchronized (this) {
+                api.copyOnDevice(pool.checked(dst.address(), bytes), pool.checked(src.address(), bytes), bytes, stream);
                 sync("copy");
-            });
+            }
         } else if (srcDevice) {
-            context.run(() -> deviceToHost(src.address(), dst.address(), bytes));
+            deviceToHost(src.address(), dst.address(), bytes);
         } else {
-            context.run(() -> hostToDevice(src.address(), dst.address(), bytes));
+            hostToDevice(src.address(), dst.address(), bytes);
         }
     }
 
@@ -148,7 +138,7 @@ final class CudaMemory implements TensorMemory {
             return t.toFloatArray();
         }
         float[] out = new float[Math.toIntExact(t.elementCount())];
-        context.run(() -> toHost(t.address(), out, null, out.length));
+        toHost(t.address(), out, null, out.length);
         return out;
     }
 
@@ -159,18 +149,18 @@ final class CudaMemory implements TensorMemory {
             return t.toIntArray();
         }
         int[] out = new int[Math.toIntExact(t.elementCount())];
-        context.run(() -> toHost(t.address(), null, out, out.length));
+        toHost(t.address(), null, out, out.length);
         return out;
     }
 
     /** Waits until all work queued on the stream has finished. */
     void synchronize() {
-        context.run(() -> sync("synchronize"));
+        sync("synchronize");
     }
 
-    // Context-thread helpers.
+    // Copies through the staging buffer (one at a time: the buffer is shared).
 
-    private void toDevice(float[] floats, int[] ints, long deviceAddress, int count) {
+    private synchronized void toDevice(float[] floats, int[] ints, long deviceAddress, int count) {
         int chunk = (int) (staging.bytes() / 4);
         for (int done = 0; done < count; done += chunk) {
             int n = Math.min(chunk, count - done);
@@ -180,19 +170,17 @@ final class CudaMemory implements TensorMemory {
                 NativeMemory.copyFromArray(ints, done, staging.address(), n);
             }
             long bytes = 4L * n;
-            CudaCheck.check(cuMemcpyHtoDAsync(pool.pointer(deviceAddress + 4L * done, bytes), staging.pointer(), bytes,
-                    stream), "cuMemcpyHtoDAsync", "-", bytes + " bytes");
+            api.copyToDevice(pool.checked(deviceAddress + 4L * done, bytes), staging, bytes, stream);
             sync("upload");
         }
     }
 
-    private void toHost(long deviceAddress, float[] floats, int[] ints, int count) {
+    private synchronized void toHost(long deviceAddress, float[] floats, int[] ints, int count) {
         int chunk = (int) (staging.bytes() / 4);
         for (int done = 0; done < count; done += chunk) {
             int n = Math.min(chunk, count - done);
             long bytes = 4L * n;
-            CudaCheck.check(cuMemcpyDtoHAsync(staging.pointer(), pool.pointer(deviceAddress + 4L * done, bytes), bytes,
-                    stream), "cuMemcpyDtoHAsync", "-", bytes + " bytes");
+            api.copyToHost(staging, pool.checked(deviceAddress + 4L * done, bytes), bytes, stream);
             sync("download");
             if (floats != null) {
                 NativeMemory.copyToArray(staging.address(), floats, done, n);
@@ -202,32 +190,34 @@ final class CudaMemory implements TensorMemory {
         }
     }
 
-    private void hostToDevice(long hostAddress, long deviceAddress, long bytes) {
+    private synchronized void hostToDevice(long hostAddress, long deviceAddress, long bytes) {
         for (long done = 0; done < bytes; done += staging.bytes()) {
             long n = Math.min(staging.bytes(), bytes - done);
             NativeMemory.copy(hostAddress + done, staging.address(), n);
-            CudaCheck.check(cuMemcpyHtoDAsync(pool.pointer(deviceAddress + done, n), staging.pointer(), n, stream),
-                    "cuMemcpyHtoDAsync", "-", n + " bytes");
+            api.copyToDevice(pool.checked(deviceAddress + done, n), staging, n, stream);
             sync("copy to device");
         }
     }
 
-    private void deviceToHost(long deviceAddress, long hostAddress, long bytes) {
+    private synchronized void deviceToHost(long deviceAddress, long hostAddress, long bytes) {
         for (long done = 0; done < bytes; done += staging.bytes()) {
             long n = Math.min(staging.bytes(), bytes - done);
-            CudaCheck.check(cuMemcpyDtoHAsync(staging.pointer(), pool.pointer(deviceAddress + done, n), n, stream),
-                    "cuMemcpyDtoHAsync", "-", n + " bytes");
+            api.copyToHost(staging, pool.checked(deviceAddress + done, n), n, stream);
             sync("copy to host");
             NativeMemory.copy(staging.address(), hostAddress + done, n);
         }
     }
 
     private void sync(String what) {
-        CudaCheck.check(cuStreamSynchronize(stream), "cuStreamSynchronize", "-", what);
+        try {
+            api.synchronize(stream);
+        } catch (CudaException e) {
+            throw new CudaException(e.result(), e.getMessage() + " (while waiting for: " + what + ")");
+        }
     }
 
     /**
-     * Waits for queued work, frees the staging buffer, the pool and the stream (on the context thread); then fails
+     * Waits for queued work, frees the staging buffer, the pool and the stream; then fails
      * if tensors were still open. Idempotent.
      */
     void close() {
@@ -237,21 +227,19 @@ final class CudaMemory implements TensorMemory {
         closed = true;
         int leaked = pool.allocator().liveBlocks();
         long leakedBytes = pool.allocator().usedBytes();
-        context.run(() -> {
+        try {
+            sync("close");
+        } finally {
             try {
-                sync("close");
+                staging.close();
             } finally {
                 try {
-                    staging.close();
+                    pool.close();
                 } finally {
-                    try {
-                        pool.close();
-                    } finally {
-                        cuStreamDestroy(stream);
-                    }
+                    api.destroyStream(stream);
                 }
             }
-        });
+        }
         if (leaked > 0) {
             throw new IllegalStateException("CUDA backend closed with " + leaked + " tensor(s) still open ("
                     + leakedBytes + " bytes); their device memory is freed now and they must not be used");

@@ -1,20 +1,15 @@
 package io.inflow.gpu.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-
-import java.util.HashMap;
 import java.util.Map;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUfunction_attribute;
-import jcuda.driver.CUstream;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Launches kernels of a {@link CudaContext} on one stream: looks the function up by module and name, launches it
- * with checked errors that name the kernel and the shapes, and, when {@code syncAfterLaunch} is set (debug setting
- * {@code inflow.cuda.sync-after-launch=true}), synchronises after each launch so an asynchronous failure is
- * reported at the launch that caused it. Used by the launchers in {@code backend.cuda.kernels}; context thread only.
+ * Launches kernels of a {@link CudaContext} on one backend's stream: looks the function up by module and name,
+ * checks that every pointer argument is this backend's device memory (a tensor of another backend is refused before
+ * the launch, not met as a fault), launches with errors that name the kernel and the shapes, and, when
+ * {@code syncAfterLaunch} is set (debug setting {@code inflow.cuda.sync-after-launch=true}), synchronises after each
+ * launch so an asynchronous failure is reported at the launch that caused it. Used by the launchers in
+ * {@code backend.cuda.kernels}, from any thread.
  *
  * <p>{@code launcher.launch("pooling", "mean_pool_f32", gx, b, 1, 128, 0, "b=8 s=128 d=384", args);}
  */
@@ -23,13 +18,13 @@ public final class KernelLauncher {
     public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
     private final CudaContext context;
-    private final CUstream stream;
+    private final CudaMemory memory;
     private final boolean syncAfterLaunch;
-    private final Map<CUfunction, Integer> sharedLimits = new HashMap<>();
+    private final Map<Object, Integer> sharedLimits = new ConcurrentHashMap<>();
 
-    KernelLauncher(CudaContext context, CUstream stream, boolean syncAfterLaunch) {
+    KernelLauncher(CudaContext context, CudaMemory memory, boolean syncAfterLaunch) {
         this.context = context;
-        this.stream = stream;
+        this.memory = memory;
         this.syncAfterLaunch = syncAfterLaunch;
     }
 
@@ -39,21 +34,26 @@ public final class KernelLauncher {
      */
     public void launch(String module, String function, int gridX, int gridY, int gridZ, int block, int sharedBytes,
                        String shapes, KernelArgs args) {
-        context.checkThread();
         if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535) {
             throw new IllegalArgumentException(function + ": grid " + gridX + " x " + gridY + " x " + gridZ
                     + " outside the CUDA limits (x >= 1, 1 <= y, z <= 65535) for " + shapes);
         }
-        CUfunction f = context.function(module, function);
+        for (int i = 0; i < args.count(); i++) {
+            if (args.kind(i) == KernelArgs.Kind.POINTER && args.bits(i) != 0 && !memory.owns(args.bits(i))) {
+                throw new IllegalArgumentException(function + ": argument " + i + " (" + args.tensor(i)
+                        + ") is not this backend's device memory; tensors cannot move between CUDA backends (copy it"
+                        + " through the host)");
+            }
+        }
+        DeviceApi api = context.api();
+        Object f = context.function(module, function);
         if (sharedBytes > DEFAULT_SHARED_LIMIT && sharedLimits.getOrDefault(f, DEFAULT_SHARED_LIMIT) < sharedBytes) {
-            CudaCheck.check(cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                    sharedBytes), "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES=" + sharedBytes + ")", function, shapes);
+            api.allowSharedBytes(f, function, sharedBytes);
             sharedLimits.put(f, sharedBytes);
         }
-        CudaCheck.check(cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream,
-                args.toKernelParams(), null), "cuLaunchKernel", function, shapes);
+        api.launch(f, function, gridX, gridY, gridZ, block, sharedBytes, memory.stream(), args, shapes);
         if (syncAfterLaunch) {
-            CudaCheck.check(cuStreamSynchronize(stream), "cuStreamSynchronize (sync-after-launch)", function, shapes);
+            api.synchronize(memory.stream());
         }
     }
 

@@ -13,11 +13,11 @@ import org.apache.arrow.memory.RootAllocator;
  * A page-locked host buffer for DMA: off-heap memory from an Arrow allocator, page-aligned and registered with
  * {@code cuMemHostRegister}, so {@code cuMemcpyHtoDAsync}/{@code DtoHAsync} run at full PCIe speed. Host data
  * (Java arrays, Arrow buffers) is copied into it, then sent in chunks of {@link #bytes()}. Create and close on
- * the context thread.
+ * a thread where the context is current ({@link JCudaDeviceApi}).
  *
  * <p>{@code NativeMemory.copy(src, staging.address(), n); cuMemcpyHtoDAsync(dst, staging.pointer(), n, stream);}
  */
-final class PinnedStaging implements AutoCloseable {
+final class PinnedStaging implements DeviceApi.HostStaging {
     private static final long PAGE = 4096;
 
     private final BufferAllocator allocator;
@@ -44,7 +44,8 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     /** Host address of the pinned region (for {@link io.inflow.gpu.tensor.NativeMemory} copies). */
-    long address() {
+    @Override
+    public long address() {
         return address;
     }
 
@@ -53,7 +54,8 @@ final class PinnedStaging implements AutoCloseable {
         return pointer;
     }
 
-    long bytes() {
+    @Override
+    public long bytes() {
         return bytes;
     }
 

@@ -119,6 +119,15 @@ class KernelManifestTest {
                 io.inflow.gpu.backend.cuda.kernels.ClusterKernel.MODULE}) {
             assertThat(KernelManifestTest.class.getResource(CudaContext.KERNEL_RESOURCES + module + ".fatbin"))
                     .as(module + ".fatbin on the classpath").isNotNull();
+            assertThat(CudaContext.KERNEL_MODULES).as("the context loads " + module + " at creation")
+                    .contains(module);
         }
+    }
+
+    /** The context loads every module at creation: the list names exactly the .cu families. */
+    @Test
+    void theContextLoadsEveryKernelFamily() throws Exception {
+        assertThat(java.util.Set.copyOf(CudaContext.KERNEL_MODULES)).isEqualTo(hashes(SOURCES, ".cu").keySet().stream()
+                .map(cu -> cu.replace(".cu", "")).collect(java.util.stream.Collectors.toSet()));
     }
 }
