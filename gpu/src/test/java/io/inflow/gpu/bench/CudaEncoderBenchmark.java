@@ -25,7 +25,8 @@ import org.apache.arrow.memory.RootAllocator;
  * matrices of every layer) plus attention {@code 4 * b * s^2 * d} per layer (scores and weighted sum).
  *
  * <p>Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec -Dbench.main=io.inflow.gpu.bench.CudaEncoderBenchmark
- * -Dbench.args="batch=256 seq=128 seconds=5 cpuBatch=32 threads=2"}
+ * -Dbench.args="batch=256 seq=128 seconds=5 cpuBatch=32 threads=2"} ({@code random=true}: MiniLM-shaped seeded random
+ * weights, the default where the real ones are not on the classpath, as in the device kit)
  */
 public final class CudaEncoderBenchmark {
     static final double H100_BF16_DENSE_TFLOPS = 989.0;
@@ -40,6 +41,7 @@ public final class CudaEncoderBenchmark {
         double seconds = 5;
         int cpuBatch = 32;
         int threads = 2;
+        boolean random = CudaEncoderBenchmark.class.getClassLoader().getResource("all-minilm-l6-v2.onnx") == null;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -48,8 +50,9 @@ public final class CudaEncoderBenchmark {
                 case "seconds" -> seconds = Double.parseDouble(kv[1]);
                 case "cpuBatch" -> cpuBatch = Integer.parseInt(kv[1]);
                 case "threads" -> threads = Integer.parseInt(kv[1]);
+                case "random" -> random = Boolean.parseBoolean(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a
-                        + " (batch=, seq=, seconds=, cpuBatch=, threads=)");
+                        + " (batch=, seq=, seconds=, cpuBatch=, threads=, random=)");
             }
         }
         CudaAvailability.Result probe = CudaAvailability.probe();
@@ -57,15 +60,24 @@ public final class CudaEncoderBenchmark {
             System.out.println("skipped: no CUDA device: " + probe.reason());
             return;
         }
-        run(batch, seq, seconds, cpuBatch, threads);
+        TextEncoderConfig.Builder model = TextEncoderConfig.builder();
+        if (random) {   // the device kit: MiniLM's shape with seeded random weights (the real ones stay behind)
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("minilm-random");
+            io.inflow.gpu.testing.RandomBert.MINILM.write(dir, 42);
+            model.safetensors(dir);
+            System.out.println("weights: MiniLM-shaped, seeded random (all-minilm-l6-v2.onnx is not on the classpath)");
+        } else {
+            model.onnxResource("all-minilm-l6-v2.onnx");
+        }
+        run(model, batch, seq, seconds, cpuBatch, threads);
     }
 
-    static void run(int batch, int seq, double seconds, int cpuBatch, int threads) throws Exception {
+    static void run(TextEncoderConfig.Builder model, int batch, int seq, double seconds, int cpuBatch, int threads)
+            throws Exception {
         try (BufferAllocator allocator = new RootAllocator();
-             TextEncoder gpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
-                     .backend(BackendKind.CUDA).cuda(CudaBackendConfig.fromSystemProperties()).build());
-             TextEncoder cpu = TextEncoder.create(TextEncoderConfig.builder().onnxResource("all-minilm-l6-v2.onnx")
-                     .backend(BackendKind.CPU).threads(threads).build())) {
+             TextEncoder gpu = TextEncoder.create(model.backend(BackendKind.CUDA)
+                     .cuda(CudaBackendConfig.fromSystemProperties()).build());
+             TextEncoder cpu = TextEncoder.create(model.backend(BackendKind.CPU).threads(threads).build())) {
             BertConfig c = gpu.bertConfig();
             System.out.println("device: " + gpu.backendName() + "; cpu twin: " + cpu.backendName());
             int[] ids = randomIds(batch, seq, c.vocabSize(), new Random(42));

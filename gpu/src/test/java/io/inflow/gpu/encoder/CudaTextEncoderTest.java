@@ -34,6 +34,9 @@ class CudaTextEncoderTest {
     void miniLmOnCudaMatchesTheCpuReferenceEncoder() throws Exception {
         CudaAvailability.Result probe = CudaAvailability.probe();
         Assumptions.assumeTrue(probe.available(), () -> "no CUDA device: " + probe.reason());
+        Assumptions.assumeTrue(CudaTextEncoderTest.class.getClassLoader().getResource(MiniLm.ONNX) != null,
+                () -> "the MiniLM weights (" + MiniLm.ONNX + ", langchain4j's jar) are not on the classpath: the"
+                        + " device kit leaves them behind; CudaRandomMiniLmTest covers the MiniLM shape there");
         List<String> sentences = EvalSentences.load();
         try (ModelTokenizer tokenizer = ModelTokenizer.fromResource(MiniLm.TOKENIZER, 256);
              BufferAllocator allocator = new RootAllocator();

@@ -1,0 +1,17 @@
+package io.inflow.gpu.backend.cuda;
+
+import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.ClusteringContractTest;
+import io.inflow.gpu.testing.EmulatedDevice;
+
+/**
+ * The clustering contract on the CUDA backend over the emulated device ({@link EmulatedDevice}: the {@code .cu} kernels
+ * compiled for the host, run by host threads): the same cases and tolerances as {@link CudaClusteringContractTest}, in CI
+ * without a GPU. It checks the kernels' indexing, layouts and barriers and the launchers' arguments, not nvcc's code.
+ */
+class EmulatedClusteringContractTest extends ClusteringContractTest {
+    @Override
+    protected Backend create() {
+        return EmulatedDevice.backendOrSkip();
+    }
+}
