@@ -31,6 +31,19 @@ public class OutOfDeviceMemoryException extends RuntimeException {
         this.poolBytes = poolBytes;
     }
 
+    /**
+     * A tensor too large to index ({@code elements} beyond the kernels' 32-bit element index): the same recovery as an
+     * exhausted pool (the encoder splits the batch), with its own message. Pool figures are -1 (not consulted).
+     */
+    public OutOfDeviceMemoryException(String what, long elements, long requestedBytes) {
+        super(what + ": " + elements + " elements exceed the " + Integer.MAX_VALUE + " a tensor can index; use smaller"
+                + " batches (the encoder splits this batch and retries)");
+        this.requestedBytes = requestedBytes;
+        this.freeBytes = -1;
+        this.largestFreeBlock = -1;
+        this.poolBytes = -1;
+    }
+
     /** Bytes the failed allocation asked for (before alignment). */
     public long requestedBytes() {
         return requestedBytes;

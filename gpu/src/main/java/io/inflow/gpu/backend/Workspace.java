@@ -29,6 +29,9 @@ public final class Workspace implements AutoCloseable {
     /** A view of {@code dtype} and {@code shape} over the buffer {@code name}, grown if too small. */
     public Tensor get(String name, DType dtype, int... shape) {
         long needed = Tensor.count(shape);
+        if (needed > Integer.MAX_VALUE) { // the batch-split path, not an ArithmeticException out of the forward pass
+            throw new OutOfDeviceMemoryException("workspace buffer " + name, needed, needed * dtype.byteSize());
+        }
         Tensor buf = buffers.get(name);
         if (buf == null || buf.dtype() != dtype || buf.elementCount() < needed) {
             if (buf != null) {

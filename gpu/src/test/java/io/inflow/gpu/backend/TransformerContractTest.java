@@ -60,6 +60,12 @@ public abstract class TransformerContractTest {
          * relative variance 2 * (2^-8)^2 / 3 give about 1e-5; 2^-14 (6.1e-5) leaves a 6x margin.
          */
         public static final MatmulTolerance BF16 = new MatmulTolerance("bf16", 0x1p-7 * 1.01, 0x1p-22, 0x1p-14);
+        /**
+         * FP16 inputs (11-bit significand: a product of two rounded inputs within 2^-10 * 1.01), float32 accumulation
+         * as BF16's. NMSE: relative variance 2 * (2^-11)^2 / 3 gives about 1.6e-7; 2^-20 (9.5e-7) leaves a 6x margin.
+         * The inputs here lie in [-1, 1], inside FP16's range.
+         */
+        public static final MatmulTolerance FP16 = new MatmulTolerance("fp16", 0x1p-10 * 1.01, 0x1p-22, 0x1p-20);
 
         double bound(int k) {
             return inputRounding + k * accumulationUnit;
@@ -314,12 +320,37 @@ public abstract class TransformerContractTest {
         }
     }
 
+    /**
+     * The fused bias + GELU epilogue ({@code linearGelu}, the feed-forward up-projection) equals linear then GELU:
+     * the same products, so only the epilogue's rounding and GELU's float32 evaluation differ (float tolerance).
+     */
+    @Test
+    void linearGeluFusesBiasAndGeluLikeLinearThenGelu() {
+        Random rnd = new Random(SEED + 5);
+        int m = 37;
+        int n = 70;
+        int k = 33;
+        float[] x = random(rnd, m * k, -1, 1);
+        float[] w = random(rnd, n * k, -1, 1);
+        float[] bias = random(rnd, n, -1, 1);
+        try (Tensor tx = backend.upload(x, m, k); Tensor tw = backend.upload(w, n, k); Tensor tb = backend.upload(bias, n);
+             Tensor fused = backend.allocate(DType.FLOAT32, m, n); Tensor lin = backend.allocate(DType.FLOAT32, m, n);
+             Tensor plain = backend.allocate(DType.FLOAT32, m, n)) {
+            ops.linearGelu(tx, tw, tb, fused);
+            ops.linear(tx, tw, tb, lin);
+            ops.gelu(lin, plain);
+            assertClose("linearGelu vs linear + gelu", backend.download(plain), backend.download(fused), FLOAT_ABS,
+                    FLOAT_REL);
+        }
+    }
+
     @Test
     void attentionOnEdgeSizesMatchesTheReference() {
         // {batch, seq, heads, headDim} with lengths: seq not a multiple of the 16-query / 32-key blocks, a row of
         // length 1, a full row, and three key blocks (seq 70)
-        int[][] cases = {{3, 37, 2, 32}, {2, 70, 4, 16}, {1, 1, 1, 8}, {2, 33, 3, 64}};
-        int[][] lengths = {{37, 1, 20}, {70, 33}, {1}, {17, 33}};
+        // head_dim 128: the CUDA kernel's shared memory exceeds 48 KiB and needs the opt-in attribute
+        int[][] cases = {{3, 37, 2, 32}, {2, 70, 4, 16}, {1, 1, 1, 8}, {2, 33, 3, 64}, {2, 40, 2, 128}};
+        int[][] lengths = {{37, 1, 20}, {70, 33}, {1}, {17, 33}, {40, 9}};
         Random rnd = new Random(SEED + 2);
         for (int c = 0; c < cases.length; c++) {
             int b = cases[c][0];

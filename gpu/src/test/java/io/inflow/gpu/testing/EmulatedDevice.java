@@ -66,9 +66,14 @@ public final class EmulatedDevice implements DeviceApi {
      * calling test skipped with the reason.
      */
     public static Backend backendOrSkip() {
+        return backendOrSkip(io.inflow.gpu.backend.cuda.GemmPrecision.BF16);
+    }
+
+    /** As {@link #backendOrSkip()}, with the GEMM rounding its inputs to {@code precision}. */
+    public static Backend backendOrSkip(io.inflow.gpu.backend.cuda.GemmPrecision precision) {
         EmulatedDevice d = sharedOrSkip();
         CudaBackendConfig config = CudaBackendConfig.builder().poolBytes(POOL_BYTES).stagingBytes(4L << 20)
-                .syncAfterLaunch(true).build();
+                .syncAfterLaunch(true).gemmPrecision(precision).build();
         return CudaBackend.on(d.context(), config);
     }
 

@@ -1,5 +1,9 @@
 package io.inflow.gpu.backend.cuda;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
 
 import io.inflow.gpu.backend.TensorMemory;
 import io.inflow.gpu.tensor.DType;
@@ -19,6 +23,13 @@ final class CudaMemory implements TensorMemory {
     private final Object stream;
     private final DeviceMemoryPool pool;
     private final DeviceApi.HostStaging staging;
+    /**
+     * The value range {min, max} of int32 device tensors whose values came from the host through this memory (uploads,
+     * writes, host-to-device copies; kept across device copies), so ids and lengths are validated on the host when
+     * they are written instead of read back from the device before each kernel (no host synchronisation inside a
+     * forward pass). Weak keys: a closed, unreachable tensor drops out.
+     */
+    private final Map<Tensor, int[]> intRanges = Collections.synchronizedMap(new WeakHashMap<>());
     private boolean closed;
 
     CudaMemory(CudaContext context, CudaBackendConfig config) {
@@ -91,6 +102,7 @@ final class CudaMemory implements TensorMemory {
         try {
             CudaChecks.length(data.length, t);
             toDevice(null, data, t.address(), data.length);
+            intRanges.put(t, range(data, data.length));
             return t;
         } catch (RuntimeException e) {
             t.close();
@@ -107,6 +119,7 @@ final class CudaMemory implements TensorMemory {
         CudaChecks.dtype("write", "dst", dst, DType.INT32);
         CudaChecks.length(src.length, dst);
         toDevice(null, src, dst.address(), src.length);
+        intRanges.put(dst, range(src, src.length));
     }
 
     @Override
@@ -124,10 +137,20 @@ final class CudaMemory implements TensorMemory {
                 api.copyOnDevice(pool.checked(dst.address(), bytes), pool.checked(src.address(), bytes), bytes, stream);
                 sync("copy");
             }
+            int[] r = intRanges.get(src);
+            if (r != null) {
+                intRanges.put(dst, r);
+            } else {
+                intRanges.remove(dst);
+            }
         } else if (srcDevice) {
             deviceToHost(src.address(), dst.address(), bytes);
         } else {
             hostToDevice(src.address(), dst.address(), bytes);
+            if (dst.dtype() == DType.INT32) {
+                int[] values = src.toIntArray();
+                intRanges.put(dst, range(values, values.length));
+            }
         }
     }
 
@@ -151,6 +174,24 @@ final class CudaMemory implements TensorMemory {
         int[] out = new int[Math.toIntExact(t.elementCount())];
         toHost(t.address(), null, out, out.length);
         return out;
+    }
+
+    /**
+     * {min, max} of an int32 device tensor's values when they came from the host through this memory (no device
+     * read); null when unknown (then a check reads the values back).
+     */
+    int[] knownRange(Tensor t) {
+        return intRanges.get(t);
+    }
+
+    private static int[] range(int[] v, int n) {
+        int min = Integer.MAX_VALUE;
+        int max = Integer.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            min = Math.min(min, v[i]);
+            max = Math.max(max, v[i]);
+        }
+        return new int[] {min, max};
     }
 
     /** Waits until all work queued on the stream has finished. */

@@ -133,8 +133,16 @@ final class CudaTransformerOps implements TransformerOps {
     public void embed(Tensor ids, Tensor tokenTypes, Tensor wordTable, Tensor positionTable, Tensor typeTable,
                       Tensor out) {
         int[] bsd = CudaChecks.embed(ids, tokenTypes, wordTable, positionTable, typeTable, out);
-        CudaChecks.tokenIds(memory.downloadInts(ids), tokenTypes == null ? null : memory.downloadInts(tokenTypes),
-                wordTable.dim(0), typeTable == null ? 0 : typeTable.dim(0), typeTable != null, bsd[1]);
+        int vocab = wordTable.dim(0);
+        int typeVocab = typeTable == null ? 0 : typeTable.dim(0);
+        int[] idRange = memory.knownRange(ids);
+        int[] typeRange = tokenTypes == null ? new int[] {0, 0} : memory.knownRange(tokenTypes);
+        boolean known = idRange != null && idRange[0] >= 0 && idRange[1] < vocab && (typeTable == null
+                || typeRange != null && typeRange[0] >= 0 && typeRange[1] < typeVocab);
+        if (!known) { // values not seen on the host, or out of range: read them back for the exact message
+            CudaChecks.tokenIds(memory.downloadInts(ids), tokenTypes == null ? null : memory.downloadInts(tokenTypes),
+                    vocab, typeVocab, typeTable != null, bsd[1]);
+        }
         context.run(() -> EmbeddingKernel.launch(launcher, ids, tokenTypes, wordTable, positionTable, typeTable, out,
                 bsd[0], bsd[1], bsd[2]));
     }
@@ -142,7 +150,7 @@ final class CudaTransformerOps implements TransformerOps {
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, Tensor lengths, int heads, Tensor out) {
         int[] bsd = CudaChecks.attention(q, k, v, heads, out);
-        CudaChecks.lengths("attention", lengths, lengths("attention", lengths, bsd[0]), bsd[0], bsd[1]);
+        checkLengths("attention", lengths, bsd[0], bsd[1]);
         context.run(() -> AttentionKernel.launch(launcher, q, k, v, lengths, out, bsd[0], bsd[1], heads,
                 bsd[2] / heads));
     }
@@ -157,7 +165,7 @@ final class CudaTransformerOps implements TransformerOps {
     @Override
     public void meanPool(Tensor hidden, Tensor lengths, Tensor out) {
         int[] bsd = CudaChecks.pool("meanPool", hidden, out);
-        CudaChecks.lengths("meanPool", lengths, lengths("meanPool", lengths, bsd[0]), bsd[0], bsd[1]);
+        checkLengths("meanPool", lengths, bsd[0], bsd[1]);
         context.run(() -> PoolingKernel.mean(launcher, hidden, lengths, out, bsd[0], bsd[1], bsd[2]));
     }
 
@@ -170,12 +178,19 @@ final class CudaTransformerOps implements TransformerOps {
     @Override
     public void lastTokenPool(Tensor hidden, Tensor lengths, Tensor out) {
         int[] bsd = CudaChecks.pool("lastTokenPool", hidden, out);
-        CudaChecks.lengths("lastTokenPool", lengths, lengths("lastTokenPool", lengths, bsd[0]), bsd[0], bsd[1]);
+        checkLengths("lastTokenPool", lengths, bsd[0], bsd[1]);
         context.run(() -> PoolingKernel.last(launcher, hidden, lengths, out, bsd[0], bsd[1], bsd[2]));
     }
 
-    private int[] lengths(String op, Tensor lengths, int batch) {
+    /**
+     * Lengths in [1, seq]: from the range recorded when the host wrote them (no device read, so no host
+     * synchronisation inside a forward pass); read back only when unknown or out of range, for the exact message.
+     */
+    private void checkLengths(String op, Tensor lengths, int batch, int seq) {
         CudaChecks.lengthsShape(op, lengths, batch);
-        return memory.downloadInts(lengths);
+        int[] r = memory.knownRange(lengths);
+        if (r == null || r[0] < 1 || r[1] > seq) {
+            CudaChecks.lengths(op, lengths, memory.downloadInts(lengths), batch, seq);
+        }
     }
 }

@@ -14,4 +14,9 @@ class EmulatedTransformerContractTest extends TransformerContractTest {
     protected Backend create() {
         return EmulatedDevice.backendOrSkip();
     }
+
+    @Override
+    protected MatmulTolerance matmulTolerance() {
+        return MatmulTolerance.BF16;
+    }
 }
