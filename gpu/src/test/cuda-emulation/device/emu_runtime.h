@@ -11,6 +11,8 @@
 #include <source_location>
 #include <string>
 
+#include <sched.h>
+
 struct uint3 {
     unsigned x, y, z;
 };
@@ -37,11 +39,9 @@ struct Abort {};                          // unwinds a kernel whose launch is be
 extern std::atomic<bool> g_abort;         // the current launch is being abandoned
 extern std::atomic<uint64_t> g_progress;  // barrier phases completed and threads finished (the hang watchdog)
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
+// Linux futexes on a barrier's phase word (runtime.cpp): sleep while *word == value; wake every sleeper.
+void futex_wait(std::atomic<uint32_t>* word, uint32_t value);
+void futex_wake_all(std::atomic<uint32_t>* word);
 
 // A reusable barrier that threads can leave for good (arrive_and_drop), like std::barrier, plus an abort that
 // wakes every waiter. state_ packs (expected << 32) | arrived, so a drop and an arrival can never both complete
@@ -84,7 +84,7 @@ public:
     // Releases every waiter (they see g_abort and throw); the barrier is reset before it is used again.
     void wake_all() {
         phase_.fetch_add(1, std::memory_order_acq_rel);
-        phase_.notify_all();
+        futex_wake_all(&phase_);
     }
 
     uint32_t arrived_now() const { return arrived(state_.load(std::memory_order_relaxed)); }
@@ -98,29 +98,39 @@ private:
         state_.store(v & ~uint64_t(0xffffffffu), std::memory_order_relaxed);   // nobody can arrive before the bump
         g_progress.fetch_add(1, std::memory_order_relaxed);
         phase_.fetch_add(1, std::memory_order_acq_rel);
-        phase_.notify_all();
+        futex_wake_all(&phase_);
     }
 
+    // Oversubscribed (hundreds of threads on a few cores): yielding a few times lets the threads that have yet to
+    // arrive run, which is much cheaper than sleeping at once; then sleep on the futex.
     void wait_phase(uint32_t ph) {
-        for (int i = 0; i < 64; i++) {
+        for (int i = 0; i < 16; i++) {
             if (phase_.load(std::memory_order_acquire) != ph) return;
-            cpu_relax();
+            sched_yield();
         }
-        while (phase_.load(std::memory_order_acquire) == ph) phase_.wait(ph, std::memory_order_acquire);
+        while (phase_.load(std::memory_order_acquire) == ph) futex_wait(&phase_, ph);
     }
 
     std::atomic<uint64_t> state_{0};
     std::atomic<uint32_t> phase_{0};
 };
 
-// One warp of the running block: its barrier and the exchange slots of its collectives (shuffles, votes, WMMA).
-struct alignas(64) Warp {
-    Barrier bar;
-    std::atomic<uint32_t> live{0};          // lanes that have not left the kernel
-    uint64_t slot[kWarpSize];               // each lane's published value (all ones once the lane has exited)
+// What the lanes of a warp publish for one collective (shuffle, vote, WMMA load / store).
+struct Exchange {
+    uint64_t slot[kWarpSize];               // each lane's value (all ones once the lane has exited)
     uint64_t key[kWarpSize];                // each lane's second operand (WMMA: ldm and layout)
     uint32_t mask[kWarpSize];               // each lane's member mask
     std::source_location site[kWarpSize];   // each lane's call site: lanes must meet at the same collective
+};
+
+// One warp of the running block: its barrier, and two exchanges used in turn by consecutive collectives. A lane
+// can publish into the next exchange while slower lanes still read the previous one, and nobody overwrites an
+// exchange before every lane has passed the barrier of the collective in between, so each collective needs only
+// one barrier phase.
+struct alignas(64) Warp {
+    Barrier bar;
+    std::atomic<uint32_t> live{0};          // lanes that have not left the kernel
+    Exchange bank[2];
 };
 
 struct Block {
@@ -131,18 +141,20 @@ struct Block {
 extern Block g_block;
 extern __thread Warp* t_warp;   // this thread's warp in g_block
 extern __thread unsigned t_lane;
+extern __thread unsigned t_bank;   // the exchange this thread's next collective uses
 
 // Fails the launch: records the message (with the block and thread), wakes every barrier, throws Abort.
 [[noreturn]] void fault(const std::string& message);
 
 std::string describe(const std::source_location& site);   // "file:line (function)"
 
-// Phase one of a warp collective: publish (value, key), wait for every live lane of the warp, check that they all
-// called the same collective at the same site with the same mask (and the same value when same_value). Every
-// collective_enter must be followed by collective_leave once the slots have been read.
-void collective_enter(uint32_t mask, uint64_t value, uint64_t key, bool same_value, const std::source_location& site,
-                      const char* what);
-inline void collective_leave() { t_warp->bar.arrive_and_wait(); }
+// A warp collective: publish (value, key), wait for every live lane of the warp, check that they all called the
+// same collective at the same site with the same mask (and the same value when same_value); returns the exchange to
+// read. Every collective_enter must be followed by collective_done once this lane has read the exchange.
+const Exchange& collective_enter(uint32_t mask, uint64_t value, uint64_t key, bool same_value,
+                                 const std::source_location& site, const char* what);
+inline void collective_done() { t_bank ^= 1u; }
+inline void warp_barrier() { t_warp->bar.arrive_and_wait(); }
 
 // The dynamic shared memory of the running block (every `extern __shared__` array starts here), 256-byte aligned.
 extern unsigned char g_dynamic_shared[];
