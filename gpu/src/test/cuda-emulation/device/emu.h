@@ -1,6 +1,6 @@
 // emu.h: CUDA C++ as host C++ (g++ -std=c++20): the execution-space qualifiers, the built-in indices, __syncthreads,
 // the vector types and min / max; warp intrinsics (emu_warp.h), atomics (emu_atomic.h) and math intrinsics
-// (emu_math.h). The build force-includes it before every rewritten kernel source (see rewrite.py, which also turns
+// (emu_math.h). rewrite.py includes it first in every rewritten kernel source (and turns
 // __shared__ declarations into static storage or pointers into the block's dynamic shared memory).
 #pragma once
 
@@ -49,7 +49,10 @@
 constexpr int warpSize = 32;
 
 // __syncthreads: the block's barrier (threads that returned have dropped out of it).
-inline void __syncthreads() { emu::g_block.bar.arrive_and_wait(); }
+inline void __syncthreads() {
+    emu::g_block.bar.arrive_and_wait();
+    if (emu::g_fuzz) emu::fuzz_delay();
+}
 
 [[noreturn]] inline void __trap() { emu::fault("__trap() called"); }
 

@@ -39,6 +39,11 @@ struct Abort {};                          // unwinds a kernel whose launch is be
 extern std::atomic<bool> g_abort;         // the current launch is being abandoned
 extern std::atomic<uint64_t> g_progress;  // barrier phases completed and threads finished (the hang watchdog)
 
+// EMU_SCHEDULE_FUZZ=N (N > 0): after each __syncthreads and warp collective a thread sleeps, with probability 1/N,
+// for up to a millisecond, so that a missing barrier (a read racing with the next phase's write) shows up.
+extern int g_fuzz;
+void fuzz_delay();
+
 // Linux futexes on a barrier's phase word (runtime.cpp): sleep while *word == value; wake every sleeper.
 void futex_wait(std::atomic<uint32_t>* word, uint32_t value);
 void futex_wake_all(std::atomic<uint32_t>* word);
@@ -117,16 +122,18 @@ private:
 
 // What the lanes of a warp publish for one collective (shuffle, vote, WMMA load / store).
 struct Exchange {
-    uint64_t slot[kWarpSize];               // each lane's value (all ones once the lane has exited)
+    uint32_t phase[kWarpSize];              // the warp-barrier phase of each lane's last entry here
+    uint64_t slot[kWarpSize];               // each lane's value
     uint64_t key[kWarpSize];                // each lane's second operand (WMMA: ldm and layout)
     uint32_t mask[kWarpSize];               // each lane's member mask
     std::source_location site[kWarpSize];   // each lane's call site: lanes must meet at the same collective
 };
 
-// One warp of the running block: its barrier, and two exchanges used in turn by consecutive collectives. A lane
-// can publish into the next exchange while slower lanes still read the previous one, and nobody overwrites an
-// exchange before every lane has passed the barrier of the collective in between, so each collective needs only
-// one barrier phase.
+// One warp of the running block: its barrier, and two exchanges, for the even and the odd barrier phases. A lane
+// publishes into the exchange of phase k only after passing phase k - 1, which every live lane reaches only after
+// reading phase k - 2's exchange: one barrier phase per collective. A lane took part in the collective of phase k
+// when its entry there carries phase k; a lane that leaves the kernel touches neither exchange, so slower lanes
+// still read its values from the collectives it took part in.
 struct alignas(64) Warp {
     Barrier bar;
     std::atomic<uint32_t> live{0};          // lanes that have not left the kernel
@@ -141,20 +148,30 @@ struct Block {
 extern Block g_block;
 extern __thread Warp* t_warp;   // this thread's warp in g_block
 extern __thread unsigned t_lane;
-extern __thread unsigned t_bank;   // the exchange this thread's next collective uses
+extern __thread uint32_t t_phase;  // warp-barrier phases this thread has entered in the current block
 
 // Fails the launch: records the message (with the block and thread), wakes every barrier, throws Abort.
 [[noreturn]] void fault(const std::string& message);
 
-std::string describe(const std::source_location& site);   // "file:line (function)"
+std::string describe(const std::source_location& site);   // "file:line:column"
 
 // A warp collective: publish (value, key), wait for every live lane of the warp, check that they all called the
 // same collective at the same site with the same mask (and the same value when same_value); returns the exchange to
-// read. Every collective_enter must be followed by collective_done once this lane has read the exchange.
+// read (with took_part / value_of) until this lane's next warp collective or barrier.
 const Exchange& collective_enter(uint32_t mask, uint64_t value, uint64_t key, bool same_value,
                                  const std::source_location& site, const char* what);
-inline void collective_done() { t_bank ^= 1u; }
-inline void warp_barrier() { t_warp->bar.arrive_and_wait(); }
+
+// Whether lane l took part in the collective that returned x (false for lanes that had left the kernel).
+inline bool took_part(const Exchange& x, unsigned l) { return x.phase[l] == x.phase[t_lane]; }
+
+// Lane src's value in x; all ones when src did not take part (it had exited: undefined on a GPU).
+inline uint64_t value_of(const Exchange& x, unsigned src) { return took_part(x, src) ? x.slot[src] : ~uint64_t(0); }
+
+// A warp barrier that is not a collective (WMMA loads wait for the whole warp after reading the tile).
+inline void warp_barrier() {
+    t_phase++;
+    t_warp->bar.arrive_and_wait();
+}
 
 // The dynamic shared memory of the running block (every `extern __shared__` array starts here), 256-byte aligned.
 extern unsigned char g_dynamic_shared[];

@@ -1,5 +1,5 @@
-// emu_warp.h: warp intrinsics on the host. A collective publishes each lane's value in one of its warp's two
-// exchanges, waits on the warp's barrier, and reads (emu::collective_enter / collective_done).
+// emu_warp.h: warp intrinsics on the host. A collective publishes each lane's value in its warp's exchange for the
+// current barrier phase, waits on the warp's barrier, and reads (emu::collective_enter, runtime.cpp).
 // Every live lane (one that has not returned from the kernel) must reach the same collective at the same call site
 // with the same mask, or the launch faults with both sites: a partial mask whose other lanes are elsewhere is not
 // emulated. Reading a lane that has exited gives all-ones bits (NaN for floats, -1 for integers): undefined on a GPU.
@@ -39,16 +39,9 @@ inline void check_width(int width, const std::source_location& site, const char*
     }
 }
 
-// The value of lane src in exchange x (all ones when src has exited).
-inline uint64_t lane_value(const Exchange& x, int src) {
-    return (t_warp->live.load(std::memory_order_acquire) >> src) & 1u ? x.slot[src] : ~uint64_t(0);
-}
-
 template <ShuffleValue T> inline T shuffle(uint32_t mask, T v, int src, const std::source_location& site, const char* what) {
     const Exchange& x = collective_enter(mask, to_slot(v), 0, false, site, what);
-    uint64_t r = lane_value(x, src);
-    collective_done();
-    return from_slot<T>(r);
+    return from_slot<T>(value_of(x, static_cast<unsigned>(src)));
 }
 
 }  // namespace emu
@@ -95,12 +88,10 @@ inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32,
 // Bit l set when lane l is in mask, live, and passed a non-zero predicate.
 inline unsigned __ballot_sync(unsigned mask, int predicate, std::source_location site = std::source_location::current()) {
     const emu::Exchange& x = emu::collective_enter(mask, predicate != 0, 0, false, site, "__ballot_sync");
-    uint32_t live = emu::t_warp->live.load(std::memory_order_acquire);
     unsigned r = 0;
     for (unsigned l = 0; l < emu::kWarpSize; l++) {
-        if (((mask & live) >> l) & 1u && x.slot[l] != 0) r |= 1u << l;
+        if (emu::took_part(x, l) && x.slot[l] != 0) r |= 1u << l;
     }
-    emu::collective_done();
     return r;
 }
 
@@ -110,18 +101,15 @@ inline int __any_sync(unsigned mask, int predicate, std::source_location site = 
 
 inline int __all_sync(unsigned mask, int predicate, std::source_location site = std::source_location::current()) {
     const emu::Exchange& x = emu::collective_enter(mask, predicate != 0, 0, false, site, "__all_sync");
-    uint32_t members = mask & emu::t_warp->live.load(std::memory_order_acquire);
     int all = 1;
     for (unsigned l = 0; l < emu::kWarpSize; l++) {
-        if ((members >> l) & 1u && x.slot[l] == 0) all = 0;
+        if (emu::took_part(x, l) && x.slot[l] == 0) all = 0;
     }
-    emu::collective_done();
     return all;
 }
 
 inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location site = std::source_location::current()) {
     emu::collective_enter(mask, 0, 0, false, site, "__syncwarp");
-    emu::collective_done();
 }
 
 // The lanes that have not exited (the emulator runs a warp's live lanes as one converged group).
@@ -133,15 +121,13 @@ inline unsigned __lanemask_lt() { return (1u << emu::t_lane) - 1u; }
 #define EMU_WARP_REDUCE(name, T, init, op)                                                                     \
     inline T name(unsigned mask, T v, std::source_location site = std::source_location::current()) {           \
         const emu::Exchange& e = emu::collective_enter(mask, emu::to_slot((unsigned) v), 0, false, site, #name); \
-        uint32_t members = mask & emu::t_warp->live.load(std::memory_order_acquire);                             \
         T r = init;                                                                                              \
         for (unsigned l = 0; l < emu::kWarpSize; l++) {                                                         \
-            if ((members >> l) & 1u) {                                                                           \
+            if (emu::took_part(e, l)) {                                                                          \
                 T x = (T) (unsigned) e.slot[l];                                                                  \
                 r = op;                                                                                          \
             }                                                                                                    \
         }                                                                                                        \
-        emu::collective_done();                                                                                  \
         return r;                                                                                                \
     }
 EMU_WARP_REDUCE(__reduce_add_sync, unsigned, 0u, r + x)

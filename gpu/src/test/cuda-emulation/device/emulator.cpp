@@ -195,8 +195,9 @@ void crash_handler(int sig, siginfo_t* info, void*) {
         t.add_uint(b.y, 10);
         t.add(",");
         t.add_uint(b.z, 10);
-        t.add("): a memory access outside every allocation (or an integer division by zero for SIGFPE); "
-              "the emulator exits, as a CUDA context is lost after such a fault");
+        t.add(sig == SIGFPE ? "): an arithmetic trap (integer division by zero)"
+                            : "): a memory access outside every allocation");
+        t.add("; the emulator exits, as a CUDA context is lost after such a fault");
     } else {
         t.add("the emulator crashed with ");
         t.add(name);

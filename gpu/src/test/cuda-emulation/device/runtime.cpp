@@ -5,9 +5,11 @@
 // counter: a launch whose barriers stop completing is abandoned with a report of who waits where.
 #include "runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -34,10 +36,22 @@ namespace emu {
 
 std::atomic<bool> g_abort{false};
 std::atomic<uint64_t> g_progress{0};
+int g_fuzz = [] {
+    const char* s = std::getenv("EMU_SCHEDULE_FUZZ");
+    return s ? std::max(0, std::atoi(s)) : 0;
+}();
+
+void fuzz_delay() {
+    static thread_local uint64_t state = 0x9e3779b97f4a7c15ull ^ (uint64_t) threadIdx.x * 0x2545f4914f6cdd1dull;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    if (state % (uint64_t) g_fuzz == 0) std::this_thread::sleep_for(std::chrono::microseconds(100 + (state >> 32) % 900));
+}
 Block g_block;
 __thread Warp* t_warp = nullptr;
 __thread unsigned t_lane = 0;
-__thread unsigned t_bank = 0;
+__thread uint32_t t_phase = 0;
 alignas(256) unsigned char g_dynamic_shared[kMaxDynamicShared];
 void (*fatal_exit)(const std::string& message, int code) = nullptr;
 
@@ -100,6 +114,7 @@ void setup_block() {
         warp.live.store(0xffffffffu, std::memory_order_relaxed);
         for (Exchange& x : warp.bank) {
             for (unsigned l = 0; l < kWarpSize; l++) {
+                x.phase[l] = ~uint32_t(0);
                 x.slot[l] = ~uint64_t(0);
                 x.key[l] = 0;
                 x.mask[l] = 0;
@@ -132,14 +147,11 @@ void advance() {
     setup_block();
 }
 
-// A thread that is done with the block: its warp's slot reads as garbage, and it no longer counts at any barrier.
+// A thread that is done with the block no longer counts at any barrier (its exchange entries stay as they are: a
+// slower lane may still be reading its last collective).
 void leave_block(unsigned t) {
     Warp& w = *t_warp;
     const unsigned lane = t % kWarpSize;
-    for (Exchange& x : w.bank) {
-        x.slot[lane] = ~uint64_t(0);
-        x.site[lane] = std::source_location();
-    }
     w.live.fetch_and(~(1u << lane), std::memory_order_acq_rel);
     w.bar.arrive_and_drop();
     g_block.bar.arrive_and_drop();
@@ -152,7 +164,7 @@ void run_blocks(unsigned t) {
     for (;;) {
         blockIdx = L.block;
         t_warp = &g_block.warps[t / kWarpSize];
-        t_bank = 0;
+        t_phase = 0;
         if (!g_abort.load(std::memory_order_relaxed)) {
             try {
                 k->invoke(k->fn, args);
@@ -225,7 +237,7 @@ std::string hang_report() {
 // ---- the shim's entry points -----------------------------------------------------------------------------------
 
 std::string describe(const std::source_location& site) {
-    return std::string(site.file_name()) + ":" + std::to_string(site.line());
+    return std::string(site.file_name()) + ":" + std::to_string(site.line()) + ":" + std::to_string(site.column());
 }
 
 void fault(const std::string& message) {
@@ -257,7 +269,8 @@ static std::string hex32(uint32_t v) {
 const Exchange& collective_enter(uint32_t mask, uint64_t value, uint64_t key, bool same_value,
                                  const std::source_location& site, const char* what) {
     Warp& w = *t_warp;
-    Exchange& x = w.bank[t_bank];
+    const uint32_t phase = t_phase++;
+    Exchange& x = w.bank[phase & 1u];
     const unsigned lane = t_lane;
     auto here = [&] { return std::string(what) + " at " + describe(site); };
     if (!((mask >> lane) & 1u)) fault(here() + ": the mask " + hex32(mask) + " leaves out the calling lane " + std::to_string(lane));
@@ -265,10 +278,21 @@ const Exchange& collective_enter(uint32_t mask, uint64_t value, uint64_t key, bo
     x.key[lane] = key;
     x.mask[lane] = mask;
     x.site[lane] = site;
+    x.phase[lane] = phase;
     w.bar.arrive_and_wait();
+    if (g_fuzz) fuzz_delay();
+    // Every lane that had not left the kernel arrived at this phase; those that did not publish here are elsewhere
+    // (a lane that took part may already have left again, so participation is read from the phases, not `live`).
     const uint32_t live = w.live.load(std::memory_order_acquire);
     for (unsigned l = 0; l < kWarpSize; l++) {
-        if (l == lane || !((live >> l) & 1u)) continue;
+        if (l == lane) continue;
+        if (x.phase[l] != phase) {
+            if ((live >> l) & 1u) {
+                fault("warp collectives diverged: lane " + std::to_string(lane) + " is in " + here() + ", lane " +
+                      std::to_string(l) + " waits at another warp barrier (a WMMA load's) or collective");
+            }
+            continue;
+        }
         if (!same_site(x.site[l], site)) {
             fault("warp collectives diverged: lane " + std::to_string(lane) + " is in " + here() + ", lane " +
                   std::to_string(l) + " in a collective at " + describe(x.site[l]) +

@@ -12,7 +12,11 @@ references (no third-party packages):
   topk       topk_slice_f32 over two chunks (three slices and one) + topk_merge, launch plan as RetrievalKernel.plan:
              integer vectors (exact dots, ties by tie key, chunk, row), deleted rows, a filtered query
   errors     argument count / kind / pointer mismatches, bad block sizes, launch bounds, unknown kernel: reported
+  others     every other kernel of gpu/src/main/cuda once, against a reference (bit-exact where the arithmetic is)
   timing     one 256 x 384 x 384 gemm_bf16_f32 launch and one layernorm_f32 launch of 512 rows of 384
+  semantics  selftest/semantics.cu on an emulator of its own: lanes leaving right after a shuffle, exited lanes,
+             shuffle widths, votes, early returns before __syncthreads, atomics, NaN shared memory in every block,
+             WMMA column-major tiles, 1024-thread blocks; diverging collectives, a hang and __trap reported
 
 usage: selftest.py [--build-dir DIR] [--binary PATH]     (exit status 0 when everything passes)
 """
@@ -38,8 +42,8 @@ class EmulatorError(Exception):
 class Emulator:
     """A client of the cuda_emulator protocol (README.md)."""
 
-    def __init__(self, binary):
-        self.p = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(self, binary, env=None):
+        self.p = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
     def _send(self, data):
         self.p.stdin.write(data)
@@ -222,7 +226,7 @@ def test_layernorm(emu):
                     (I32, cols)])
         got = emu.download('f', out, rows * cols)
         ref = layernorm_ref(x, res if residual else None, gamma, beta, f32(eps), rows, cols)
-        err = max(abs(g - r) / max(1.0, abs(r)) for g, r in zip(got, ref))
+        err = max((abs(g - r) / max(1.0, abs(r)) if g == g else math.inf) for g, r in zip(got, ref))
         worst = max(worst, err)
         check(err <= 1e-5, f'layernorm_f32 (residual {residual is not None}): error {err:.3g} > 1e-5')
     for p in (dx, dres, dg, db, out):
@@ -264,9 +268,9 @@ def gemm_case(emu, kernel, rnd, m, n, k, trans_b, epilogue, rng, a_vals=None, b_
         if exact:
             check(got == v, f'{kernel} M={m} N={n} K={k}: C[{i}][{j}] = {got!r}, expected exactly {v!r}')
             continue
-        err = abs(got - v)
+        err = abs(got - v)   # NaN (a tile never written: shared memory is NaN-poisoned) must fail too
         worst = max(worst, err / (k * U * mag) if mag > 0 else (0.0 if err == 0 else math.inf))
-        if err > tol + 1e-30:
+        if not err <= tol + 1e-30:
             check(False, f'{kernel} M={m} N={n} K={k} trans_b={trans_b} epilogue={epilogue}: C[{i}][{j}] = {got!r}, '
                          f'reference {v!r}, error {err:.3g} > {tol:.3g}')
             break
@@ -363,8 +367,17 @@ def pow2_at_least(v):
     return 1 if v <= 1 else 1 << (v - 1).bit_length()
 
 
-def test_topk(emu):
-    rng = random.Random(5)
+def topk_score(metric, dot, q_norm, d_norm):
+    """retrieval.cu's metric_score: the epilogue in double, then float."""
+    if metric == 0:
+        return dot
+    if metric == 1:
+        return 0.0 if q_norm == 0.0 or d_norm == 0.0 else f32(dot / (q_norm * d_norm))
+    return f32((2.0 * dot - q_norm * q_norm) - d_norm * d_norm)
+
+
+def topk_case(emu, storage, metric, seed):
+    rng = random.Random(seed)
     dim, k, nq, threads = 8, 7, 5, 256
     chunks = [2100, 300]
     # RetrievalKernel.plan(dim, k)
@@ -377,8 +390,8 @@ def test_topk(emu):
         qt //= 2
     slices = [(rows + slice_rows - 1) // slice_rows for rows in chunks]
     slot_base = [0]
-    for s in slices[:-1]:
-        slot_base.append(slot_base[-1] + s * k_out)
+    for sl in slices[:-1]:
+        slot_base.append(slot_base[-1] + sl * k_out)
     total_slots = sum(slices) * k_out
     queries = [float(rng.randrange(-2, 3)) for _ in range(nq * dim)]
     q_codes = [-1, -1, -1, 1, -1]
@@ -386,24 +399,29 @@ def test_topk(emu):
     dq, dqn, dqc = emu.upload('f', queries), emu.upload('d', q_norms), emu.upload('i', q_codes)
     cand = [emu.alloc(4 * nq * total_slots), emu.alloc(8 * nq * total_slots), emu.alloc(4 * nq * total_slots),
             emu.alloc(4 * nq * total_slots)]
-    table = []   # (chunk, row, values, tie, code, live)
+    fmt, kernel = {'f32': ('f', 'topk_slice_f32'), 'f16': ('e', 'topk_slice_f16'), 'i8': ('b', 'topk_slice_i8')}[storage]
+    table = []   # (chunk, row, dot, d_norm, tie, code, live)
     keep = []
     for ci, rows in enumerate(chunks):
-        vals = [float(rng.randrange(-3, 4)) for _ in range(rows * dim)]
+        vals = [rng.randrange(-3, 4) for _ in range(rows * dim)]
+        for r in range(0, rows, 97):   # a few zero rows (cosine: score 0)
+            vals[r * dim:(r + 1) * dim] = [0] * dim
+        scales = [f32(rng.choice([0.5, 0.3, 1.7])) if storage == 'i8' else 1.0 for _ in range(rows)]
         tie = [rng.randrange(3) for _ in range(rows)]
         codes = [rng.randrange(3) for _ in range(rows)]
         live = [0 if rng.random() < 0.1 else 1 for _ in range(rows)]
-        norms = [f32(math.sqrt(sum(v * v for v in vals[r * dim:(r + 1) * dim]))) for r in range(rows)]
-        dv, ds, dn = emu.upload('f', vals), emu.upload('f', [1.0] * rows), emu.upload('f', norms)
+        norms = [f32(scales[r] * math.sqrt(sum(v * v for v in vals[r * dim:(r + 1) * dim]))) for r in range(rows)]
+        dv = emu.upload(fmt, [float(v) for v in vals] if fmt != 'b' else vals)
+        ds, dn = emu.upload('f', scales), emu.upload('f', norms)
         dt, dc, dl = emu.upload('q', tie), emu.upload('i', codes), emu.upload('i', live)
         keep += [dv, ds, dn, dt, dc, dl]
-        emu.launch('topk_slice_f32', (slices[ci], (nq + qt - 1) // qt, 1), threads, qt * (dim * 4 + cap * 8) + 64,
+        emu.launch(kernel, (slices[ci], (nq + qt - 1) // qt, 1), threads, qt * (dim * 4 + cap * 8) + 64,
                    [(PTR, dv), (PTR, ds), (PTR, dn), (PTR, dt), (PTR, dc), (PTR, dl), (I32, rows), (I32, dim),
-                    (I32, ci), (PTR, dq), (PTR, dqn), (PTR, dqc), (I32, nq), (I32, qt), (I32, 0), (I32, slice_rows),
-                    (I32, k_out), (I32, cap), (PTR, cand[0]), (PTR, cand[1]), (PTR, cand[2]), (PTR, cand[3]),
-                    (I32, total_slots), (I32, slot_base[ci])])
+                    (I32, ci), (PTR, dq), (PTR, dqn), (PTR, dqc), (I32, nq), (I32, qt), (I32, metric),
+                    (I32, slice_rows), (I32, k_out), (I32, cap), (PTR, cand[0]), (PTR, cand[1]), (PTR, cand[2]),
+                    (PTR, cand[3]), (I32, total_slots), (I32, slot_base[ci])])
         for r in range(rows):
-            table.append((ci, r, vals[r * dim:(r + 1) * dim], tie[r], codes[r], live[r]))
+            table.append((ci, r, vals[r * dim:(r + 1) * dim], scales[r], norms[r], tie[r], codes[r], live[r]))
     out = [emu.alloc(4 * nq * k), emu.alloc(4 * nq * k), emu.alloc(4 * nq * k), emu.alloc(4 * nq)]
     emu.launch('topk_merge', (nq, 1, 1), threads, merge_cap * 8 + 64,
                [(PTR, cand[0]), (PTR, cand[1]), (PTR, cand[2]), (PTR, cand[3]), (I32, total_slots), (I32, k),
@@ -415,17 +433,318 @@ def test_topk(emu):
     bad = 0
     for q in range(nq):
         qv = queries[q * dim:(q + 1) * dim]
-        hits = sorted(((-sum(a * b for a, b in zip(qv, v)), t, c, r)
-                       for c, r, v, t, code, lv in table if lv and (q_codes[q] < 0 or q_codes[q] == code)))[:k]
-        want = [(-s, c, r) for s, t, c, r in hits]
+        hits = []
+        for c, r, v, scale, d_norm, t, code, lv in table:
+            if lv and (q_codes[q] < 0 or q_codes[q] == code):
+                dot = float(sum(int(a) * b for a, b in zip(qv, v)))   # exact
+                if storage == 'i8':
+                    dot = f32(dot * scale)
+                hits.append((-topk_score(metric, dot, q_norms[q], d_norm), t, c, r))
+        want = [(-sc, c, r) for sc, t, c, r in sorted(hits)[:k]]
         have = [(score[q * k + i], chunk[q * k + i], row[q * k + i]) for i in range(count[q])]
         if have != want:
             bad += 1
-            check(False, f'topk: query {q}: {have} != reference {want}')
+            check(False, f'topk {storage} metric {metric}: query {q}: {have} != reference {want}')
     for p in keep + cand + out + [dq, dqn, dqc]:
         emu.free(p)
-    print(f'topk_slice_f32 + topk_merge: {nq} queries over chunks of {chunks} rows ({sum(slices)} slices), k = {k}: '
-          f'{"hits, order and scores equal the reference" if bad == 0 else "FAILED"}')
+    return bad == 0, chunks, sum(slices), k, nq
+
+
+def test_topk(emu):
+    results = [topk_case(emu, storage, metric, seed) for storage, metric, seed in
+               (('f32', 0, 5), ('f16', 1, 6), ('i8', 2, 7))]
+    ok = all(r[0] for r in results)
+    _, chunks, slices, k, nq = results[0]
+    print(f'topk_slice_f32 / _f16 / _i8 (inner product / cosine / L2) + topk_merge: {nq} queries over chunks of '
+          f'{chunks} rows ({slices} slices), k = {k}: '
+          f'{"hits, order and scores equal the reference" if ok else "FAILED"}')
+
+
+def close(got, want, rel, absolute=0.0):
+    return got == got and abs(got - want) <= rel * abs(want) + absolute
+
+
+def test_elementwise(emu):
+    rng = random.Random(8)
+    n = 1000
+    xs = [f32(rng.uniform(-4, 4)) for _ in range(n)]
+    ys = [f32(rng.uniform(-4, 4)) for _ in range(n)]
+    dx, dy, do = emu.upload('f', xs), emu.upload('f', ys), emu.alloc(4 * n)
+    results = {}
+    # add_f32 with 1024- and 32-thread blocks and a grid smaller than n (the grid-stride loop)
+    for block, grid in ((1024, 1), (32, 3)):
+        emu.launch('add_f32', (grid, 1, 1), block, 0, [(PTR, dx), (PTR, dy), (PTR, do), (I64, n)])
+        results[f'add_f32 ({grid} x {block})'] = emu.download('f', do, n) == [f32(a + b) for a, b in zip(xs, ys)]
+    emu.launch('fill_f32', (4, 1, 1), 256, 0, [(PTR, do), (F32, 2.5), (I64, n)])
+    results['fill_f32'] = emu.download('f', do, n) == [2.5] * n
+    emu.htod(do, struct.pack(f'<{n}f', *ys))
+    emu.launch('scale_add_f32', (4, 1, 1), 256, 0, [(PTR, do), (PTR, dx), (F32, 0.3), (I64, n)])
+    results['scale_add_f32'] = emu.download('f', do, n) == [f32(y + f32(f32(0.3) * x)) for x, y in zip(xs, ys)]
+    rows, cols = 10, 100
+    bias = [f32(rng.uniform(-1, 1)) for _ in range(cols)]
+    db = emu.upload('f', bias)
+    emu.htod(do, struct.pack(f'<{n}f', *xs))
+    emu.launch('add_bias_f32', (4, 1, 1), 256, 0, [(PTR, do), (PTR, db), (I64, rows), (I32, cols)])
+    results['add_bias_f32'] = emu.download('f', do, n) == [f32(xs[i] + bias[i % cols]) for i in range(n)]
+    l2in = xs[:]
+    l2in[cols:2 * cols] = [0.0] * cols   # a zero row stays zero
+    emu.htod(dx, struct.pack(f'<{n}f', *l2in))
+    emu.launch('l2_normalize_f32', (rows, 1, 1), 256, 0, [(PTR, dx), (PTR, do), (I32, rows), (I32, cols)])
+    got = emu.download('f', do, n)
+    ok = True
+    for r in range(rows):
+        norm = math.sqrt(sum(v * v for v in l2in[r * cols:(r + 1) * cols]))
+        for c in range(cols):
+            want = 0.0 if norm == 0 else l2in[r * cols + c] / norm
+            ok &= close(got[r * cols + c], want, 1e-6, 1e-7)
+    results['l2_normalize_f32'] = ok
+    # activations: float32 arithmetic with glibc's erff / expf, within a few ulp of the double reference
+    emu.htod(dx, struct.pack(f'<{n}f', *xs))
+    emu.launch('gelu_f32', (4, 1, 1), 256, 0, [(PTR, dx), (PTR, do), (I64, n)])
+    results['gelu_f32'] = all(close(g, gelu(x), 1e-6, 4 * U * abs(x)) for g, x in zip(emu.download('f', do, n), xs))
+    emu.launch('quick_gelu_f32', (4, 1, 1), 256, 0, [(PTR, dx), (PTR, do), (I64, n)])
+    qg = [x / (1 + math.exp(-1.702 * x)) for x in xs]
+    results['quick_gelu_f32'] = all(close(g, w, 1e-6, 1e-7) for g, w in zip(emu.download('f', do, n), qg))
+    h = 25   # x[20, 50] -> out[20, 25]
+    for gate in (0, 1):
+        emu.launch('glu_f32', (2, 1, 1), 256, 0, [(PTR, dx), (PTR, do), (I64, 20), (I32, h), (I32, gate)])
+        got = emu.download('f', do, 20 * h)
+        want = [xs[r * 2 * h + c] * (gelu(xs[r * 2 * h + h + c]) if gate == 0 else
+                                     1 / (1 + math.exp(-xs[r * 2 * h + h + c]))) for r in range(20) for c in range(h)]
+        # 1 + erf(b) cancels for negative b: an absolute error of a few ulp of |a b| is float32 arithmetic
+        mags = [abs(xs[r * 2 * h + c] * xs[r * 2 * h + h + c]) for r in range(20) for c in range(h)]
+        results[f'glu_f32 (gate {gate})'] = all(close(g, w, 1e-6, 4 * U * mg) for g, w, mg in zip(got, want, mags))
+    for p in (dx, dy, do, db):
+        emu.free(p)
+    report('elementwise / activations', results)
+
+
+def report(family, results):
+    bad = [name for name, ok in results.items() if not ok]
+    for name in bad:
+        check(False, f'{name}: differs from the reference')
+    print(f'{family}: {", ".join(results)}: {"ok" if not bad else "FAILED " + ", ".join(bad)}')
+
+
+def test_embedding_pooling(emu):
+    rng = random.Random(9)
+    batch, seq, dim, vocab = 2, 5, 130, 11
+    word = [f32(rng.uniform(-1, 1)) for _ in range(vocab * dim)]
+    pos = [f32(rng.uniform(-1, 1)) for _ in range(seq * dim)]
+    typ = [f32(rng.uniform(-1, 1)) for _ in range(2 * dim)]
+    ids = [rng.randrange(vocab) for _ in range(batch * seq)]
+    types = [rng.randrange(2) for _ in range(batch * seq)]
+    dw, dp, dt, di, dty = (emu.upload('f', word), emu.upload('f', pos), emu.upload('f', typ), emu.upload('i', ids),
+                           emu.upload('i', types))
+    out = emu.alloc(4 * batch * seq * dim)
+    results = {}
+    for with_types in (True, False):
+        emu.launch('embedding_f32', (batch * seq, 1, 1), 128, 0,
+                   [(PTR, di), (PTR, dty if with_types else 0), (PTR, dw), (PTR, dp), (PTR, dt), (PTR, out),
+                    (I32, seq), (I32, dim)])
+        want = [f32(f32(word[ids[t] * dim + c] + pos[(t % seq) * dim + c]) +
+                    typ[(types[t] if with_types else 0) * dim + c]) for t in range(batch * seq) for c in range(dim)]
+        results[f'embedding_f32 ({"types" if with_types else "type 0"})'] = \
+            emu.download('f', out, batch * seq * dim) == want
+    hidden = [f32(rng.uniform(-2, 2)) for _ in range(batch * seq * dim)]
+    lengths = [5, 2]
+    dh, dl, po = emu.upload('f', hidden), emu.upload('i', lengths), emu.alloc(4 * batch * dim)
+    grid = ((dim + 127) // 128, batch, 1)
+    emu.launch('mean_pool_f32', grid, 128, 0, [(PTR, dh), (PTR, dl), (PTR, po), (I32, seq), (I32, dim)])
+    want = []
+    for b in range(batch):
+        for c in range(dim):
+            acc = 0.0
+            for t in range(lengths[b]):
+                acc = f32(acc + hidden[(b * seq + t) * dim + c])
+            want.append(f32(acc / lengths[b]))
+    results['mean_pool_f32'] = emu.download('f', po, batch * dim) == want
+    emu.launch('first_token_pool_f32', grid, 128, 0, [(PTR, dh), (PTR, po), (I32, seq), (I32, dim)])
+    results['first_token_pool_f32'] = emu.download('f', po, batch * dim) == \
+        [hidden[b * seq * dim + c] for b in range(batch) for c in range(dim)]
+    emu.launch('last_token_pool_f32', grid, 128, 0, [(PTR, dh), (PTR, dl), (PTR, po), (I32, seq), (I32, dim)])
+    results['last_token_pool_f32'] = emu.download('f', po, batch * dim) == \
+        [hidden[(b * seq + lengths[b] - 1) * dim + c] for b in range(batch) for c in range(dim)]
+    for p in (dw, dp, dt, di, dty, out, dh, dl, po):
+        emu.free(p)
+    report('embedding / pooling', results)
+
+
+def test_attention(emu):
+    rng = random.Random(10)
+    batch, seq, heads, hd = 2, 37, 2, 24
+    lengths = [37, 9]
+    d = heads * hd
+    q, k, v = ([f32(rng.gauss(0, 1)) for _ in range(batch * seq * d)] for _ in range(3))
+    dq, dk, dv, dl = emu.upload('f', q), emu.upload('f', k), emu.upload('f', v), emu.upload('i', lengths)
+    out = emu.alloc(4 * batch * seq * d)
+    shared = 4 * (16 * hd + 32 * (hd + 1) + 32 * hd + 16 * 32 + 16 * hd + 3 * 16)   # AttentionKernel.sharedBytes
+    scale = f32(1.0 / math.sqrt(hd))
+    emu.launch('attention_f32', ((seq + 15) // 16, heads, batch), 128, shared,
+               [(PTR, dq), (PTR, dk), (PTR, dv), (PTR, dl), (PTR, out), (I32, seq), (I32, heads), (I32, hd),
+                (F32, scale)])
+    got = emu.download('f', out, batch * seq * d)
+    worst = 0.0
+    for b in range(batch):
+        for h in range(heads):
+            for i in range(seq):
+                base = (b * seq + i) * d + h * hd
+                if i >= lengths[b]:
+                    worst = max(worst, max(abs(g) if g == g else math.inf for g in got[base:base + hd]))
+                    continue
+                s = [sum(q[base + t] * k[(b * seq + j) * d + h * hd + t] for t in range(hd)) * scale
+                     for j in range(lengths[b])]
+                m = max(s)
+                w = [math.exp(x - m) for x in s]
+                z = sum(w)
+                for t in range(hd):
+                    want = sum(w[j] * v[(b * seq + j) * d + h * hd + t] for j in range(lengths[b])) / z
+                    g = got[base + t]
+                    worst = max(worst, abs(g - want) if g == g else math.inf)
+    check(worst <= 1e-5, f'attention_f32: error {worst:.3g} > 1e-5')
+    for p in (dq, dk, dv, dl, out):
+        emu.free(p)
+    print(f'attention_f32: batch {batch}, seq {seq} (lengths {lengths}), {heads} heads of {hd}: max error {worst:.1e} '
+          f'(bar 1e-5)')
+
+
+def test_image(emu):
+    rng = random.Random(11)
+    results = {}
+    batch, ch, size, patch = 2, 3, 8, 4
+    px = [f32(rng.uniform(0, 1)) for _ in range(batch * ch * size * size)]
+    n = batch * ch * size * size
+    dp, do = emu.upload('f', px), emu.alloc(4 * n)
+    emu.launch('patchify_f32', ((n + 255) // 256, 1, 1), 256, 0,
+               [(PTR, dp), (PTR, do), (I32, ch), (I32, size), (I32, patch), (I64, n)])
+    g = size // patch
+    want = []
+    for img in range(batch):
+        for gy in range(g):
+            for gx in range(g):
+                for c in range(ch):
+                    for ky in range(patch):
+                        for kx in range(patch):
+                            want.append(px[((img * ch + c) * size + gy * patch + ky) * size + gx * patch + kx])
+    results['patchify_f32'] = emu.download('f', do, n) == want
+    # preprocess_u8_f32: NEAREST resize of two RGB images (7 x 5 and 4 x 4, the second not resized) to 4 x 4
+    dims = [(7, 5), (4, 4)]
+    images = [[rng.randrange(256) for _ in range(w * h * 3)] for w, h in dims]
+    offsets = [0, len(images[0]), len(images[0]) + len(images[1])]
+    dpx = emu.upload('B', images[0] + images[1])
+    doff, dwid, dhei, dch = (emu.upload('i', offsets), emu.upload('i', [w for w, h in dims]),
+                             emu.upload('i', [h for w, h in dims]), emu.upload('i', [3, 3]))
+    oc, oh, ow = 3, 4, 4
+    mean, std, rescale = [0.5, 0.4, 0.3], [0.2, 0.25, 0.3], f32(1 / 255)
+    out = emu.alloc(4 * 2 * oc * oh * ow)
+    emu.launch('preprocess_u8_f32', ((oh * ow + 255) // 256, 2, 1), 256, 0,
+               [(PTR, dpx), (PTR, doff), (PTR, dwid), (PTR, dhei), (PTR, dch), (PTR, out), (I32, oc), (I32, oh),
+                (I32, ow), (I32, 0), (I32, 0), (F32, rescale)] + [(F32, m) for m in mean] + [(F32, s) for s in std])
+    want = []
+    for b, (w, h) in enumerate(dims):
+        for c in range(oc):
+            for oy in range(oh):
+                for ox in range(ow):
+                    sx = min(w - 1, math.floor((ox + 0.5) * w / ow)) if (w, h) != (ow, oh) else ox
+                    sy = min(h - 1, math.floor((oy + 0.5) * h / oh)) if (w, h) != (ow, oh) else oy
+                    val = float(images[b][(sy * w + sx) * 3 + c])
+                    want.append(f32(f32(f32(val * rescale) - f32(mean[c])) / f32(std[c])))
+    results['preprocess_u8_f32 (nearest)'] = emu.download('f', out, 2 * oc * oh * ow) == want
+    for p in (dp, do, dpx, doff, dwid, dhei, dch, out):
+        emu.free(p)
+    report('image', results)
+
+
+def test_maxsim(emu):
+    rng = random.Random(12)
+    dim = 70
+    words = (dim + 63) // 64
+    q_tokens, d_tokens = [3, 33], [5, 40]
+    q_off, d_off = [0, 3, 36], [0, 5, 45]
+    queries = [float(rng.randrange(-3, 4)) for _ in range(36 * dim)]
+    pairs = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    dq, dqo, ddo = emu.upload('f', queries), emu.upload('i', q_off), emu.upload('i', d_off)
+    dpq, dpd = emu.upload('i', [p[0] for p in pairs]), emu.upload('i', [p[1] for p in pairs])
+    out = emu.alloc(4 * len(pairs))
+    shared = (32 + 32) * (64 + 1) * 4 + 32 * 4
+    results = {}
+    for storage in ('f32', 'i8', 'b1'):
+        if storage == 'b1':
+            bits = [[rng.randrange(2) for _ in range(dim)] for _ in range(45)]
+            stored = [[1.0 if b else -1.0 for b in row] for row in bits]
+            wordvals = []
+            for row in bits:
+                for wi in range(words):
+                    wordvals.append(sum(b << (j - 64 * wi) for j, b in enumerate(row) if 64 * wi <= j < 64 * wi + 64))
+            dv = emu.upload('Q', wordvals)
+        else:
+            stored = [[float(rng.randrange(-5, 6)) for _ in range(dim)] for _ in range(45)]
+            dv = emu.upload('f' if storage == 'f32' else 'b',
+                            [v for row in stored for v in row] if storage == 'f32' else
+                            [int(v) for row in stored for v in row])
+        scales = [1.0 if storage == 'f32' else f32(rng.choice([0.5, 0.3, 1.7])) for _ in range(45)]
+        ds = emu.upload('f', scales)
+        emu.launch(f'maxsim_{storage}', (len(pairs), 1, 1), 256, shared,
+                   [(PTR, dv), (PTR, ds), (PTR, ddo), (PTR, dq), (PTR, dqo), (PTR, dpq), (PTR, dpd), (I32, dim),
+                    (I32, words), (PTR, out)])
+        want = []
+        for qi, di in pairs:
+            total = 0.0
+            for i in range(q_off[qi], q_off[qi + 1]):
+                best = -math.inf
+                for t in range(d_off[di], d_off[di + 1]):
+                    dot = float(sum(queries[i * dim + j] * stored[t][j] for j in range(dim)))   # exact integers
+                    best = max(best, dot if storage == 'f32' else f32(dot * scales[t]))
+                total = f32(total + best)
+            want.append(total)
+        results[f'maxsim_{storage}'] = emu.download('f', out, len(pairs)) == want
+        emu.free(dv)
+        emu.free(ds)
+    for p in (dq, dqo, ddo, dpq, dpd, out):
+        emu.free(p)
+    report('maxsim (bit-exact)', results)
+
+
+def test_linear_algebra(emu):
+    rng = random.Random(13)
+    results = {}
+    n, dim = 40, 37
+    x = [f32(rng.gauss(2, 1)) for _ in range(n * dim)]
+    mean = [sum(x[i * dim + a] for i in range(n)) / n for a in range(dim)]
+    dx, dm, dc = emu.upload('f', x), emu.upload('d', mean), emu.alloc(8 * dim * dim)
+    tiles = (dim + 31) // 32
+    emu.launch('covariance_f32', (tiles, tiles, 1), 256, 2 * 32 * 33 * 8,
+               [(PTR, dx), (PTR, dm), (I32, n), (I32, dim), (PTR, dc)])
+    got = emu.download('d', dc, dim * dim)
+    ok = True
+    for a in range(dim):
+        for b in range(dim):
+            want = math.fsum((x[i * dim + a] - mean[a]) * (x[i * dim + b] - mean[b]) for i in range(n)) / (n - 1)
+            ok &= close(got[a * dim + b], want, 1e-12, 1e-14)
+    results['covariance_f32'] = ok
+    d = 9
+    m = [[0.0] * d for _ in range(d)]
+    for i in range(d):
+        for j in range(i, d):
+            m[i][j] = m[j][i] = rng.uniform(-1, 1)
+    da = emu.upload('d', [v for row in m for v in row])
+    dv, dsw = emu.alloc(8 * d * d), emu.alloc(4)
+    emu.launch('jacobi_eigen_f64', (1, 1, 1), 256, 256 * 8 + 24 * ((d + (d & 1)) // 2),
+               [(PTR, da), (PTR, dv), (I32, d), (I32, 50), (PTR, dsw)])
+    a, v = emu.download('d', da, d * d), emu.download('d', dv, d * d)
+    ok = emu.download('i', dsw, 1)[0] < 50
+    for c in range(d):
+        lam = a[c * d + c]
+        vec = [v[r * d + c] for r in range(d)]
+        resid = max(abs(sum(m[r][t] * vec[t] for t in range(d)) - lam * vec[r]) for r in range(d))
+        ok &= resid <= 1e-9
+        for c2 in range(d):
+            dot = sum(v[r * d + c] * v[r * d + c2] for r in range(d))
+            ok &= abs(dot - (1.0 if c == c2 else 0.0)) <= 1e-9
+    results['jacobi_eigen_f64'] = ok
+    for p in (dx, dm, dc, da, dv, dsw):
+        emu.free(p)
+    report('cluster (linear algebra)', results)
 
 
 def test_errors(emu):
@@ -486,28 +805,139 @@ def test_timing(emu):
     print(f'timing: layernorm_f32 512 rows x 384 (512 blocks of 256 threads): {ln_s:.2f} s a launch')
 
 
+def test_semantics(binary):
+    """selftest/semantics.cu on its own emulator: the shim's CUDA semantics and the faults a launch reports."""
+    env = dict(os.environ, EMU_HANG_SECONDS='3')
+    emu = Emulator(binary, env)
+    results = {}
+    # lanes 16..31 leave right after a shuffle whose values lanes 0..15 are still reading; then lanes 0..15 read them
+    grid, block = 2000, 64
+    out, again = emu.alloc(4 * grid * block), emu.alloc(4 * grid * block)
+    emu.launch('exit_after_shuffle', (grid, 1, 1), block, 0, [(PTR, out), (PTR, again)])
+    got, got2 = emu.download('f', out, grid * block), emu.download('f', again, grid * block)
+    results['values of lanes that exit right after the shuffle'] = \
+        got == [float(((t % 32) ^ 16) + 100 * (t // block)) for t in range(grid * block)]
+    results['reading exited lanes gives NaN'] = all(got2[t] != got2[t] for t in range(grid * block) if t % 32 < 16)
+    for p in (out, again):
+        emu.free(p)
+    # shuffle widths and votes
+    block = 64
+    out, d, ll = emu.alloc(4 * 16 * block), emu.alloc(8 * block), emu.alloc(8 * block)
+    emu.launch('shuffles', (1, 1, 1), block, 0, [(PTR, out), (PTR, d), (PTR, ll)])
+    got = emu.download('i', out, 16 * block)
+    want = []
+    for t in range(block):
+        lane = t % 32
+        for w in (32, 16, 8):
+            base = lane & ~(w - 1)
+            up, down, xor = lane - 2, lane + 3, lane ^ 5
+            want += [(base + (3 & (w - 1))) * 10, (up if up >= base else lane) * 10,
+                     (down if down < base + w else lane) * 10, (xor if xor < base + w else lane) * 10]
+        ballot = sum(1 << l for l in range(32) if l % 3 == 0)
+        want += [ballot - (1 << 32) if ballot >= 1 << 31 else ballot, 1, 0, 1]
+    results['__shfl_sync / _up / _down / _xor at widths 32, 16, 8, __ballot / __any / __all_sync'] = got == want
+    results['8-byte shuffles'] = (emu.download('d', d, block) == [(l % 32) + 1.25 if l % 32 < 31 else 31.25
+                                                                   for l in range(block)] and
+                                  emu.download('q', ll, block) == [((l % 32) ^ 1) << 40 for l in range(block)])
+    for p in (out, d, ll):
+        emu.free(p)
+    # threads that return before __syncthreads do not hold up the others
+    grid, block = 3, 96
+    out, counter = emu.alloc(4 * grid * block), emu.upload('i', [0] * grid)
+    emu.launch('early_exit', (grid, 1, 1), block, 0, [(PTR, out), (PTR, counter)])
+    got = emu.download('i', out, grid * block)
+    results['early returns drop out of __syncthreads'] = \
+        got == [-1 if t % block % 3 == 0 else 64 for t in range(grid * block)]
+    for p in (out, counter):
+        emu.free(p)
+    # atomics from 1024 threads
+    bufs = [emu.upload('f', [0.0]), emu.upload('d', [0.0]), emu.upload('Q', [0]), emu.upload('i', [-1]),
+            emu.upload('i', [0]), emu.upload('i', [0]), emu.upload('I', [0])]
+    emu.launch('atomics', (4, 1, 1), 256, 0, [(PTR, p) for p in bufs])
+    got = [emu.download(fmt, p, 1)[0] for fmt, p in zip('fdQiiiI', bufs)]
+    results['atomics'] = got == [512.0, 256.0, 3072, 1023, -1023, 2048, 1024 % 100]
+    for p in bufs:
+        emu.free(p)
+    # static and dynamic shared memory are NaN at the start of every block
+    out, dyn = emu.alloc(4 * 3), emu.alloc(4 * 3)
+    emu.launch('poison', (3, 1, 1), 64, 256, [(PTR, out), (PTR, dyn)])
+    results['shared memory NaN before every block'] = \
+        all(v != v for v in emu.download('f', out, 3) + emu.download('f', dyn, 3))
+    for p in (out, dyn):
+        emu.free(p)
+    # WMMA, column-major inputs and output, accumulator loaded from memory: exact float sums in k order
+    rng = random.Random(14)
+    A, B, Cin = ([f32(rng.uniform(-2, 2)) for _ in range(256)] for _ in range(3))
+    dA, dB, dC, out = emu.upload('f', A), emu.upload('f', B), emu.upload('f', Cin), emu.alloc(4 * 256)
+    emu.launch('wmma_col_major', (1, 1, 1), 32, 0, [(PTR, dA), (PTR, dB), (PTR, dC), (PTR, out)])
+    got = emu.download('f', out, 256)
+    want = [0.0] * 256
+    for r in range(16):
+        for n in range(16):
+            acc = Cin[r * 16 + n]
+            for k in range(16):
+                acc = f32(acc + f16(A[k * 16 + r]) * f16(B[n * 16 + k]))
+            want[n * 16 + r] = acc
+    results['wmma col_major tiles, accumulator load, mem_col_major store'] = got == want
+    for p in (dA, dB, dC, out):
+        emu.free(p)
+    # a 1024-thread block
+    out = emu.alloc(4)
+    emu.launch('block_sum_1024', (1, 1, 1), 1024, 0, [(PTR, out)])
+    results['1024-thread block'] = emu.download('i', out, 1) == [sum(range(1024))]
+    # faults: reported, and the process serves on
+    buf = emu.alloc(4 * 64)
+    for name, block, words in (('diverging_collectives', 32, ['warp collectives diverged', 'semantics.cu:']),
+                               ('hang', 64, ['no barrier progress for 3 s', 'wait at __syncthreads']),
+                               ('trap', 32, ['__trap()'])):
+        try:
+            emu.launch(name, (1, 1, 1), block, 0, [(PTR, buf)])
+            results[f'{name} fails the launch'] = False
+        except EmulatorError as e:
+            results[f'{name} fails the launch'] = all(w in str(e) for w in words)
+            if name == 'hang':
+                print(f'  e.g. "{str(e)[:160]}..."')
+    emu.launch('block_sum_1024', (1, 1, 1), 1024, 0, [(PTR, out)])
+    results['a launch after the faults'] = emu.download('i', out, 1) == [sum(range(1024))]
+    emu.free(out)
+    emu.free(buf)
+    check(emu.quit() == 0, 'semantics emulator: QUIT')
+    report('semantics (selftest/semantics.cu)', results)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build-dir', default=os.path.join(GPU, 'target', 'cuda-emulator'))
     ap.add_argument('--binary', help='an emulator already built (skips build.sh)')
     a = ap.parse_args()
-    binary = a.binary
-    if not binary:
-        build = subprocess.run(['bash', os.path.join(HERE, 'build.sh'), a.build_dir], capture_output=True, text=True)
-        if build.returncode != 0:
-            print(build.stdout + build.stderr)
-            return 1
-        binary = build.stdout.strip().split('\n')[-1]
-        print(f'built {binary}')
+    def build(out, sources=None):
+        cmd = ['bash', os.path.join(HERE, 'build.sh'), out] + ([sources] if sources else [])
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stdout + done.stderr)
+            sys.exit(1)
+        path = done.stdout.strip().split('\n')[-1]
+        print(f'built {path}')
+        return path
+
+    binary = a.binary or build(a.build_dir)
+    semantics = build(os.path.join(a.build_dir if not a.binary else os.path.dirname(a.binary), 'semantics'),
+                      os.path.join(HERE, 'selftest'))
     emu = Emulator(binary)
     start = time.time()
-    for test in (test_memory, test_add, test_layernorm, test_gemm, test_prim, test_topk, test_errors, test_timing):
+    for test in (test_memory, test_add, test_layernorm, test_gemm, test_prim, test_topk, test_elementwise,
+                 test_embedding_pooling, test_attention, test_image, test_maxsim, test_linear_algebra, test_errors,
+                 test_timing):
         try:
             test(emu)
         except EmulatorError as e:
             check(False, f'{test.__name__}: {e}')
     code = emu.quit()
     check(code == 0, f'QUIT: exit code {code}')
+    try:
+        test_semantics(semantics)
+    except EmulatorError as e:
+        check(False, f'test_semantics: {e}')
     print(f'selftest: {len(failures)} failure(s), {time.time() - start:.0f} s')
     return 1 if failures else 0
 

@@ -1,3 +1,3 @@
-// cuda.h stand-in: the shim (emu.h) is force-included already; nothing else is needed by kernel code.
+// cuda.h stand-in: the shim (emu.h) comes first in every generated unit already; nothing else is needed.
 #pragma once
 #include "emu.h"

@@ -67,7 +67,6 @@ inline void enter(const void* p, unsigned ldm, unsigned element_bytes, int layou
                   const char* what) {
     emu::collective_enter(0xffffffffu, reinterpret_cast<uint64_t>(p), (uint64_t(ldm) << 8) | unsigned(layout), true,
                           site, what);
-    emu::collective_done();
     if (reinterpret_cast<uintptr_t>(p) % 32 != 0) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%p", p);

@@ -84,7 +84,7 @@ public abstract class TransformerContractTest {
     protected abstract Backend create();
 
     @BeforeEach
-    void open() {
+    protected void open() {
         backend = create();
         ops = backend.transformer();
     }
@@ -96,7 +96,7 @@ public abstract class TransformerContractTest {
     }
 
     @AfterEach
-    void close() {
+    protected void close() {
         if (backend != null) {
             backend.close();    // fails if a test leaked a tensor
         }
@@ -248,7 +248,7 @@ public abstract class TransformerContractTest {
     }
 
     @Test
-    void matmulOnEdgeSizesMeetsThePrecisionTolerance() {
+    protected void matmulOnEdgeSizesMeetsThePrecisionTolerance() {
         MatmulTolerance tol = matmulTolerance();
         int[][] shapes = {{1, 1, 1}, {2, 3, 5}, {7, 15, 17}, {16, 16, 16}, {17, 33, 31}, {33, 65, 129}, {64, 64, 64},
                 {100, 384, 384}, {5, 1536, 384}};

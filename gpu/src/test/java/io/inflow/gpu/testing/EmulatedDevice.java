@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Assumptions;
  * }
  * }</pre>
  */
-public final class EmulatedDevice implements DeviceApi {
+public final class EmulatedDevice implements DeviceApi, AutoCloseable {
     private static final Path DEVICE_SOURCES = Path.of("src/test/cuda-emulation/device");
     private static final Path BUILD = Path.of("target/cuda-emulator");
     /** Device memory of each emulated backend's pool (the emulator allocates it with malloc). */

@@ -1,0 +1,131 @@
+// semantics.cu: kernels that exercise the emulator's CUDA semantics directly (selftest.py builds an emulator from
+// this folder alone and checks them): lanes leaving right after a shuffle, reads of exited lanes, shuffle widths and
+// votes, threads returning before __syncthreads, atomics, shared memory poisoned between blocks, WMMA column-major
+// tiles and accumulator loads, 1024-thread blocks, and the faults a launch must report (diverging collectives, a
+// hang, __trap). Not a project kernel: it is never built by nvcc.
+#include <cuda_fp16.h>
+#include <mma.h>
+
+constexpr unsigned FULL = 0xffffffffu;
+
+// out[t] = value from lane ^ 16; lanes 16..31 return at once, lanes 0..15 then read them again (exited: NaN).
+extern "C" __global__ void exit_after_shuffle(float* out, float* again) {
+    const int lane = threadIdx.x & 31;
+    const size_t t = (size_t) blockIdx.x * blockDim.x + threadIdx.x;
+    float r = __shfl_xor_sync(FULL, (float) (lane + 100 * blockIdx.x), 16);
+    out[t] = r;
+    if (lane >= 16) return;
+    again[t] = __shfl_xor_sync(FULL, r, 16);
+}
+
+// Per lane: shfl (src 3), up (2), down (3), xor (5) at widths 32, 16, 8; ballot / any / all; 8-byte values.
+extern "C" __global__ void shuffles(int* out, double* d, long long* ll) {
+    const int lane = threadIdx.x & 31;
+    int* o = out + threadIdx.x * 16;
+    int k = 0;
+    for (int width = 32; width >= 8; width >>= 1) {
+        o[k++] = __shfl_sync(FULL, lane * 10, 3, width);
+        o[k++] = __shfl_up_sync(FULL, lane * 10, 2, width);
+        o[k++] = __shfl_down_sync(FULL, lane * 10, 3, width);
+        o[k++] = __shfl_xor_sync(FULL, lane * 10, 5, width);
+    }
+    o[k++] = (int) __ballot_sync(FULL, lane % 3 == 0);
+    o[k++] = __any_sync(FULL, lane == 7);
+    o[k++] = __all_sync(FULL, lane < 31);
+    o[k++] = __all_sync(FULL, lane < 32);
+    d[threadIdx.x] = __shfl_down_sync(FULL, lane + 0.25, 1);
+    ll[threadIdx.x] = __shfl_xor_sync(FULL, (long long) lane << 40, 1);
+}
+
+// Threads t % 3 == 0 return first; the others count themselves, wait, read the count.
+extern "C" __global__ void early_exit(int* out, int* counter) {
+    if (threadIdx.x % 3 == 0) return;
+    atomicAdd(counter + blockIdx.x, 1);
+    __syncthreads();
+    out[blockIdx.x * blockDim.x + threadIdx.x] = counter[blockIdx.x];
+    __syncthreads();
+}
+
+extern "C" __global__ void atomics(float* f, double* d, unsigned long long* u, int* mx, int* mn, int* cas, unsigned* inc) {
+    const int t = blockIdx.x * blockDim.x + threadIdx.x;
+    atomicAdd(f, 0.5f);
+    atomicAdd(d, 0.25);
+    atomicAdd(u, 3ull);
+    atomicMax(mx, t);
+    atomicMin(mn, -t);
+    int old = *cas, seen;
+    while ((seen = atomicCAS(cas, old, old + 2)) != old) old = seen;
+    atomicInc(inc, 99);
+}
+
+// out[b] = s[5] and dyn[5] read before anything writes them (must be NaN in every block), then both are written.
+extern "C" __global__ void poison(float* out, float* dyn_out) {
+    __shared__ float s[64];
+    extern __shared__ float dyn[];
+    if (threadIdx.x == 0) {
+        out[blockIdx.x] = s[5];
+        dyn_out[blockIdx.x] = dyn[5];
+    }
+    __syncthreads();
+    s[threadIdx.x % 64] = 1.0f;
+    dyn[threadIdx.x % 64] = 1.0f;
+}
+
+// C (16 x 16, column major) = A (column major) . B (column major) + Cin (row major), one warp.
+extern "C" __global__ void wmma_col_major(const float* A, const float* B, const float* Cin, float* C) {
+    using namespace nvcuda;
+    __shared__ __align__(32) __half As[256];
+    __shared__ __align__(32) __half Bs[256];
+    __shared__ __align__(32) float Cs[256];
+    for (int i = threadIdx.x; i < 256; i += 32) {
+        As[i] = __float2half_rn(A[i]);
+        Bs[i] = __float2half_rn(B[i]);
+        Cs[i] = Cin[i];
+    }
+    __syncwarp();
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::col_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> c;
+    wmma::load_matrix_sync(a, As, 16);
+    wmma::load_matrix_sync(b, Bs, 16);
+    wmma::load_matrix_sync(c, Cs, 16, wmma::mem_row_major);
+    wmma::mma_sync(c, a, b, c);
+    wmma::store_matrix_sync(C, c, 16, wmma::mem_col_major);
+}
+
+// One block of 1024 threads: out[0] = sum of t over the block, by warp shuffles and a shared array.
+extern "C" __global__ void __launch_bounds__(1024) block_sum_1024(int* out) {
+    __shared__ int partial[32];
+    int v = threadIdx.x;
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(FULL, v, off);
+    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int s = 0;
+        for (int w = 0; w < 32; w++) s += partial[w];
+        out[0] = s;
+    }
+}
+
+// Odd and even lanes shuffle at different call sites: a fault naming both.
+extern "C" __global__ void diverging_collectives(float* out) {
+    float v = threadIdx.x;
+    v = (threadIdx.x & 1) ? __shfl_xor_sync(FULL, v, 1) : __shfl_xor_sync(FULL, v, 2);
+    out[threadIdx.x] = v;
+}
+
+// Half of each warp waits at __syncthreads, the other half in a shuffle: a hang the watchdog reports.
+extern "C" __global__ void hang(float* out) {
+    float v = threadIdx.x;
+    if ((threadIdx.x & 31) < 16) {
+        __syncthreads();
+    } else {
+        v = __shfl_xor_sync(FULL, v, 1);
+    }
+    out[threadIdx.x] = v;
+}
+
+extern "C" __global__ void trap(int* out) {
+    if (threadIdx.x == 7) __trap();
+    out[threadIdx.x] = 1;
+}
