@@ -71,7 +71,7 @@ bench() {
 }
 if nvidia-smi -L >/dev/null 2>&1; then
   bench io.inflow.gpu.bench.CudaEncoderBenchmark batch=256 seq=128 seconds=5 random=true
-  bench io.inflow.gpu.bench.ClusteringBenchmark sizes=10000,50000 pca=5 peers= gpu=true threads=16
+  bench io.inflow.gpu.bench.ClusteringBenchmark sizes=10000,30000 pca=5 peers= gpu=true threads=16
 else
   echo "benchmarks not run: no GPU" | tee -a "$out/bench.log"
 fi
