@@ -16,7 +16,11 @@ out=$(cd "$out" && pwd)
 src=$(cd "$src" && pwd)
 cxx=${CXX:-g++}
 
-flags=(-std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -pthread -I"$here" -I"$here/inc")
+# -fstack-clash-protection: a large frame probes its pages, so a CUDA thread's stack overflow always hits the guard
+# below its fiber stack; -fcf-protection=none: the fiber switch (runtime.cpp) is not shadow-stack aware, so the
+# binary must not ask for a shadow stack (compilers that default to -fcf-protection=full would)
+flags=(-std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -fstack-clash-protection -fcf-protection=none -pthread
+       -I"$here" -I"$here/inc")
 if [ "${EMU_ASAN:-0}" = 1 ]; then
     flags+=(-fsanitize=address -fno-omit-frame-pointer -g)
 fi

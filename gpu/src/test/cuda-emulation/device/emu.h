@@ -5,9 +5,8 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 #include <cassert>
+#include <chrono>
 #include <cfloat>
 #include <climits>
 #include <cmath>
@@ -48,18 +47,18 @@
 
 constexpr int warpSize = 32;
 
-// __syncthreads: the block's barrier (threads that returned have dropped out of it).
-inline void __syncthreads() {
-    emu::g_block.bar.arrive_and_wait();
-    if (emu::g_fuzz) emu::fuzz_delay();
-}
+// __syncthreads: the block's barrier (threads that returned have dropped out of it). The call site names the
+// barrier in a deadlock report.
+inline void __syncthreads(std::source_location site = std::source_location::current()) { emu::sync_block(site); }
 
 [[noreturn]] inline void __trap() { emu::fault("__trap() called"); }
 
 inline long long clock64() {
     return (long long) std::chrono::steady_clock::now().time_since_epoch().count();
 }
-inline void __nanosleep(unsigned ns) { std::this_thread::sleep_for(std::chrono::nanoseconds(ns)); }
+// A spin-wait's back-off: the block's other runnable threads run first (threads switch only at barriers, warp
+// collectives and here, so a spin-wait without __nanosleep never lets the thread it waits for run).
+inline void __nanosleep(unsigned) { emu::yield(); }
 
 // ---- vector types (only what kernels commonly use) -----------------------------------------------------------
 struct __align__(8) float2 { float x, y; };

@@ -1,5 +1,6 @@
 // emu_warp.h: warp intrinsics on the host. A collective publishes each lane's value in its warp's exchange for the
-// current barrier phase, waits on the warp's barrier, and reads (emu::collective_enter, runtime.cpp).
+// current barrier phase, waits (yields) until every live lane of the warp arrived, and reads (emu::collective_enter,
+// runtime.cpp).
 // Every live lane (one that has not returned from the kernel) must reach the same collective at the same call site
 // with the same mask, or the launch faults with both sites: a partial mask whose other lanes are elsewhere is not
 // emulated. Reading a lane that has exited gives all-ones bits (NaN for floats, -1 for integers): undefined on a GPU.
@@ -32,11 +33,13 @@ template <class T> inline T from_slot(uint64_t r) {
     return v;
 }
 
+[[gnu::noinline, gnu::cold]] inline void width_fault(int width, const std::source_location& site, const char* what) {
+    fault(std::string(what) + " at " + describe(site) + ": width " + std::to_string(width) +
+          " is not a power of two in 1..32");
+}
+
 inline void check_width(int width, const std::source_location& site, const char* what) {
-    if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
-        fault(std::string(what) + " at " + describe(site) + ": width " + std::to_string(width) +
-              " is not a power of two in 1..32");
-    }
+    if (width < 1 || width > 32 || (width & (width - 1)) != 0) [[unlikely]] width_fault(width, site, what);
 }
 
 template <ShuffleValue T> inline T shuffle(uint32_t mask, T v, int src, const std::source_location& site, const char* what) {
@@ -113,7 +116,7 @@ inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location site = 
 }
 
 // The lanes that have not exited (the emulator runs a warp's live lanes as one converged group).
-inline unsigned __activemask() { return emu::t_warp->live.load(std::memory_order_acquire); }
+inline unsigned __activemask() { return emu::t_warp->live; }
 
 inline unsigned __lanemask_lt() { return (1u << emu::t_lane) - 1u; }
 

@@ -181,8 +181,10 @@ void crash_handler(int sig, siginfo_t* info, void*) {
     Text t;
     const char* kernel = emu::running_kernel();
     const char* name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGILL";
+    const int overflow = sig == SIGSEGV ? emu::stack_guard_owner(info->si_addr) : -1;
     if (kernel) {
         uint3 b = emu::running_block();
+        const int thread = overflow >= 0 ? overflow : emu::running_thread();
         t.add("kernel ");
         t.add(kernel);
         t.add(": ");
@@ -195,8 +197,19 @@ void crash_handler(int sig, siginfo_t* info, void*) {
         t.add_uint(b.y, 10);
         t.add(",");
         t.add_uint(b.z, 10);
-        t.add(sig == SIGFPE ? "): an arithmetic trap (integer division by zero)"
-                            : "): a memory access outside every allocation");
+        t.add(")");
+        if (thread >= 0) {
+            t.add(" thread ");
+            t.add_uint((unsigned long) thread, 10);
+        }
+        if (overflow >= 0) {
+            t.add(": a stack overflow (each CUDA thread has a ");
+            t.add_uint(emu::stack_kib(), 10);
+            t.add(" KiB stack; EMU_STACK_KIB sets it)");
+        } else {
+            t.add(sig == SIGFPE ? ": an arithmetic trap (integer division by zero)"
+                                : ": a memory access outside every allocation");
+        }
         t.add("; the emulator exits, as a CUDA context is lost after such a fault");
     } else {
         t.add("the emulator crashed with ");
@@ -214,10 +227,17 @@ void crash_handler(int sig, siginfo_t* info, void*) {
 
 void install_crash_handler() {
 #ifndef __SANITIZE_ADDRESS__   // AddressSanitizer reports these itself, with more detail
+    // The handler runs on a stack of its own: a CUDA thread's stack that overflowed into its guard has no room left.
+    static char alt_stack[1 << 16];
+    stack_t ss;
+    std::memset(&ss, 0, sizeof ss);
+    ss.ss_sp = alt_stack;
+    ss.ss_size = sizeof alt_stack;
+    sigaltstack(&ss, nullptr);
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = crash_handler;
-    sa.sa_flags = SA_SIGINFO;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) sigaction(sig, &sa, nullptr);
 #endif
 }

@@ -1,5 +1,6 @@
-// runtime.h: runs one kernel launch over its grid. Blocks run one after another (x fastest, then y, then z), each on
-// a persistent pool of host threads, one per CUDA thread (grown to the largest block seen, at most 1024).
+// runtime.h: runs one kernel launch over its grid. Blocks run one after another (x fastest, then y, then z), each
+// block's CUDA threads as cooperative fibers on the calling host thread (thread t is always fiber t, with its own
+// stack: EMU_STACK_KIB, default 256 KiB, behind a guard page).
 #pragma once
 
 #include <cstdint>
@@ -20,17 +21,21 @@ struct LaunchRequest {
 };
 
 // Runs every block of the launch. Returns "" or why it failed: a fault inside the kernel (an emulator check such as
-// diverging warp collectives or a misaligned WMMA pointer), or no barrier progress for the hang timeout (threads
-// that wait at a barrier some live thread never reaches). The launch can be retried after a failure; a kernel
-// stuck in a loop without barriers ends the process (fatal_exit).
+// diverging warp collectives or a misaligned WMMA pointer), or a deadlock (live threads that all wait at barriers
+// that cannot complete). The launch can be retried after a failure. A thread that runs for the hang timeout without
+// reaching a barrier (an endless loop) ends the process (fatal_exit, code 3).
 std::string run_launch(const LaunchRequest& launch);
 
-// Seconds without barrier progress before a launch is abandoned as hung (EMU_HANG_SECONDS, default 120).
+// Seconds a thread may run without reaching a barrier before the process gives up (EMU_HANG_SECONDS, default 120).
 void set_hang_seconds(double seconds);
 
-// The crash handler's context: the running kernel's name (nullptr between launches) and block.
+// The crash handler's context (async-signal-safe): the running kernel's name (nullptr between launches), its block,
+// the running CUDA thread (-1 when none runs), and the CUDA thread whose stack guard holds address (-1 if none).
 const char* running_kernel();
 uint3 running_block();
+int running_thread();
+int stack_guard_owner(const void* address);
+unsigned stack_kib();   // the size of each CUDA thread's stack
 
 // Writes an error response on the protocol stream and ends the process (installed by emulator.cpp).
 extern void (*fatal_exit)(const std::string& message, int code);

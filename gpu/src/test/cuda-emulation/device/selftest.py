@@ -16,7 +16,15 @@ references (no third-party packages):
   timing     one 256 x 384 x 384 gemm_bf16_f32 launch and one layernorm_f32 launch of 512 rows of 384
   semantics  selftest/semantics.cu on an emulator of its own: lanes leaving right after a shuffle, exited lanes,
              shuffle widths, votes, early returns before __syncthreads, atomics, NaN shared memory in every block,
-             WMMA column-major tiles, 1024-thread blocks; diverging collectives, a hang and __trap reported
+             WMMA column-major tiles, 1024-thread blocks, a spin-wait with __nanosleep; diverging collectives, a
+             deadlock and __trap reported; planted missing barriers (a tile read after only a warp collective, a
+             buffer rewritten before the other warps read it) give wrong results; an endless loop and threads that
+             only yield to each other (the watchdog) and a stack overflow end their emulator with an error response
+  planted    gemm.cu built without the __syncthreads between writing its shared tiles and the WMMA loads (the
+             mutation of EmulatorMutationTest) must fail the gemm check
+
+Every check must also pass with EMU_SCHEDULE_FUZZ=<seed> (random scheduling) and EMU_ASAN=1 (AddressSanitizer
+builds) in the environment.
 
 usage: selftest.py [--build-dir DIR] [--binary PATH]     (exit status 0 when everything passes)
 """
@@ -144,10 +152,14 @@ U = 2.0 ** -24
 failures = []
 
 
+quiet = []   # non-empty while failures are the expected outcome (planted bugs): not printed
+
+
 def check(cond, message):
     if not cond:
         failures.append(message)
-        print('  FAIL: ' + message)
+        if not quiet:
+            print('  FAIL: ' + message)
 
 
 # ---- tests -------------------------------------------------------------------------------------------------------
@@ -885,10 +897,29 @@ def test_semantics(binary):
     out = emu.alloc(4)
     emu.launch('block_sum_1024', (1, 1, 1), 1024, 0, [(PTR, out)])
     results['1024-thread block'] = emu.download('i', out, 1) == [sum(range(1024))]
+    # a spin-wait with __nanosleep lets the thread it waits for run
+    flag, out1 = emu.upload('i', [0]), emu.upload('i', [0])
+    emu.launch('spin_wait', (2, 1, 1), 128, 0, [(PTR, flag), (PTR, out1)])
+    results['a spin-wait with __nanosleep'] = emu.download('i', out1, 1) == [1]
+    for p in (flag, out1):
+        emu.free(p)
+    # planted missing barriers: the results must be wrong (NaN from poisoned shared memory, or stale values)
+    block = 128
+    planted = emu.alloc(4 * 3 * block)
+    emu.launch('missing_tile_barrier', (2, 1, 1), block, 0, [(PTR, planted)])
+    got = emu.download('f', planted, block)
+    results['a missing tile barrier (only a warp collective before the read) gives wrong values'] = \
+        got != [float((t + 32) % block) for t in range(block)]
+    emu.launch('missing_reuse_barrier', (2, 1, 1), block, 0, [(PTR, planted)])
+    got = emu.download('f', planted, 3 * block)
+    results['a missing barrier before a shared buffer is rewritten gives wrong values'] = \
+        got != [float(r * 1000 + (t + 32) % block) for r in range(3) for t in range(block)]
+    emu.free(planted)
     # faults: reported, and the process serves on
     buf = emu.alloc(4 * 64)
     for name, block, words in (('diverging_collectives', 32, ['warp collectives diverged', 'semantics.cu:']),
-                               ('hang', 64, ['no barrier progress for 3 s', 'wait at __syncthreads']),
+                               ('hang', 64, ['deadlock', '32 of 64 live threads wait at __syncthreads',
+                                             'threads 0-15, 32-47 at', 'lanes 16-31 in __shfl_xor_sync at']),
                                ('trap', 32, ['__trap()'])):
         try:
             emu.launch(name, (1, 1, 1), block, 0, [(PTR, buf)])
@@ -902,7 +933,57 @@ def test_semantics(binary):
     emu.free(out)
     emu.free(buf)
     check(emu.quit() == 0, 'semantics emulator: QUIT')
+    # faults that end the process, each on an emulator of its own: an error response, then the exit code
+    asan = os.environ.get('EMU_ASAN') == '1'
+    for name, hang_s, code, words in (('endless', '1', 3, ['endless', 'thread 5 of block (0,0,0)',
+                                                           'without reaching a barrier']),
+                                      ('spin_forever', '1', 3, ['spin_forever', 'without reaching a barrier']),
+                                      ('stack_overflow', '120', 2, ['stack_overflow', 'thread 3', 'stack overflow'])):
+        emu = Emulator(binary, dict(os.environ, EMU_HANG_SECONDS=hang_s))
+        flag = emu.upload('i', [0])
+        message = None
+        try:
+            emu.launch(name, (1, 1, 1), 64, 0, [(PTR, flag)])
+        except EmulatorError as e:
+            message = str(e)
+        exit_code = emu.p.wait(30)
+        if asan and name == 'stack_overflow':   # AddressSanitizer reports it on stderr and exits
+            results[f'{name} ends the emulator'] = exit_code != 0
+        else:
+            results[f'{name} ends the emulator with an error response (exit {code})'] = \
+                exit_code == code and message is not None and all(w in message for w in words)
     report('semantics (selftest/semantics.cu)', results)
+
+
+def test_planted(build, build_dir):
+    """gemm.cu without its tile barrier (EmulatorMutationTest's planted bug) must fail the gemm check."""
+    sources = os.path.join(build_dir, 'planted-src')
+    os.makedirs(sources, exist_ok=True)
+    cuda = os.path.join(GPU, 'src', 'main', 'cuda')
+    barrier = '        }\n        __syncthreads();\n\n        for (int kk = 0;'
+    for name in ('gemm.cu', 'common.cuh'):
+        with open(os.path.join(cuda, name)) as f:
+            text = f.read()
+        if name == 'gemm.cu':
+            check(text.count(barrier) == 1, 'planted: the tile barrier of gemm.cu is where the mutation expects it')
+            text = text.replace(barrier, '        }\n\n        for (int kk = 0;')
+        path = os.path.join(sources, name)
+        if not os.path.exists(path) or open(path).read() != text:   # unchanged: no rebuild
+            with open(path, 'w') as f:
+                f.write(text)
+    emu = Emulator(build(os.path.join(build_dir, 'planted'), sources))
+    rng = random.Random(15)
+    caught = 0
+    quiet.append(True)
+    for m, n, k, trans_b, epilogue in ((64, 64, 32, 0, 1), (70, 45, 50, 1, 0), (33, 100, 77, 0, 2)):
+        before = len(failures)
+        gemm_case(emu, 'gemm_bf16_f32', bf16, m, n, k, trans_b, epilogue, rng)
+        caught += len(failures) > before
+        del failures[before:]
+    quiet.pop()
+    check(caught == 3, f'planted: gemm_bf16_f32 without its tile barrier passed {3 - caught} of 3 gemm cases')
+    check(emu.quit() == 0, 'planted emulator: QUIT')
+    print(f'planted bug: gemm.cu without its tile __syncthreads fails {caught} of 3 gemm cases (must be all)')
 
 
 def main():
@@ -938,6 +1019,10 @@ def main():
         test_semantics(semantics)
     except EmulatorError as e:
         check(False, f'test_semantics: {e}')
+    try:
+        test_planted(build, a.build_dir if not a.binary else os.path.dirname(a.binary))
+    except EmulatorError as e:
+        check(False, f'test_planted: {e}')
     print(f'selftest: {len(failures)} failure(s), {time.time() - start:.0f} s')
     return 1 if failures else 0
 

@@ -104,7 +104,7 @@ inline void load_matrix_sync(input_fragment<T, Layout>& f, const T* p, unsigned 
             f.x[r * 16 + c] = std::is_same_v<Layout, row_major> ? p[(size_t) r * ldm + c] : p[(size_t) c * ldm + r];
         }
     }
-    emu::warp_barrier();   // nobody writes the tile before every lane has read it
+    emu::warp_barrier(site);   // nobody writes the tile before every lane has read it
 }
 
 inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float>& f, const float* p, unsigned ldm,
@@ -115,7 +115,7 @@ inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float>& f, const 
         const unsigned c = c0 + i;
         f.x[i] = layout == mem_row_major ? p[(size_t) r * ldm + c] : p[(size_t) c * ldm + r];
     }
-    emu::warp_barrier();   // nobody writes the tile before every lane has read it
+    emu::warp_barrier(site);   // nobody writes the tile before every lane has read it
 }
 
 inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 16, 16, float>& f, unsigned ldm,

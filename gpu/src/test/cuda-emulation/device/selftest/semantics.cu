@@ -1,8 +1,9 @@
 // semantics.cu: kernels that exercise the emulator's CUDA semantics directly (selftest.py builds an emulator from
 // this folder alone and checks them): lanes leaving right after a shuffle, reads of exited lanes, shuffle widths and
 // votes, threads returning before __syncthreads, atomics, shared memory poisoned between blocks, WMMA column-major
-// tiles and accumulator loads, 1024-thread blocks, and the faults a launch must report (diverging collectives, a
-// hang, __trap). Not a project kernel: it is never built by nvcc.
+// tiles and accumulator loads, 1024-thread blocks, a spin-wait with __nanosleep, the faults a launch must report
+// (diverging collectives, a deadlock, __trap), planted missing barriers that must give wrong results, and the
+// faults that end the process (an endless loop, a stack overflow). Not a project kernel: it is never built by nvcc.
 #include <cuda_fp16.h>
 #include <mma.h>
 
@@ -114,7 +115,7 @@ extern "C" __global__ void diverging_collectives(float* out) {
     out[threadIdx.x] = v;
 }
 
-// Half of each warp waits at __syncthreads, the other half in a shuffle: a hang the watchdog reports.
+// Half of each warp waits at __syncthreads, the other half in a shuffle: a deadlock, reported at once.
 extern "C" __global__ void hang(float* out) {
     float v = threadIdx.x;
     if ((threadIdx.x & 31) < 16) {
@@ -128,4 +129,66 @@ extern "C" __global__ void hang(float* out) {
 extern "C" __global__ void trap(int* out) {
     if (threadIdx.x == 7) __trap();
     out[threadIdx.x] = 1;
+}
+
+// ---- planted bugs: a missing barrier must show as a wrong result under every schedule ----------------------------
+
+// As gemm.cu without its tile barrier: every thread writes its part of a shared tile, the warps meet only in a warp
+// collective (__syncwarp), then every thread reads the value the next warp wrote: out[t] would be
+// (t + 32) % blockDim.x with the barrier.
+extern "C" __global__ void missing_tile_barrier(float* out) {
+    __shared__ float tile[256];
+    tile[threadIdx.x] = (float) threadIdx.x;
+    // missing: __syncthreads();
+    __syncwarp();
+    out[threadIdx.x] = tile[(threadIdx.x + 32) % blockDim.x];
+}
+
+// A shared buffer reused without the barrier that keeps the next round's writes from overtaking this round's reads
+// (gemm.cu's second __syncthreads): out[r * blockDim.x + t] would be r * 1000 + (t + 32) % blockDim.x with it.
+extern "C" __global__ void missing_reuse_barrier(float* out) {
+    __shared__ float buf[256];
+    const unsigned n = blockDim.x, t = threadIdx.x;
+    for (int r = 0; r < 3; r++) {
+        buf[t] = (float) (r * 1000 + t);
+        __syncthreads();
+        out[r * n + t] = buf[(t + 32) % n];
+        // missing: __syncthreads();
+    }
+}
+
+// Thread 0 spin-waits (with __nanosleep) for a flag that the block's last thread sets: the waiting thread yields.
+extern "C" __global__ void spin_wait(int* flag, int* out) {
+    if (threadIdx.x == 0) {
+        while (atomicAdd(flag, 0) == 0) __nanosleep(100);
+        out[0] = 1;
+    }
+    if (threadIdx.x == blockDim.x - 1) atomicExch(flag, 1);
+}
+
+// Thread 5 never reaches a barrier (the watchdog ends the process: EMU_HANG_SECONDS).
+extern "C" __global__ void endless(int* flag) {
+    if (threadIdx.x == 5) {
+        while (*(volatile int*) flag == 0) {
+        }
+    }
+    __syncthreads();
+}
+
+// Thread 3 needs an 8 MiB local array: a stack overflow (SIGSEGV in the guard below its stack).
+extern "C" __global__ void stack_overflow(int* out) {
+    if (threadIdx.x == 3) {
+        volatile char big[8 << 20];
+        big[0] = 1;
+        big[sizeof big - 1] = 2;
+        out[0] = big[0] + big[sizeof big - 1];
+    }
+}
+
+// Threads 0 and 1 spin-wait (with __nanosleep) for a flag that nobody sets: they only yield to each other, forever
+// (the watchdog ends the process: yields are not progress).
+extern "C" __global__ void spin_forever(int* flag) {
+    if (threadIdx.x < 2) {
+        while (atomicAdd(flag, 0) == 0) __nanosleep(100);
+    }
 }
