@@ -21,7 +21,8 @@ references (no third-party packages):
              buffer rewritten before the other warps read it) give wrong results; an endless loop and threads that
              only yield to each other (the watchdog) and a stack overflow end their emulator with an error response
   planted    gemm.cu built without the __syncthreads between writing its shared tiles and the WMMA loads (the
-             mutation of EmulatorMutationTest) must fail the gemm check
+             mutation of EmulatorMutationTest), and without the one before the next K step overwrites the tiles:
+             each must fail the gemm check
 
 Every check must also pass with EMU_SCHEDULE_FUZZ=<seed> (random scheduling) and EMU_ASAN=1 (AddressSanitizer
 builds) in the environment.
@@ -956,34 +957,42 @@ def test_semantics(binary):
 
 
 def test_planted(build, build_dir):
-    """gemm.cu without its tile barrier (EmulatorMutationTest's planted bug) must fail the gemm check."""
-    sources = os.path.join(build_dir, 'planted-src')
-    os.makedirs(sources, exist_ok=True)
+    """gemm.cu without either of its two tile barriers (the first is EmulatorMutationTest's planted bug) must fail the
+    gemm check: the missing barrier must show as wrong data, in the default order and with EMU_SCHEDULE_FUZZ."""
     cuda = os.path.join(GPU, 'src', 'main', 'cuda')
-    barrier = '        }\n        __syncthreads();\n\n        for (int kk = 0;'
-    for name in ('gemm.cu', 'common.cuh'):
-        with open(os.path.join(cuda, name)) as f:
-            text = f.read()
-        if name == 'gemm.cu':
-            check(text.count(barrier) == 1, 'planted: the tile barrier of gemm.cu is where the mutation expects it')
-            text = text.replace(barrier, '        }\n\n        for (int kk = 0;')
-        path = os.path.join(sources, name)
-        if not os.path.exists(path) or open(path).read() != text:   # unchanged: no rebuild
-            with open(path, 'w') as f:
-                f.write(text)
-    emu = Emulator(build(os.path.join(build_dir, 'planted'), sources))
-    rng = random.Random(15)
-    caught = 0
-    quiet.append(True)
-    for m, n, k, trans_b, epilogue in ((64, 64, 32, 0, 1), (70, 45, 50, 1, 0), (33, 100, 77, 0, 2)):
-        before = len(failures)
-        gemm_case(emu, 'gemm_bf16_f32', bf16, m, n, k, trans_b, epilogue, rng)
-        caught += len(failures) > before
-        del failures[before:]
-    quiet.pop()
-    check(caught == 3, f'planted: gemm_bf16_f32 without its tile barrier passed {3 - caught} of 3 gemm cases')
-    check(emu.quit() == 0, 'planted emulator: QUIT')
-    print(f'planted bug: gemm.cu without its tile __syncthreads fails {caught} of 3 gemm cases (must be all)')
+    mutations = (
+        ('tile', 'the __syncthreads between writing the shared tiles and the WMMA loads',
+         '        }\n        __syncthreads();\n\n        for (int kk = 0;', '        }\n\n        for (int kk = 0;'),
+        ('reuse', 'the __syncthreads before the next K step overwrites the tiles',
+         '        __syncthreads();   // the next iteration overwrites As and Bs\n', ''))
+    for tag, what, anchor, replacement in mutations:
+        sources = os.path.join(build_dir, f'planted-{tag}-src')
+        os.makedirs(sources, exist_ok=True)
+        for name in ('gemm.cu', 'common.cuh'):
+            with open(os.path.join(cuda, name)) as f:
+                text = f.read()
+            if name == 'gemm.cu':
+                check(text.count(anchor) == 1, f'planted: gemm.cu has {what} where the mutation expects it')
+                text = text.replace(anchor, replacement)
+            path = os.path.join(sources, name)
+            if not os.path.exists(path) or open(path).read() != text:   # unchanged: no rebuild
+                with open(path, 'w') as f:
+                    f.write(text)
+        emu = Emulator(build(os.path.join(build_dir, f'planted-{tag}'), sources))
+        rng = random.Random(15)
+        cases = ((70, 45, 50, 1, 0), (33, 100, 77, 0, 2), (96, 80, 256, 1, 1))   # K > 32: more than one K step
+        caught = 0
+        quiet.append(True)
+        for m, n, k, trans_b, epilogue in cases:
+            before = len(failures)
+            gemm_case(emu, 'gemm_bf16_f32', bf16, m, n, k, trans_b, epilogue, rng, sample=400)
+            caught += len(failures) > before
+            del failures[before:]
+        quiet.pop()
+        check(caught == len(cases), f'planted: gemm_bf16_f32 without {what} passed {len(cases) - caught} of '
+                                    f'{len(cases)} gemm cases')
+        check(emu.quit() == 0, 'planted emulator: QUIT')
+        print(f'planted bug: gemm.cu without {what} fails {caught} of {len(cases)} gemm cases (must be all)')
 
 
 def main():

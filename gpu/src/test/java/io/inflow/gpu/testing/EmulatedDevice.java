@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * An emulated CUDA device: the project's {@code .cu} sources compiled for the host ({@code
- * src/test/cuda-emulation/device}: a block's threads as host threads, {@code __syncthreads} as a barrier, warp
- * shuffles, WMMA tiles) in a child process, driven through {@link DeviceApi} over its stdin / stdout. The CUDA
+ * src/test/cuda-emulation/device}: a block's threads as cooperative fibers on one host thread, {@code __syncthreads}
+ * as a barrier, warp shuffles, WMMA tiles) in a child process, driven through {@link DeviceApi} over its stdin / stdout. The CUDA
  * backend's Java code runs unchanged on it, so the {@code Cuda*} contract suites run in CI without a GPU. It checks
  * the kernels' indexing, layouts, barriers and the launchers' argument lists (the emulator compares each launch with
  * the kernel's C signature), not nvcc's code, real memory ordering between blocks (blocks run one after another) or
@@ -196,7 +196,7 @@ public final class EmulatedDevice implements DeviceApi, AutoCloseable {
 
     @Override
     public Info info() {
-        return new Info("emulated CUDA device (host threads)", 90, 1, 16L << 30, 13000);
+        return new Info("emulated CUDA device (host fibers)", 90, 1, 16L << 30, 13000);
     }
 
     @Override
