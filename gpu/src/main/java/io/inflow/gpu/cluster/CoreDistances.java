@@ -36,6 +36,26 @@ public final class CoreDistances {
         return core;
     }
 
+    /**
+     * The points as float32 retrieval chunks of {@code chunkRows} rows (row {@code i} of chunk {@code c} is point
+     * {@code c * chunkRows + i}): how the fast and CUDA backends search the points against themselves for their k
+     * nearest neighbours.
+     */
+    public static java.util.List<io.inflow.gpu.retrieval.VectorChunk> asChunks(Points points, int chunkRows) {
+        int n = points.n();
+        int d = points.dim();
+        java.util.List<io.inflow.gpu.retrieval.VectorChunk> chunks = new java.util.ArrayList<>();
+        for (int start = 0; start < n; start += chunkRows) {
+            int rows = Math.min(chunkRows, n - start);
+            var c = new io.inflow.gpu.retrieval.VectorChunk(io.inflow.gpu.retrieval.Storage.FLOAT32, d, rows);
+            for (int i = 0; i < rows; i++) {
+                c.append(points.data(), (start + i) * d, start + i, io.inflow.gpu.retrieval.VectorChunk.NO_FILTER_CODE);
+            }
+            chunks.add(c);
+        }
+        return chunks;
+    }
+
     /** The mutual reachability distance: {@code max(core[i], core[j], d(i, j))}. */
     public static double mutualReachability(double[] core, int i, int j, double distance) {
         return Math.max(distance, Math.max(core[i], core[j]));

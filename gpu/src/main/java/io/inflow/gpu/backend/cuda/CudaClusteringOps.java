@@ -63,15 +63,7 @@ final class CudaClusteringOps implements ClusteringOps {
         ClusteringOps.check(points, minSamples);
         int n = points.n();
         int d = points.dim();
-        List<VectorChunk> chunks = new ArrayList<>();
-        for (int start = 0; start < n; start += CHUNK_ROWS) {
-            int rows = Math.min(CHUNK_ROWS, n - start);
-            VectorChunk c = new VectorChunk(Storage.FLOAT32, d, rows);
-            for (int i = 0; i < rows; i++) {
-                c.append(points.data(), (start + i) * d, start + i, VectorChunk.NO_FILTER_CODE);
-            }
-            chunks.add(c);
-        }
+        List<VectorChunk> chunks = CoreDistances.asChunks(points, CHUNK_ROWS);
         int k = Math.min(n, minSamples + CANDIDATE_MARGIN);
         var plan = io.inflow.gpu.backend.cuda.kernels.RetrievalKernel.plan(d, k);
         long slots = 0;

@@ -2,6 +2,7 @@ package io.inflow.gpu.backend.cpu.fast;
 
 import io.inflow.gpu.cluster.ClusterMetric;
 import io.inflow.gpu.cluster.ClusteringOps;
+import io.inflow.gpu.cluster.CoreDistances;
 import io.inflow.gpu.cluster.Pca;
 import io.inflow.gpu.cluster.Points;
 import io.inflow.gpu.cluster.SpanningTree;
@@ -73,15 +74,7 @@ public final class FastClustering implements ClusteringOps {
         if (d <= DIRECT_KNN_MAX_DIM) {
             return directCoreDistances(points, minSamples, metric);
         }
-        List<VectorChunk> chunks = new ArrayList<>();
-        for (int start = 0; start < n; start += CHUNK_ROWS) {
-            int rows = Math.min(CHUNK_ROWS, n - start);
-            VectorChunk c = new VectorChunk(Storage.FLOAT32, d, rows);
-            for (int i = 0; i < rows; i++) {
-                c.append(points.data(), (start + i) * d, start + i, VectorChunk.NO_FILTER_CODE);
-            }
-            chunks.add(c);
-        }
+        List<VectorChunk> chunks = CoreDistances.asChunks(points, CHUNK_ROWS);
         Metric m = metric == ClusterMetric.L2 ? Metric.L2 : Metric.COSINE;
         // the top-k scores come from the dot-product form (2 a.b - |a|^2 - |b|^2), whose rounding near 0 is large after
         // the square root: find CANDIDATE_MARGIN extra candidates, then recompute their distances in difference form
