@@ -61,6 +61,11 @@ public interface Backend extends TensorMemory, AutoCloseable {
         throw new UnsupportedFamilyException(name(), Family.CLUSTERING, families());
     }
 
+    /** The {@link Family#QUANTIZED} kernels; throws {@link UnsupportedFamilyException} where not supported. */
+    default io.inflow.gpu.quant.QuantizedOps quantized() {
+        throw new UnsupportedFamilyException(name(), Family.QUANTIZED, families());
+    }
+
     /** Frees what the backend holds (thread pools, allocators); fails if tensors it allocated are still open. */
     @Override
     void close();

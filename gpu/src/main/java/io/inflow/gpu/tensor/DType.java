@@ -3,15 +3,17 @@ package io.inflow.gpu.tensor;
 /**
  * Element types a {@link Tensor} can hold. Only what the encoders need today: float32 activations and
  * weights, int32 token ids, lengths and offsets (the layout Arrow's {@code IntVector} uses), and uint8 image samples
- * (the data buffer of Arrow's {@code VarBinaryVector}, read as 0..255).
+ * (the data buffer of Arrow's {@code VarBinaryVector}, read as 0..255), int8 for quantized tensors.
  *
  * <p>{@code long bytes = DType.FLOAT32.byteSize() * tensor.elementCount();}
  */
 public enum DType {
     FLOAT32(4),
     INT32(4),
-    /** Unsigned 8-bit: decoded image samples. */
-    UINT8(1);
+    /** Unsigned 8-bit: decoded image samples; Shiftmax probabilities of the integer-only path. */
+    UINT8(1),
+    /** Signed 8-bit, two's complement: quantized activations and weights of the integer-only path. */
+    INT8(1);
 
     private final int byteSize;
 

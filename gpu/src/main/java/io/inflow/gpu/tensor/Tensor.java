@@ -175,17 +175,17 @@ public final class Tensor implements AutoCloseable {
         NativeMemory.putByte(address + index, (byte) value);
     }
 
-    /** Copies the whole tensor into a new byte array (host uint8 tensors only). */
+    /** Copies the whole tensor into a new byte array (host uint8 or int8 tensors only). */
     public byte[] toByteArray() {
-        checkHost(DType.UINT8, 0);
+        checkHost(dtype == DType.INT8 ? DType.INT8 : DType.UINT8, 0);
         byte[] out = new byte[Math.toIntExact(elementCount)];
         NativeMemory.copyToArray(address, out, 0, out.length);
         return out;
     }
 
-    /** Overwrites the tensor with {@code src}, whose length must equal the element count (host uint8 only). */
+    /** Overwrites the tensor with {@code src}, whose length must equal the element count (host uint8 or int8). */
     public void copyFrom(byte[] src) {
-        checkHost(DType.UINT8, 0);
+        checkHost(dtype == DType.INT8 ? DType.INT8 : DType.UINT8, 0);
         checkLength(src.length);
         NativeMemory.copyFromArray(src, 0, address, src.length);
     }

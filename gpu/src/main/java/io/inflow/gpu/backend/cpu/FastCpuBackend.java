@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class FastCpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(FastCpuBackend.class);
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING));
+            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING, Family.QUANTIZED));
     private static final List<String> FALLBACKS = fallbackList();
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
 
@@ -51,6 +51,7 @@ public final class FastCpuBackend implements Backend {
     private final FastImageOps image;
     private final FastRetrieval retrieval;
     private final FastClustering clustering;
+    private final io.inflow.gpu.backend.cpu.fast.FastQuantizedOps quantized;
 
     /** A backend with {@code threads} kernel threads (the caller's thread counts as one). */
     public FastCpuBackend(BufferAllocator parent, int threads) {
@@ -60,6 +61,7 @@ public final class FastCpuBackend implements Backend {
         this.image = new FastImageOps(runner, new ReferenceImageOps());
         this.retrieval = new FastRetrieval(runner);
         this.clustering = new FastClustering(runner);
+        this.quantized = new io.inflow.gpu.backend.cpu.fast.FastQuantizedOps(runner, memory);
         if (LOGGED.compareAndSet(false, true)) {
             LOG.info("cpu-fast: {} kernel(s) have no fast version and run the reference: {}", FALLBACKS.size(),
                     String.join(", ", FALLBACKS));
@@ -111,6 +113,11 @@ public final class FastCpuBackend implements Backend {
     @Override
     public RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    @Override
+    public io.inflow.gpu.quant.QuantizedOps quantized() {
+        return quantized;
     }
 
     @Override

@@ -29,7 +29,7 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 public final class ReferenceCpuBackend implements Backend {
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER, Family.IMAGE,
-            Family.RETRIEVAL, Family.CLUSTERING));
+            Family.RETRIEVAL, Family.CLUSTERING, Family.QUANTIZED));
 
     private final CpuMemory memory;
     private final ReferenceTransformerOps transformer;
@@ -38,6 +38,9 @@ public final class ReferenceCpuBackend implements Backend {
     private final ReferenceImageOps image;
 
     /** A backend whose tensors come from a child of {@code parent} (or an own root allocator if null). */
+    private final io.inflow.gpu.quant.QuantizedOps quantized =
+            new io.inflow.gpu.backend.cpu.reference.QuantizedReference();
+
     public ReferenceCpuBackend(BufferAllocator parent) {
         this.memory = new CpuMemory(parent);
         this.transformer = new ReferenceTransformerOps(memory);
@@ -72,6 +75,11 @@ public final class ReferenceCpuBackend implements Backend {
     @Override
     public io.inflow.gpu.retrieval.RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    @Override
+    public io.inflow.gpu.quant.QuantizedOps quantized() {
+        return quantized;
     }
 
     @Override
