@@ -40,12 +40,15 @@ public final class SafetensorsFile implements AutoCloseable {
     private final FileChannel channel;
     private final long dataStart;
     private final Map<String, Entry> entries;
+    private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries) {
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
+                            Map<String, String> metadata) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
         this.entries = Collections.unmodifiableMap(entries);
+        this.metadata = Collections.unmodifiableMap(metadata);
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
@@ -62,9 +65,11 @@ public final class SafetensorsFile implements AutoCloseable {
             readFully(ch, header, 8);
             JsonNode root = new ObjectMapper().readTree(new String(header.array(), StandardCharsets.UTF_8));
             Map<String, Entry> entries = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {
+                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                     continue;
                 }
                 JsonNode v = e.getValue();
@@ -75,7 +80,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 entries.put(e.getKey(), new Entry(e.getKey(), v.get("dtype").asText(), shape,
                         v.get("data_offsets").get(0).asLong(), v.get("data_offsets").get(1).asLong()));
             }
-            return new SafetensorsFile(path, ch, 8 + headerLength, entries);
+            return new SafetensorsFile(path, ch, 8 + headerLength, entries, metadata);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -94,6 +99,57 @@ public final class SafetensorsFile implements AutoCloseable {
 
     public Map<String, Entry> entries() {
         return entries;
+    }
+
+    /** The header's {@code __metadata__} (string to string), empty when absent. */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** The I8 tensor {@code name} with exactly {@code shape}; fails naming the tensor, the file and what differs. */
+    public byte[] requireI8(String name, int... shape) throws IOException {
+        ByteBuffer buf = raw(name, "I8", 1, shape);
+        byte[] out = new byte[buf.remaining()];
+        buf.get(out);
+        return out;
+    }
+
+    /** The I32 tensor {@code name} with exactly {@code shape}. */
+    public int[] requireI32(String name, int... shape) throws IOException {
+        ByteBuffer buf = raw(name, "I32", 4, shape);
+        int[] out = new int[buf.remaining() / 4];
+        buf.asIntBuffer().get(out);
+        return out;
+    }
+
+    /** The F32 tensor {@code name} with exactly {@code shape}. */
+    public float[] requireF32(String name, int... shape) throws IOException {
+        ByteBuffer buf = raw(name, "F32", 4, shape);
+        float[] out = new float[buf.remaining() / 4];
+        buf.asFloatBuffer().get(out);
+        return out;
+    }
+
+    private ByteBuffer raw(String name, String dtype, int width, int... shape) throws IOException {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new IOException(path + ": tensor " + name + " (" + dtype + " " + Arrays.toString(shape)
+                    + ") is missing");
+        }
+        if (!e.dtype.equals(dtype) || !Arrays.equals(e.shape, shape)) {
+            throw new IOException(path + ": tensor " + name + " is " + e.dtype + " " + Arrays.toString(e.shape)
+                    + ", expected " + dtype + " " + Arrays.toString(shape));
+        }
+        long count = 1;
+        for (int d : shape) {
+            count *= d;
+        }
+        if (e.end - e.begin != count * width || dataStart + e.end > channel.size()) {
+            throw new IOException(path + ": tensor " + name + " has data_offsets [" + e.begin + ", " + e.end
+                    + ") inconsistent with its shape or the file size");
+        }
+        return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin, e.end - e.begin)
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The tensor {@code name} as float32, if present. */

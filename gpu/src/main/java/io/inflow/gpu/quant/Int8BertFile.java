@@ -1,0 +1,205 @@
+package io.inflow.gpu.quant;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.inflow.gpu.model.BertConfig;
+import io.inflow.gpu.model.safetensors.SafetensorsFile;
+import io.inflow.gpu.model.safetensors.SafetensorsWriter;
+import io.inflow.gpu.model.safetensors.SafetensorsWriter.Typed;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An {@link Int8Bert} as one safetensors file: int8 weights and embeddings (I8), int32 biases and dyadic multipliers
+ * and shifts (I32), float scales kept for reports (F32), and in {@code __metadata__} the format, the model's shape,
+ * where it came from and what calibration saw. Loading checks every tensor's dtype and shape against the shape in
+ * the metadata, so a truncated or foreign file fails naming the tensor.
+ *
+ * <pre>{@code
+ * Int8BertFile.save(model, Path.of("minilm-int8.safetensors"), Map.of("source", "all-minilm-l6-v2"));
+ * Int8Bert again = Int8BertFile.load(Path.of("minilm-int8.safetensors"));
+ * }</pre>
+ */
+public final class Int8BertFile {
+    /** The {@code format} metadata value this class writes and reads. */
+    public static final String FORMAT = "inflow-int8-bert/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Int8BertFile() {
+    }
+
+    /** Writes {@code model}; {@code extra} metadata (source model, calibration data) is stored alongside. */
+    public static void save(Int8Bert model, Path path, Map<String, String> extra) throws IOException {
+        List<Typed> t = new ArrayList<>();
+        embedding(t, "embeddings.word", model.word());
+        embedding(t, "embeddings.position", model.position());
+        if (model.type() != null) {
+            embedding(t, "embeddings.type", model.type());
+        }
+        norm(t, "embeddings.norm", model.embeddingNorm());
+        for (int i = 0; i < model.layers().size(); i++) {
+            Int8BertLayer l = model.layers().get(i);
+            String p = "layers." + i + ".";
+            linear(t, p + "qkv", l.qkv());
+            requant(t, p + "qkv_out", l.qkvOut());
+            t.add(Typed.i32(p + "score", new int[] {l.score().multiplier(), l.score().shift()}, 2));
+            requant(t, p + "ctx_out", l.ctxOut());
+            linear(t, p + "attention_out", l.attentionOut());
+            requant(t, p + "attention_out_to_residual", l.attentionOutToResidual());
+            norm(t, p + "attention_norm", l.attentionNorm());
+            linear(t, p + "intermediate", l.intermediate());
+            requant(t, p + "intermediate_to_gelu", l.intermediateToGelu());
+            requant(t, p + "gelu_out", l.geluOut());
+            linear(t, p + "output", l.output());
+            requant(t, p + "output_to_residual", l.outputToResidual());
+            norm(t, p + "output_norm", l.outputNorm());
+        }
+        Map<String, String> meta = new LinkedHashMap<>(extra);
+        meta.put("format", FORMAT);
+        meta.put("config", configJson(model.config()));
+        meta.put("calibration", calibrationJson(model.calibration()));
+        SafetensorsWriter.write(path, t, meta);
+    }
+
+    /** Reads a file written by {@link #save}; fails naming the file and what is wrong. */
+    public static Int8Bert load(Path path) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            String format = f.metadata().get("format");
+            if (!FORMAT.equals(format)) {
+                throw new IOException(path + ": metadata format is " + format + ", expected " + FORMAT
+                        + " (write it with the quantize command)");
+            }
+            BertConfig c = parseConfig(path, f.metadata().get("config"));
+            int d = c.hidden();
+            int ff = c.intermediate();
+            Int8Embedding word = embedding(f, "embeddings.word", c.vocabSize(), d);
+            Int8Embedding pos = embedding(f, "embeddings.position", c.maxPositions(), d);
+            Int8Embedding type = f.entries().containsKey("embeddings.type.table")
+                    ? embedding(f, "embeddings.type", c.typeVocabSize(), d) : null;
+            IntLayerNorm embNorm = norm(f, "embeddings.norm", d);
+            List<Int8BertLayer> layers = new ArrayList<>();
+            for (int i = 0; i < c.layers(); i++) {
+                String p = "layers." + i + ".";
+                int[] score = f.requireI32(p + "score", 2);
+                layers.add(new Int8BertLayer(
+                        linear(f, p + "qkv", 3 * d, d), requant(f, p + "qkv_out", 3 * d, Requant.Output.INT8),
+                        new Dyadic(score[0], score[1]), requant(f, p + "ctx_out", d, Requant.Output.INT8),
+                        linear(f, p + "attention_out", d, d),
+                        requant(f, p + "attention_out_to_residual", d, Requant.Output.INT32),
+                        norm(f, p + "attention_norm", d),
+                        linear(f, p + "intermediate", ff, d),
+                        requant(f, p + "intermediate_to_gelu", ff, Requant.Output.INT32),
+                        requant(f, p + "gelu_out", ff, Requant.Output.INT16),
+                        linear(f, p + "output", d, ff),
+                        requant(f, p + "output_to_residual", d, Requant.Output.INT32),
+                        norm(f, p + "output_norm", d)));
+            }
+            return new Int8Bert(c, word, pos, type, embNorm, layers,
+                    parseCalibration(path, f.metadata().get("calibration")));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The metadata of a quantized model file, without reading its tensors. */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            return f.metadata();
+        }
+    }
+
+    private static void embedding(List<Typed> t, String p, Int8Embedding e) {
+        t.add(Typed.i8(p + ".table", e.table(), e.rows(), e.dim()));
+        requant(t, p + ".to_residual", e.toResidual());
+        t.add(Typed.f32(p + ".row_scale", e.rowScale(), e.rows()));
+    }
+
+    private static Int8Embedding embedding(SafetensorsFile f, String p, int rows, int dim) throws IOException {
+        return new Int8Embedding(rows, dim, f.requireI8(p + ".table", rows, dim),
+                requant(f, p + ".to_residual", rows, Requant.Output.INT32), f.requireF32(p + ".row_scale", rows));
+    }
+
+    private static void linear(List<Typed> t, String p, Int8Linear l) {
+        t.add(Typed.i8(p + ".weight", l.weights(), l.out(), l.in()));
+        t.add(Typed.i32(p + ".bias", l.bias(), l.out()));
+        t.add(Typed.f32(p + ".weight_scale", l.weightScale(), l.out()));
+        t.add(Typed.f32(p + ".input_scale", new float[] {l.inputScale()}, 1));
+    }
+
+    private static Int8Linear linear(SafetensorsFile f, String p, int out, int in) throws IOException {
+        return new Int8Linear(out, in, f.requireI8(p + ".weight", out, in), f.requireI32(p + ".bias", out),
+                f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
+    }
+
+    private static void requant(List<Typed> t, String p, Requant r) {
+        t.add(Typed.i32(p + ".multiplier", r.multiplier(), r.channels()));
+        t.add(Typed.i32(p + ".shift", r.shift(), r.channels()));
+    }
+
+    private static Requant requant(SafetensorsFile f, String p, int channels, Requant.Output out) throws IOException {
+        return new Requant(f.requireI32(p + ".multiplier", channels), f.requireI32(p + ".shift", channels), out);
+    }
+
+    private static void norm(List<Typed> t, String p, IntLayerNorm n) {
+        requant(t, p + ".to_int8", n.toInt8());
+        t.add(Typed.i32(p + ".int8_bias", n.int8Bias(), n.dim()));
+        requant(t, p + ".to_residual", n.toResidual());
+        t.add(Typed.i32(p + ".residual_bias", n.residualBias(), n.dim()));
+        t.add(Typed.f32(p + ".int8_scale", n.int8Scale(), n.dim()));
+    }
+
+    private static IntLayerNorm norm(SafetensorsFile f, String p, int d) throws IOException {
+        return new IntLayerNorm(d, requant(f, p + ".to_int8", d, Requant.Output.INT8), f.requireI32(p + ".int8_bias", d),
+                requant(f, p + ".to_residual", d, Requant.Output.INT32), f.requireI32(p + ".residual_bias", d),
+                f.requireF32(p + ".int8_scale", d));
+    }
+
+    static String configJson(BertConfig c) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("vocab_size", c.vocabSize()).put("hidden_size", c.hidden()).put("num_hidden_layers", c.layers())
+                .put("num_attention_heads", c.heads()).put("intermediate_size", c.intermediate())
+                .put("max_position_embeddings", c.maxPositions()).put("type_vocab_size", c.typeVocabSize())
+                .put("layer_norm_eps", c.layerNormEps()).put("hidden_act", c.activation().name());
+        return o.toString();
+    }
+
+    private static BertConfig parseConfig(Path path, String json) throws IOException {
+        if (json == null) {
+            throw new IOException(path + ": metadata has no config");
+        }
+        JsonNode o = JSON.readTree(json);
+        return new BertConfig(o.get("vocab_size").asInt(), o.get("hidden_size").asInt(),
+                o.get("num_hidden_layers").asInt(), o.get("num_attention_heads").asInt(),
+                o.get("intermediate_size").asInt(), o.get("max_position_embeddings").asInt(),
+                o.get("type_vocab_size").asInt(), (float) o.get("layer_norm_eps").asDouble(),
+                BertConfig.Activation.valueOf(o.get("hidden_act").asText()));
+    }
+
+    static String calibrationJson(List<CalibrationPoint> points) {
+        ArrayNode a = JSON.createArrayNode();
+        for (CalibrationPoint p : points) {
+            a.addObject().put("name", p.name()).put("max", p.max()).put("scale", p.scale())
+                    .put("clipped", p.clippedFraction()).put("values", p.values());
+        }
+        return a.toString();
+    }
+
+    private static List<CalibrationPoint> parseCalibration(Path path, String json) throws JsonProcessingException {
+        List<CalibrationPoint> out = new ArrayList<>();
+        if (json == null) {
+            return out;
+        }
+        for (JsonNode n : JSON.readTree(json)) {
+            out.add(new CalibrationPoint(n.get("name").asText(), n.get("max").asDouble(), n.get("scale").asDouble(),
+                    n.get("clipped").asDouble(), n.get("values").asLong()));
+        }
+        return out;
+    }
+}
