@@ -88,8 +88,16 @@ public final class BertQuantizer {
             return x;
         }
 
+        /** A float weight, refused when it holds NaN or infinity (a broken export would quantize to garbage). */
         float[] get(String name, int... shape) {
-            return w.require(name, shape).data();
+            float[] v = w.require(name, shape).data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new IllegalArgumentException("weight " + name + " of " + w.describe() + " holds " + v[i]
+                            + " at index " + i + ": the float model is broken; re-export it before quantizing");
+                }
+            }
+            return v;
         }
 
         /** QKV weights of the next layer, smoothed by the LayerNorm that feeds them, and their input scale. */
