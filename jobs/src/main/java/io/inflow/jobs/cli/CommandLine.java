@@ -21,7 +21,8 @@ public record CommandLine(String command, Set<String> flags, List<String> values
 
     /** Flags that take a value, e.g. {@code --data-dir DIR}. */
     private static final Set<String> WITH_VALUE = Set.of("--data-dir", "--bootstrap-servers", "--config",
-            "--timeout", "--state-dir");
+            "--timeout", "--state-dir", "--model", "--calibration", "--texts", "--held-out", "--max-tokens",
+            "--smoothing", "--out", "--threads");
 
     public static CommandLine parse(String[] args) {
         if (args.length == 0) {

@@ -63,6 +63,19 @@ public final class Main {
               stop    Stop the pipeline that 'run' (or 'demo --data-dir') is running, with a final savepoint;
                       the next 'run' resumes from it. Same --state-dir / -Dinflow.kafka.group-id as the run
                       (or --data-dir DIR for the demo).
+              quantize  Quantize a bundled text encoder for the integer-only INT8 path (I-ViT): calibrate on
+                      texts, write model.safetensors (int8 weights, int32 biases, dyadic requantisation) and
+                      report.json / report.md (bits per layer, size, accuracy against float on held-out texts,
+                      calibration statistics) to --out.
+                        --model NAME        all-minilm-l6-v2 (default) or bge-small-en-v15
+                        --out DIR           where to write (required)
+                        --calibration FILE  texts, one per line, or JSON Lines text events (default: the bundled
+                                            128 texts, gpu/src/main/resources/calibration/text-calibration.txt)
+                        --texts N           calibrate on the first N texts (default 64)
+                        --held-out N        measure accuracy on the next N texts (default 64)
+                        --max-tokens N      truncation (default 128)
+                        --smoothing ALPHA   SmoothQuant strength for LayerNorm outputs, 0..1 (default 0.8)
+                        --threads N         CPU threads (default: available processors)
               help    Show this text.
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
@@ -173,8 +186,55 @@ public final class Main {
         }
     }
 
+    /** {@code ./inflow quantize}: see {@link io.inflow.gpu.quant.TextQuantization}. */
+    static int quantize(CommandLine cl, PrintStream out) throws Exception {
+        String outDir = cl.value("--out");
+        if (outDir == null) {
+            throw new IllegalArgumentException("quantize needs --out DIR (where model.safetensors and the report go)");
+        }
+        String cal = cl.value("--calibration");
+        io.inflow.gpu.quant.TextQuantization.Result r = io.inflow.gpu.quant.TextQuantization.run(
+                new io.inflow.gpu.quant.TextQuantization.Options(
+                        cl.value("--model") == null ? "all-minilm-l6-v2" : cl.value("--model"),
+                        cal == null ? null : Path.of(cal), intFlag(cl, "--texts", 64), intFlag(cl, "--held-out", 64),
+                        intFlag(cl, "--max-tokens", 128),
+                        cl.value("--smoothing") == null ? 0.8 : number(cl, "--smoothing"), Path.of(outDir),
+                        intFlag(cl, "--threads", Runtime.getRuntime().availableProcessors())), out);
+        out.printf(java.util.Locale.ROOT, "model %s%nreport %s (and report.md)%nsize %.1f MB -> %.1f MB%n",
+                r.modelFile(), r.report(), r.floatBytes() / 1e6, r.quantizedBytes() / 1e6);
+        return 0;
+    }
+
+    private static int intFlag(CommandLine cl, String flag, int dflt) {
+        String v = cl.value(flag);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " takes a whole number (found '" + v + "')");
+        }
+    }
+
+    private static double number(CommandLine cl, String flag) {
+        String v = cl.value(flag);
+        try {
+            double d = Double.parseDouble(v.strip());
+            if (!(d >= 0 && d <= 1)) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " takes a number from 0 to 1 (found '" + v + "')");
+        }
+    }
+
     static int run(CommandLine cl, PrintStream out) throws Exception {
         switch (cl.command()) {
+            case "quantize" -> {
+                return quantize(cl, out);
+            }
             case "demo" -> {
                 String dir = cl.value("--data-dir");
                 String timeout = cl.value("--timeout");
