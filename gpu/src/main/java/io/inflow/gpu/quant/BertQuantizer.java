@@ -40,7 +40,28 @@ public final class BertQuantizer {
      */
     public static Int8Bert quantize(WeightSource weights, BertConfig c, int[] ids, int[] lengths, int batch, int seq,
                                     Backend backend, CalibrationOptions options, Consumer<String> progress) {
+        int[] bits = new int[c.layers()];
+        Arrays.fill(bits, 8);
+        return quantize(weights, c, ids, lengths, batch, seq, backend, options, bits, progress);
+    }
+
+    /**
+     * As above with the weight bits of each layer, 8 or 4 ({@link Int4Linear}: group-wise INT4 weights, run as their
+     * exact INT8 expansion; activations stay as for INT8). Calibration sees the 4-bit layers' errors.
+     */
+    public static Int8Bert quantize(WeightSource weights, BertConfig c, int[] ids, int[] lengths, int batch, int seq,
+                                    Backend backend, CalibrationOptions options, int[] layerBits,
+                                    Consumer<String> progress) {
         backend.require(Family.QUANTIZED);
+        if (layerBits.length != c.layers()) {
+            throw new IllegalArgumentException(layerBits.length + " layer bit widths for a " + c.layers()
+                    + "-layer model");
+        }
+        for (int b : layerBits) {
+            if (b != 4 && b != 8) {
+                throw new IllegalArgumentException("layer bits must be 4 or 8 (found " + b + ")");
+            }
+        }
         if (batch <= 0 || seq <= 0 || ids.length != batch * seq || lengths.length != batch) {
             throw new IllegalArgumentException("calibration batch: " + ids.length + " ids and " + lengths.length
                     + " lengths for [" + batch + ", " + seq + "]; give at least one tokenised text");
@@ -50,7 +71,7 @@ public final class BertQuantizer {
                 throw new IllegalArgumentException("calibration length " + len + " outside 1.." + seq);
             }
         }
-        Run run = new Run(weights, c, backend, new Observer(lengths, seq, options), batch, seq);
+        Run run = new Run(weights, c, backend, new Observer(lengths, seq, options), batch, seq, layerBits.clone());
         try (Tensor idT = backend.upload(ids, batch, seq); Tensor lenT = backend.upload(lengths, batch)) {
             return run.model(idT, lenT, progress == null ? line -> { } : progress);
         } finally {
@@ -71,7 +92,15 @@ public final class BertQuantizer {
         final List<Tensor> tensors = new ArrayList<>();
         final List<CalibrationPoint> points = new ArrayList<>();
 
-        Run(WeightSource w, BertConfig c, Backend backend, Observer observer, int batch, int seq) {
+        final int[] bits;
+        final List<Int4BertLayer> int4 = new ArrayList<>();
+        final double[] change;
+        /** The INT4 weights of the layer being calibrated, in order qkv, attention out, intermediate, output. */
+        final List<Int4Linear> current = new ArrayList<>();
+
+        Run(WeightSource w, BertConfig c, Backend backend, Observer observer, int batch, int seq, int[] bits) {
+            this.bits = bits;
+            this.change = new double[c.layers()];
             this.w = w;
             this.c = c;
             this.backend = backend;
@@ -121,11 +150,16 @@ public final class BertQuantizer {
             List<Int8BertLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.layers(); i++) {
                 long start = System.nanoTime();
+                int[] before = x.toIntArray();
+                current.clear();
                 layers.add(layer(i, x, xq, lengths, batch, seq));
-                progress.accept(String.format(java.util.Locale.ROOT, "calibrated layer %d/%d in %.1f s", i + 1,
-                        c.layers(), (System.nanoTime() - start) / 1e9));
+                int4.add(bits[i] == 4 ? new Int4BertLayer(current.get(0), current.get(1), current.get(2),
+                        current.get(3)) : null);
+                change[i] = 1 - observer.meanTokenCosine(before, x.toIntArray(), d);
+                progress.accept(String.format(java.util.Locale.ROOT, "calibrated layer %d/%d (%d-bit weights) in"
+                        + " %.1f s", i + 1, c.layers(), bits[i], (System.nanoTime() - start) / 1e9));
             }
-            return new Int8Bert(c, word, pos, type, embNorm, layers, points);
+            return new Int8Bert(c, word, pos, type, embNorm, layers, int4, points, change);
         }
 
         float[] qkvWeights(int i) {
@@ -139,7 +173,8 @@ public final class BertQuantizer {
             String n = "layer " + i + " ";
             float[] qkvB = concat(get(p + "attention.self.query.bias", d), get(p + "attention.self.key.bias", d),
                     get(p + "attention.self.value.bias", d));
-            Int8Linear qkv = Int8Linear.quantize(pendingWeights, qkvB, 3 * d, d, (float) pendingScale);
+            int layerIndex = i;
+            Int8Linear qkv = linear(layerIndex, pendingWeights, qkvB, 3 * d, d, pendingScale);
             Tensor fine = alloc(DType.INT32, t, 3 * d);
             ops.linear(xq, qkv, qkv.requantTo(FINE, Requant.Output.INT32), fine);
             double[] sliceScale = new double[3 * d];
@@ -165,8 +200,8 @@ public final class BertQuantizer {
             Tensor ctx = alloc(DType.INT8, t, d);
             ops.attention(qkvT, lengths, batch, seq, c.heads(), score, ctxOut, ctx);
 
-            Int8Linear attnOut = Int8Linear.quantize(get(p + "attention.output.dense.weight", d, d),
-                    get(p + "attention.output.dense.bias", d), d, d, (float) ctxPoint.scale());
+            Int8Linear attnOut = linear(layerIndex, get(p + "attention.output.dense.weight", d, d),
+                    get(p + "attention.output.dense.bias", d), d, d, ctxPoint.scale());
             Requant attnToRes = attnOut.requantTo(RESIDUAL, Requant.Output.INT32);
             Tensor acc = alloc(DType.INT32, t, d);
             ops.linear(ctx, attnOut, attnToRes, acc);
@@ -175,8 +210,8 @@ public final class BertQuantizer {
             IntLayerNorm attnNorm = layerNorm(n + "attention norm", p + "attention.output.LayerNorm", acc, x, midq,
                     mid, get(p + "intermediate.dense.weight", f, d), f);
 
-            Int8Linear inter = Int8Linear.quantize(pendingWeights, get(p + "intermediate.dense.bias", f), f, d,
-                    (float) pendingScale);
+            Int8Linear inter = linear(layerIndex, pendingWeights, get(p + "intermediate.dense.bias", f), f, d,
+                    pendingScale);
             Requant toGelu = inter.requantTo(SCORE_UNIT, Requant.Output.INT32);
             Tensor ffn = alloc(DType.INT32, t, f);
             ops.linear(midq, inter, toGelu, ffn);
@@ -189,8 +224,8 @@ public final class BertQuantizer {
             Tensor ffnq = alloc(DType.INT8, t, 2 * f);
             ops.gelu(ffn, geluOut, ffnq);
 
-            Int8Linear out = Int8Linear.quantize(get(p + "output.dense.weight", d, f), get(p + "output.dense.bias", d),
-                    d, f, (float) geluPoint.scale());
+            Int8Linear out = linear(layerIndex, get(p + "output.dense.weight", d, f), get(p + "output.dense.bias", d),
+                    d, f, geluPoint.scale());
             Requant outToRes = out.requantTo(RESIDUAL, Requant.Output.INT32, 24);
             ops.linearWide(ffnq, out, outToRes, acc);
             boolean last = i == c.layers() - 1;
@@ -199,6 +234,16 @@ public final class BertQuantizer {
             freeAllBut(x, xq);
             return new Int8BertLayer(qkv, qkvOut, score, ctxOut, attnOut, attnToRes, attnNorm, inter, toGelu, geluOut,
                     out, outToRes, outNorm);
+        }
+
+        /** A GEMM's weights at the layer's bits: INT8, or INT4 (kept in {@link #current}) run as its INT8 form. */
+        Int8Linear linear(int layer, float[] weight, float[] bias, int out, int in, double inputScale) {
+            if (bits[layer] == 4) {
+                Int4Linear q4 = Int4Linear.quantize(weight, bias, out, in, (float) inputScale);
+                current.add(q4);
+                return q4.toInt8();
+            }
+            return Int8Linear.quantize(weight, bias, out, in, (float) inputScale);
         }
 
         /**

@@ -3,8 +3,9 @@ package io.inflow.gpu.quant;
 /**
  * INT4 weight-only quantization of a linear layer with group-wise scales (groups of {@link #GROUP} along the
  * input), in two levels so the integer path stays integer: each output channel has a scale {@code S_c}
- * ({@code max|w_c| / (7 * 15)}), each group a 4-bit multiplier {@code m_g} in 1..15 (the group's range over
- * {@code 7 S_c}, rounded up), each weight a nibble {@code q} in -7..7 with {@code w ~ q * m_g * S_c}. The product
+ * ({@code max|w_c| / (7 * 15)}), each group a 4-bit multiplier {@code m_g} in 1..15 (the one with the least squared
+ * error, at most the group's range over {@code 7 S_c} rounded up: clipping the largest weights when that pays),
+ * each weight a nibble {@code q} in -7..7 with {@code w ~ q * m_g * S_c}. The product
  * {@code q * m_g} lies in -105..105, so {@link #toInt8()} expands a layer exactly into an {@link Int8Linear} whose
  * weights are those products and whose channel scale is {@code S_c}: every INT8 kernel runs INT4 layers as they are,
  * and a memory-bound kernel can read the packed nibbles (half the bytes) and expand them in registers.
@@ -55,7 +56,8 @@ public record Int4Linear(int out, int in, byte[] packed, byte[] multipliers, int
                 for (int k = g * GROUP; k < Math.min(in, (g + 1) * GROUP); k++) {
                     gmax = Math.max(gmax, Math.abs(w[c * in + k]));
                 }
-                int m = (int) Math.max(1, Math.min(MULTIPLIERS, Math.ceil(gmax / (LEVELS * scale[c]) - 1e-9)));
+                int top = (int) Math.max(1, Math.min(MULTIPLIERS, Math.ceil(gmax / (LEVELS * scale[c]) - 1e-9)));
+                int m = bestMultiplier(w, c * in + g * GROUP, Math.min(in, (g + 1) * GROUP) - g * GROUP, scale[c], top);
                 mult[c * groups + g] = (byte) m;
                 for (int k = g * GROUP; k < Math.min(in, (g + 1) * GROUP); k++) {
                     int q = (int) Math.max(-LEVELS, Math.min(LEVELS, Math.round(w[c * in + k] / (m * (double) scale[c]))));
@@ -67,6 +69,30 @@ public record Int4Linear(int out, int in, byte[] packed, byte[] multipliers, int
                     Math.round(b[c] / acc)));
         }
         return new Int4Linear(out, in, packed, mult, bias, scale, inputScale);
+    }
+
+    /**
+     * The group multiplier (1..{@code top}) with the least squared error over the group: a smaller one clips the
+     * group's largest weights to gain resolution for all the others (for Gaussian weights the best 4-bit range is
+     * well inside the maximum).
+     */
+    static int bestMultiplier(float[] w, int from, int n, double channelScale, int top) {
+        int best = top;
+        double bestErr = Double.MAX_VALUE;
+        for (int m = top; m >= 1; m--) {
+            double step = m * channelScale;
+            double err = 0;
+            for (int k = 0; k < n; k++) {
+                double q = Math.max(-LEVELS, Math.min(LEVELS, Math.round(w[from + k] / step)));
+                double e = w[from + k] - q * step;
+                err += e * e;
+            }
+            if (err < bestErr) {
+                bestErr = err;
+                best = m;
+            }
+        }
+        return best;
     }
 
     /** The nibble at flat index {@code i}, -8..7. */

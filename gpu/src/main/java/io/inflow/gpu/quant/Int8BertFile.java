@@ -44,20 +44,32 @@ public final class Int8BertFile {
             embedding(t, "embeddings.type", model.type());
         }
         norm(t, "embeddings.norm", model.embeddingNorm());
+        StringBuilder bits = new StringBuilder();
+        StringBuilder change = new StringBuilder();
         for (int i = 0; i < model.layers().size(); i++) {
             Int8BertLayer l = model.layers().get(i);
+            Int4BertLayer w4 = model.int4().get(i);
             String p = "layers." + i + ".";
-            linear(t, p + "qkv", l.qkv());
+            bits.append(i == 0 ? "" : ",").append(model.weightBits(i));
+            change.append(i == 0 ? "" : ",").append(model.layerChange()[i]);
+            if (w4 == null) {
+                linear(t, p + "qkv", l.qkv());
+                linear(t, p + "attention_out", l.attentionOut());
+                linear(t, p + "intermediate", l.intermediate());
+                linear(t, p + "output", l.output());
+            } else {
+                linear4(t, p + "qkv", w4.qkv());
+                linear4(t, p + "attention_out", w4.attentionOut());
+                linear4(t, p + "intermediate", w4.intermediate());
+                linear4(t, p + "output", w4.output());
+            }
             requant(t, p + "qkv_out", l.qkvOut());
             t.add(Typed.i32(p + "score", new int[] {l.score().multiplier(), l.score().shift()}, 2));
             requant(t, p + "ctx_out", l.ctxOut());
-            linear(t, p + "attention_out", l.attentionOut());
             requant(t, p + "attention_out_to_residual", l.attentionOutToResidual());
             norm(t, p + "attention_norm", l.attentionNorm());
-            linear(t, p + "intermediate", l.intermediate());
             requant(t, p + "intermediate_to_gelu", l.intermediateToGelu());
             requant(t, p + "gelu_out", l.geluOut());
-            linear(t, p + "output", l.output());
             requant(t, p + "output_to_residual", l.outputToResidual());
             norm(t, p + "output_norm", l.outputNorm());
         }
@@ -65,6 +77,8 @@ public final class Int8BertFile {
         meta.put("format", FORMAT);
         meta.put("config", configJson(model.config()));
         meta.put("calibration", calibrationJson(model.calibration()));
+        meta.put("layer_bits", bits.toString());
+        meta.put("layer_change", change.toString());
         SafetensorsWriter.write(path, t, meta);
     }
 
@@ -85,24 +99,34 @@ public final class Int8BertFile {
                     ? embedding(f, "embeddings.type", c.typeVocabSize(), d) : null;
             IntLayerNorm embNorm = norm(f, "embeddings.norm", d);
             List<Int8BertLayer> layers = new ArrayList<>();
+            List<Int4BertLayer> int4 = new ArrayList<>();
+            int[] bits = numbers(path, f.metadata().get("layer_bits"), c.layers()).stream().mapToInt(Double::intValue)
+                    .toArray();
+            double[] change = numbers(path, f.metadata().get("layer_change"), c.layers()).stream()
+                    .mapToDouble(Double::doubleValue).toArray();
             for (int i = 0; i < c.layers(); i++) {
                 String p = "layers." + i + ".";
                 int[] score = f.requireI32(p + "score", 2);
+                Int4BertLayer w4 = bits[i] == 4 ? new Int4BertLayer(linear4(f, p + "qkv", 3 * d, d),
+                        linear4(f, p + "attention_out", d, d), linear4(f, p + "intermediate", ff, d),
+                        linear4(f, p + "output", d, ff)) : null;
+                int4.add(w4);
                 layers.add(new Int8BertLayer(
-                        linear(f, p + "qkv", 3 * d, d), requant(f, p + "qkv_out", 3 * d, Requant.Output.INT8),
+                        w4 == null ? linear(f, p + "qkv", 3 * d, d) : w4.qkv().toInt8(),
+                        requant(f, p + "qkv_out", 3 * d, Requant.Output.INT8),
                         new Dyadic(score[0], score[1]), requant(f, p + "ctx_out", d, Requant.Output.INT8),
-                        linear(f, p + "attention_out", d, d),
+                        w4 == null ? linear(f, p + "attention_out", d, d) : w4.attentionOut().toInt8(),
                         requant(f, p + "attention_out_to_residual", d, Requant.Output.INT32),
                         norm(f, p + "attention_norm", d),
-                        linear(f, p + "intermediate", ff, d),
+                        w4 == null ? linear(f, p + "intermediate", ff, d) : w4.intermediate().toInt8(),
                         requant(f, p + "intermediate_to_gelu", ff, Requant.Output.INT32),
                         requant(f, p + "gelu_out", ff, Requant.Output.INT16),
-                        linear(f, p + "output", d, ff),
+                        w4 == null ? linear(f, p + "output", d, ff) : w4.output().toInt8(),
                         requant(f, p + "output_to_residual", d, Requant.Output.INT32),
                         norm(f, p + "output_norm", d)));
             }
-            return new Int8Bert(c, word, pos, type, embNorm, layers,
-                    parseCalibration(path, f.metadata().get("calibration")));
+            return new Int8Bert(c, word, pos, type, embNorm, layers, int4,
+                    parseCalibration(path, f.metadata().get("calibration")), change);
         } catch (IllegalArgumentException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
@@ -136,6 +160,39 @@ public final class Int8BertFile {
     private static Int8Linear linear(SafetensorsFile f, String p, int out, int in) throws IOException {
         return new Int8Linear(out, in, f.requireI8(p + ".weight", out, in), f.requireI32(p + ".bias", out),
                 f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
+    }
+
+    private static void linear4(List<Typed> t, String p, Int4Linear l) {
+        t.add(Typed.i8(p + ".weight4", l.packed(), l.packed().length));
+        t.add(Typed.i8(p + ".group_multiplier", l.multipliers(), l.out(), Int4Linear.groups(l.in())));
+        t.add(Typed.i32(p + ".bias", l.bias(), l.out()));
+        t.add(Typed.f32(p + ".weight_scale", l.channelScale(), l.out()));
+        t.add(Typed.f32(p + ".input_scale", new float[] {l.inputScale()}, 1));
+    }
+
+    private static Int4Linear linear4(SafetensorsFile f, String p, int out, int in) throws IOException {
+        int packed = (int) (((long) out * in + 1) / 2);
+        return new Int4Linear(out, in, f.requireI8(p + ".weight4", packed),
+                f.requireI8(p + ".group_multiplier", out, Int4Linear.groups(in)), f.requireI32(p + ".bias", out),
+                f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
+    }
+
+    /** Comma-separated numbers from the metadata, {@code n} of them; absent means all 8-bit, no change measured. */
+    private static List<Double> numbers(Path path, String csv, int n) throws IOException {
+        List<Double> out = new ArrayList<>();
+        if (csv == null) {
+            for (int i = 0; i < n; i++) {
+                out.add(8.0);
+            }
+            return out;
+        }
+        for (String v : csv.split(",")) {
+            out.add(Double.parseDouble(v));
+        }
+        if (out.size() != n) {
+            throw new IOException(path + ": metadata lists " + out.size() + " layers, the config has " + n);
+        }
+        return out;
     }
 
     private static void requant(List<Typed> t, String p, Requant r) {

@@ -24,6 +24,30 @@ final class Observer {
         return options;
     }
 
+    /** Mean over valid tokens of the cosine between rows of {@code a} and {@code b} ({@code [rows, d]}). */
+    double meanTokenCosine(int[] a, int[] b, int d) {
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < a.length / d; r++) {
+            if (r % seq >= lengths[r / seq]) {
+                continue;
+            }
+            double ab = 0;
+            double aa = 0;
+            double bb = 0;
+            for (int j = 0; j < d; j++) {
+                double x = a[r * d + j];
+                double y = b[r * d + j];
+                ab += x * y;
+                aa += x * x;
+                bb += y * y;
+            }
+            sum += aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
+            n++;
+        }
+        return n == 0 ? 1 : sum / n;
+    }
+
     /** Largest |value| * unit per column of {@code t} over the valid tokens. */
     double[] columnMax(Tensor t, double unit) {
         int width = t.dim(1);

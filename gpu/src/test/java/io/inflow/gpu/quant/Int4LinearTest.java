@@ -35,7 +35,8 @@ class Int4LinearTest {
 
     /**
      * Relative L2 error of the dequantized weights, Gaussian rows with a 3x range change between groups: INT4 with
-     * group multipliers measured 0.121, INT8 0.008 (bounds 0.15 and 0.02).
+     * group multipliers chosen for least squared error measured 0.108 (0.121 with the largest multiplier), INT8 0.008
+     * (bounds 0.15 and 0.02).
      */
     @Test
     void groupScalesKeepTheErrorOfFourBitsSmall() {
