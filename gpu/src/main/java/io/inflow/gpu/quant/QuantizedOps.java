@@ -15,6 +15,8 @@ import io.inflow.gpu.tensor.Tensor;
  * q.layerNorm(x, null, embNorm, xq, x);                      // INT8 for the GEMM, INT32 residual
  * q.linear(xq, qkvWeights, qkvRequant, qkv);                 // INT8 [t, 3d]
  * q.attention(qkv, lengths, b, s, heads, scoreDyadic, ctxRequant, ctx);
+ * q.quantize(patches, inputScale, patchesQ);                // FLOAT32 image patches to INT8 (the ViT's input)
+ * q.add(x, attnOut, x);                                      // pre-LN residual: INT32 saturating add
  * }</pre>
  */
 public interface QuantizedOps {
@@ -61,4 +63,42 @@ public interface QuantizedOps {
 
     /** The boundary out of the integer path: {@code out = x * 2^-fractionBits}, exact, FLOAT32 of the same shape. */
     void dequantize(Tensor x, int fractionBits, Tensor out);
+
+    /**
+     * The boundary into the integer path (image patches, after float preprocessing): FLOAT32 {@code x} to INT8
+     * {@code out} of the same element count, {@code out[i] = }{@link #quantizeElement quantizeElement}{@code (x[i],
+     * 1f / scale)} with the reciprocal computed once in float32. Every backend reproduces it exactly (two float32
+     * roundings, no fused multiply-add, then an integer clamp).
+     *
+     * @param scale the real value of one int8 step, positive and finite
+     */
+    void quantize(Tensor x, float scale, Tensor out);
+
+    /**
+     * Saturating INT32 addition on the residual stream: {@code out[i] = clampInt32((long) a[i] + b[i])}, all three
+     * INT32 with the same element count; {@code out} may alias {@code a} or {@code b}. What a pre-LN block needs
+     * ({@code x += attention(LN(x))}), where {@link #layerNorm}'s fused residual would not keep the sum.
+     */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /**
+     * The element definition of {@link #quantize}: {@code clampInt8(floor(x * inv + 0.5f))}, the product and the sum
+     * each rounded to float32 (Java's float arithmetic; a CUDA kernel writes {@code __fadd_rn(__fmul_rn(x, inv),
+     * 0.5f)}), the floor taken exactly, saturated to -127..127; NaN gives 0.
+     */
+    static int quantizeElement(float x, float inv) {
+        float v = x * inv + 0.5f;
+        if (v != v) {
+            return 0;
+        }
+        return IntegerOps.clampInt8((long) Math.floor(v));
+    }
+
+    /** The float32 reciprocal {@link #quantize} multiplies by; fails on a scale that is not positive and finite. */
+    static float inverseScale(float scale) {
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("quantize: scale " + scale + " must be positive and finite");
+        }
+        return 1f / scale;
+    }
 }

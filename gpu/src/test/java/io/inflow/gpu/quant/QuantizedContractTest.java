@@ -209,6 +209,96 @@ public abstract class QuantizedContractTest {
         }
     }
 
+    @Test
+    void quantizeFollowsItsDefinitionAndEqualsReference() {
+        // the definition on exact cases (scale 0.25, inverse 4): floor(4x + 0.5) saturated, NaN to 0
+        float[] x = {0f, -0f, 0.125f, -0.125f, 0.375f, -0.375f, 31.75f, 31.875f, -31.875f, -40f, Float.NaN,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MIN_VALUE, 0.1f};
+        int[] expected = {0, 0, 1, 0, 2, -1, 127, 127, -127, -127, 0, 127, -127, 127, 0, 0};
+        assertThat(run(under, (b, o) -> {
+            try (Tensor xi = b.upload(x, x.length)) {
+                b.quantized().quantize(xi, 0.25f, o);
+            }
+        }, DType.INT8, 1, x.length)).as("quantize at scale 0.25").containsExactly(expected);
+        Random rnd = new Random(SEED + 6);
+        for (int n : new int[] {1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 784, 20_000, 100_003}) {
+            float scale = (float) (0.001 + rnd.nextDouble() * 0.05);
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = switch (i % 4) {
+                    case 0 -> (float) (rnd.nextGaussian() * 80 * scale);            // some saturate
+                    case 1 -> (rnd.nextInt(301) - 150 + 0.5f) * scale;               // about half-way between steps
+                    case 2 -> Math.nextUp((rnd.nextInt(255) - 127 + 0.5f) * scale);
+                    default -> (float) ((rnd.nextDouble() * 2 - 1) * 127 * scale);
+                };
+            }
+            assertSame("quantize n=" + n + " scale=" + scale, (b, o) -> {
+                try (Tensor xi = b.upload(v, n)) {
+                    b.quantized().quantize(xi, scale, o);
+                }
+            }, DType.INT8, 1, n);
+        }
+    }
+
+    @Test
+    void addSaturatesAndEqualsReference() {
+        int[] a = {1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE, 1 << 30};
+        int[] b = {2, -5, 1, -1, Integer.MIN_VALUE, 1 << 30};
+        assertThat(run(under, (be, o) -> {
+            try (Tensor ai = be.upload(a, 2, 3); Tensor bi = be.upload(b, 2, 3)) {
+                be.quantized().add(ai, bi, o);
+            }
+        }, DType.INT32, 2, 3)).containsExactly(3, -6, Integer.MAX_VALUE, Integer.MIN_VALUE, -1, Integer.MAX_VALUE);
+        Random rnd = new Random(SEED + 7);
+        for (int n : new int[] {1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 6272, 100_003}) {
+            int[] x = new int[n];
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = i % 5 == 0 ? rnd.nextInt() : rnd.nextInt(1 << 24) - (1 << 23);
+                y[i] = i % 7 == 0 ? rnd.nextInt() : rnd.nextInt(1 << 24) - (1 << 23);
+            }
+            assertSame("add n=" + n, (be, o) -> {
+                try (Tensor xi = be.upload(x, n); Tensor yi = be.upload(y, n)) {
+                    be.quantized().add(xi, yi, o);
+                }
+            }, DType.INT32, 1, n);
+            assertSame("add in place n=" + n, (be, o) -> {
+                try (Tensor yi = be.upload(y, n); Tensor xi = be.upload(x, n)) {
+                    be.copy(xi, o);
+                    be.quantized().add(o, yi, o);
+                }
+            }, DType.INT32, 1, n);
+        }
+    }
+
+    @Test
+    void wholeQuantizedVitEqualsReference() throws Exception {
+        io.inflow.gpu.encoder.vit.VitConfig c = VitInt8Fixture.config();
+        io.inflow.gpu.testing.FashionMnist sample = io.inflow.gpu.testing.FashionMnist.sample();
+        float[] calib = VitInt8Fixture.pixels(sample, 0, 12);
+        float[] eval = VitInt8Fixture.pixels(sample, 500, 5);
+        Int8Vit qRef = VitInt8Fixture.quantize(ref, calib, 12, CalibrationOptions.defaults(), null);
+        Int8Vit qUnder = VitInt8Fixture.quantize(under, calib, 12, CalibrationOptions.defaults(), null);
+        assertThat(qUnder.calibration()).as("calibration sees the same integers").isEqualTo(qRef.calibration());
+        int[][] a = forwardVit(ref, qRef, eval, 5, c);
+        int[][] b = forwardVit(under, qRef, eval, 5, c);
+        assertThat(b[0]).as("class-token features").isEqualTo(a[0]);
+        assertThat(b[1]).as("logits").isEqualTo(a[1]);
+        assertThat(forwardVit(under, qUnder, eval, 5, c)[1]).as("logits of the model calibrated here").isEqualTo(a[1]);
+        assertThat(Arrays.stream(a[0]).filter(v -> v != 0).count()).as("non-trivial features")
+                .isGreaterThan(a[0].length / 2);
+        assertThat(Arrays.stream(a[1]).distinct().count()).as("non-trivial logits").isGreaterThan(a[1].length / 2);
+    }
+
+    /** Class-token features and logits of the integer ViT on {@code n} preprocessed images. */
+    static int[][] forwardVit(Backend backend, Int8Vit q, float[] pixels, int n, io.inflow.gpu.encoder.vit.VitConfig c) {
+        try (Int8VitEncoder enc = new Int8VitEncoder(backend, q);
+             Tensor x = backend.upload(pixels, n, c.channels(), c.imageSize(), c.imageSize())) {
+            int[] features = enc.forwardInteger(x).toIntArray();
+            return new int[][] {features, enc.logits().toIntArray()};
+        }
+    }
+
     static int[] forward(Backend backend, Int8Bert q, TokenBatch tb) {
         try (Int8BertEncoder enc = new Int8BertEncoder(backend, q);
              Tensor ids = backend.upload(tb.ids(), tb.batch(), tb.seq());

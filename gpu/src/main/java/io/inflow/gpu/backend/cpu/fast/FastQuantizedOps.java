@@ -164,28 +164,34 @@ public final class FastQuantizedOps implements QuantizedOps {
         int dh = d / heads;
         check(qkv, DType.INT8, batch * seq, 3 * d);
         check(out, outType(ctx), batch * seq, d);
+        if ((long) dh * 128 * 128 > Integer.MAX_VALUE || (long) seq * 255 * 128 > Integer.MAX_VALUE) {
+            new QuantizedReference().attention(qkv, lengths, batch, seq, heads, score, ctx, out);   // never in practice
+            return;
+        }
         byte[] x = qkv.toByteArray();
         int[] len = lengths.toIntArray();
         int[] result = new int[batch * seq * d];
         int[] mul = ctx.multiplier();
         int[] sh = ctx.shift();
+        // int accumulators are exact here: |q . k| <= dh * 128^2 and sum p * v <= seq * 255 * 128 stay below 2^31
         runner.parallelFor(batch * heads, 4L * batch * seq * seq * d, task -> {
             int b = task / heads;
             int h = task % heads;
             int valid = len[b];
-            // keys and values of this head, transposed once: kT[j][t] and vT[j][t] for contiguous loops over t
+            // keys of this head transposed once (kT[j][t], contiguous loops over t), values row by row (v[t][j])
             int[] keys = new int[dh * valid];
-            int[] vals = new int[dh * valid];
+            int[] vals = new int[valid * dh];
             for (int t = 0; t < valid; t++) {
                 int row = (b * seq + t) * 3 * d + h * dh;
                 for (int j = 0; j < dh; j++) {
                     keys[j * valid + t] = x[row + d + j];
-                    vals[j * valid + t] = x[row + 2 * d + j];
+                    vals[t * dh + j] = x[row + 2 * d + j];
                 }
             }
-            long[] dots = new long[valid];
+            int[] dots = new int[valid];
             int[] scores = new int[valid];
             int[] probs = new int[valid];
+            int[] acc = new int[dh];
             for (int i = 0; i < seq; i++) {
                 int qRow = (b * seq + i) * 3 * d + h * dh;
                 java.util.Arrays.fill(dots, 0);
@@ -200,14 +206,20 @@ public final class FastQuantizedOps implements QuantizedOps {
                     scores[t] = IntegerOps.clampInt32(score.apply(dots[t]));
                 }
                 IntegerOps.shiftmax(scores, 0, valid, probs, 0);
-                for (int j = 0; j < dh; j++) {
-                    int base = j * valid;
-                    long sum = 0;
-                    for (int t = 0; t < valid; t++) {
-                        sum += probs[t] * vals[base + t];
+                java.util.Arrays.fill(acc, 0);
+                for (int t = 0; t < valid; t++) {
+                    int p = probs[t];
+                    if (p == 0) {
+                        continue;
                     }
+                    int base = t * dh;
+                    for (int j = 0; j < dh; j++) {
+                        acc[j] += p * vals[base + j];
+                    }
+                }
+                for (int j = 0; j < dh; j++) {
                     int c = h * dh + j;
-                    long v = requant(sum, mul[c], sh[c]);
+                    long v = requant(acc[j], mul[c], sh[c]);
                     result[(b * seq + i) * d + c] = saturate(v, ctx.output());
                 }
             }
@@ -222,8 +234,10 @@ public final class FastQuantizedOps implements QuantizedOps {
         check(x, DType.INT32, t, d);
         int[] y = x.toIntArray();
         int[] res = residual == null ? null : residual.toIntArray();
-        int[] q = new int[t * d];
-        int[] r = new int[t * d];
+        boolean wantInt8 = int8Out != null;
+        boolean wantResidual = residualOut != null;
+        int[] q = wantInt8 ? new int[t * d] : null;
+        int[] r = wantResidual ? new int[t * d] : null;
         int[] qm = ln.toInt8().multiplier();
         int[] qs = ln.toInt8().shift();
         int[] rm = ln.toResidual().multiplier();
@@ -235,17 +249,19 @@ public final class FastQuantizedOps implements QuantizedOps {
             int r1 = Math.min(t, (task + 1) * 16);
             for (int row = task * 16; row < r1; row++) {
                 IntegerOps.normalizeRow(y, res, row * d, d, n);
-                for (int j = 0; j < d; j++) {
+                for (int j = 0; wantInt8 && j < d; j++) {
                     q[row * d + j] = IntegerOps.clampInt8(requant(n[j], qm[j], qs[j]) + qb[j]);
+                }
+                for (int j = 0; wantResidual && j < d; j++) {
                     r[row * d + j] = IntegerOps.clampInt32(requant(n[j], rm[j], rs[j]) + rb[j]);
                 }
             }
         });
-        if (int8Out != null) {
+        if (wantInt8) {
             check(int8Out, DType.INT8, t, d);
             store(q, int8Out);
         }
-        if (residualOut != null) {
+        if (wantResidual) {
             check(residualOut, DType.INT32, t, d);
             store(r, residualOut);
         }
@@ -264,7 +280,7 @@ public final class FastQuantizedOps implements QuantizedOps {
             int r1 = Math.min(t, (task + 1) * 16);
             for (int i = task * 16 * f; i < r1 * f; i++) {
                 int c = i % f;
-                v[i] = saturate(requant(IntegerOps.shiftGelu(v[i]), mul[c], sh[c]), r.output());
+                v[i] = saturate(requant(io.inflow.gpu.quant.ShiftGeluTable.shiftGelu(v[i]), mul[c], sh[c]), r.output());
             }
         });
         store(r.output() == Requant.Output.INT16 ? QuantizedReference.splitPlanes(v, t, f) : v, out);
@@ -279,6 +295,42 @@ public final class FastQuantizedOps implements QuantizedOps {
     public void dequantize(Tensor x, int fractionBits, Tensor out) {
         new QuantizedReference().dequantize(x, fractionBits, out);
     }
+
+    @Override
+    public void quantize(Tensor x, float scale, Tensor out) {
+        float inv = QuantizedOps.inverseScale(scale);
+        if (x.dtype() != DType.FLOAT32 || out.dtype() != DType.INT8 || x.elementCount() != out.elementCount()) {
+            throw new IllegalArgumentException("quantize: " + x + " into " + out + " (FLOAT32 into INT8 of the same size)");
+        }
+        float[] v = x.toFloatArray();
+        byte[] q = new byte[v.length];
+        int n = v.length;
+        runner.parallelFor((n + BLOCK - 1) / BLOCK, 4L * n, task -> {
+            int i1 = Math.min(n, (task + 1) * BLOCK);
+            for (int i = task * BLOCK; i < i1; i++) {
+                q[i] = (byte) QuantizedOps.quantizeElement(v[i], inv);
+            }
+        });
+        out.copyFrom(q);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        QuantizedReference.checkAdd(a, b, out);
+        int[] x = a.toIntArray();
+        int[] y = b.toIntArray();
+        int n = x.length;
+        runner.parallelFor((n + BLOCK - 1) / BLOCK, n, task -> {
+            int i1 = Math.min(n, (task + 1) * BLOCK);
+            for (int i = task * BLOCK; i < i1; i++) {
+                x[i] = IntegerOps.clampInt32((long) x[i] + y[i]);
+            }
+        });
+        out.copyFrom(x);
+    }
+
+    /** Elements per task of the element-wise kernels. */
+    private static final int BLOCK = 16_384;
 
     /** {@link Dyadic#apply} on raw fields. */
     static long requant(long x, int multiplier, int shift) {

@@ -181,6 +181,41 @@ public final class QuantizedReference implements QuantizedOps {
         out.copyFrom(f);
     }
 
+    @Override
+    public void quantize(Tensor x, float scale, Tensor out) {
+        float inv = QuantizedOps.inverseScale(scale);
+        if (x.dtype() != DType.FLOAT32 || out.dtype() != DType.INT8 || x.elementCount() != out.elementCount()) {
+            throw new IllegalArgumentException("quantize: " + x + " into " + out + " (FLOAT32 into INT8 of the same size)");
+        }
+        float[] v = x.toFloatArray();
+        byte[] q = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            q[i] = (byte) QuantizedOps.quantizeElement(v[i], inv);
+        }
+        out.copyFrom(q);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        checkAdd(a, b, out);
+        int[] x = a.toIntArray();
+        int[] y = b.toIntArray();
+        int[] o = new int[x.length];
+        for (int i = 0; i < o.length; i++) {
+            o[i] = IntegerOps.clampInt32((long) x[i] + y[i]);
+        }
+        out.copyFrom(o);
+    }
+
+    /** The operands of {@link #add}: three INT32 tensors of one element count. */
+    public static void checkAdd(Tensor a, Tensor b, Tensor out) {
+        if (a.dtype() != DType.INT32 || b.dtype() != DType.INT32 || out.dtype() != DType.INT32
+                || a.elementCount() != b.elementCount() || a.elementCount() != out.elementCount()) {
+            throw new IllegalArgumentException("add: " + a + " + " + b + " into " + out
+                    + " (three INT32 tensors of the same size)");
+        }
+    }
+
     static DType outType(Requant r) {
         return r.output() == Requant.Output.INT32 ? DType.INT32 : DType.INT8;
     }
