@@ -28,13 +28,22 @@ public final class QuantizationReport {
         } else {
             s.append("Accuracy: ").append(acc.path("note").asText()).append("\n\n");
         }
-        s.append("| layer | weight bits | activation bits | GELU output bits | weight bytes | hidden-state error |\n");
-        s.append("| --- | --- | --- | --- | --- | --- |\n");
+        if (r.has("mixed_precision")) {
+            JsonNode mp = r.path("mixed_precision");
+            s.append(String.format(Locale.ROOT, "Mixed precision: layers' weights %.1f MB against %.1f MB at INT8"
+                            + " (budget %.2f); the least important layers (input change and outlier ranks) at 4 bits.%n%n",
+                    mp.path("layer_bytes").asLong() / 1e6, mp.path("int8_layer_bytes").asLong() / 1e6,
+                    mp.path("size_budget").asDouble()));
+        }
+        s.append("| layer | weight bits | activation bits | GELU output bits | weight bytes | input change"
+                + " | hidden-state error |\n");
+        s.append("| --- | --- | --- | --- | --- | --- | --- |\n");
         for (JsonNode l : r.path("layers")) {
-            s.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s |%n", l.path("name").asText(),
+            s.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s |%n", l.path("name").asText(),
                     l.path("weight_bits").asInt(), l.path("activation_bits").asInt(),
                     l.has("gelu_output_bits") ? l.path("gelu_output_bits").asText() : "-",
                     l.has("weight_bytes") ? l.path("weight_bytes").asText() : "-",
+                    l.has("input_change") ? String.format(Locale.ROOT, "%.4f", l.path("input_change").asDouble()) : "-",
                     l.has("hidden_state_relative_error")
                             ? String.format(Locale.ROOT, "%.4f", l.path("hidden_state_relative_error").asDouble()) : "-"));
         }

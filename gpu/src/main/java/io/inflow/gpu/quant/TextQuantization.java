@@ -48,10 +48,22 @@ public final class TextQuantization {
      * @param smoothing         SmoothQuant alpha for LayerNorm outputs (0..1)
      * @param out               output directory (created)
      * @param threads           CPU threads
+     * @param sizeBudget        1 for INT8 everywhere; below 1, layer-wise mixed INT4/INT8 ({@link MixedPrecision})
+     *                          with the layers' weights at most this share of their INT8 size
      */
     public record Options(String model, Path calibration, int calibrationTexts, int heldOutTexts, int maxTokens,
-                          double smoothing, Path out, int threads) {
+                          double smoothing, Path out, int threads, double sizeBudget) {
+        /** INT8 everywhere. */
+        public Options(String model, Path calibration, int calibrationTexts, int heldOutTexts, int maxTokens,
+                       double smoothing, Path out, int threads) {
+            this(model, calibration, calibrationTexts, heldOutTexts, maxTokens, smoothing, out, threads, 1.0);
+        }
+
         public Options {
+            if (!(sizeBudget >= 0.5 && sizeBudget <= 1)) {
+                throw new IllegalArgumentException("--size-budget must be in [0.5, 1] of the INT8 layers' size (found "
+                        + sizeBudget + "): 1 keeps every layer at 8 bits, about 0.53 puts all at 4 bits");
+            }
             if (calibrationTexts < 1) {
                 throw new IllegalArgumentException("--texts must be at least 1 (found " + calibrationTexts + ")");
             }
@@ -92,8 +104,17 @@ public final class TextQuantization {
         try (TextTokenizer tok = TextTokenizer.load(spec, o.maxTokens());
              Backend backend = new FastCpuBackend(null, o.threads())) {
             Batch cal = Batch.of(tok, calibration);
-            Int8Bert q = BertQuantizer.quantize(weights, c, cal.ids, cal.lengths, cal.rows, cal.seq, backend,
-                    CalibrationOptions.defaults().withSmoothing(o.smoothing()), log::println);
+            CalibrationOptions copts = CalibrationOptions.defaults().withSmoothing(o.smoothing());
+            Int8Bert q = BertQuantizer.quantize(weights, c, cal.ids, cal.lengths, cal.rows, cal.seq, backend, copts,
+                    log::println);
+            MixedPrecision.Plan plan = null;
+            if (o.sizeBudget() < 1) {
+                plan = MixedPrecision.plan(q, weights, c, o.sizeBudget());
+                log.printf(Locale.ROOT, "mixed precision at %.2f of the INT8 layers: bits per layer %s; calibrating"
+                        + " again%n", o.sizeBudget(), java.util.Arrays.toString(plan.bits()));
+                q = BertQuantizer.quantize(weights, c, cal.ids, cal.lengths, cal.rows, cal.seq, backend, copts,
+                        plan.bits(), log::println);
+            }
             double calSeconds = (System.nanoTime() - t0) / 1e9;
             Path modelFile = o.out().resolve("model.safetensors");
             Map<String, String> meta = new LinkedHashMap<>();
@@ -109,7 +130,7 @@ public final class TextQuantization {
             Accuracy acc = heldOut.isEmpty() ? null : accuracy(backend, weights, c, q, tok, heldOut,
                     spec.defaultPooling());
             long floatBytes = 4L * floatParameters(c);
-            ObjectNode report = report(spec, q, o, source, cal, calibration.size(), acc, floatBytes, calSeconds);
+            ObjectNode report = report(spec, q, o, source, cal, calibration.size(), acc, floatBytes, calSeconds, plan);
             Path json = o.out().resolve("report.json");
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
             Files.writeString(o.out().resolve("report.md"), QuantizationReport.markdown(report));
@@ -229,10 +250,16 @@ public final class TextQuantization {
     }
 
     private static ObjectNode report(TextModel spec, Int8Bert q, Options o, String source, Batch cal, int calTexts,
-                                     Accuracy acc, long floatBytes, double seconds) {
+                                     Accuracy acc, long floatBytes, double seconds, MixedPrecision.Plan plan) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode r = m.createObjectNode();
-        r.put("model", spec.modelName()).put("format", Int8BertFile.FORMAT).put("precision", "int8");
+        r.put("model", spec.modelName()).put("format", Int8BertFile.FORMAT)
+                .put("precision", plan == null ? "int8" : "mixed int4/int8");
+        if (plan != null) {
+            ObjectNode mp = r.putObject("mixed_precision");
+            mp.put("size_budget", o.sizeBudget()).put("int8_layer_bytes", plan.int8Bytes())
+                    .put("layer_bytes", q.layerWeightBytes());
+        }
         ObjectNode size = r.putObject("size");
         size.put("float32_bytes", floatBytes).put("quantized_bytes", q.weightBytes())
                 .put("ratio", (double) floatBytes / q.weightBytes());
@@ -242,9 +269,15 @@ public final class TextQuantization {
                 .put("note", "int8 rows, one scale per row; residual stream int32 at 2^-12");
         for (int i = 0; i < q.layers().size(); i++) {
             ObjectNode l = layers.addObject();
-            l.put("name", "layer " + i).put("weight_bits", 8).put("activation_bits", 8)
+            l.put("name", "layer " + i).put("weight_bits", q.weightBits(i)).put("activation_bits", 8)
                     .put("gelu_output_bits", 16).put("attention_probability_bits", 8)
-                    .put("weight_bytes", q.layers().get(i).weightBytes());
+                    .put("weight_bytes", q.weightBits(i) == 4 ? q.int4().get(i).weightBytes()
+                            : q.layers().get(i).weightBytes());
+            l.put("input_change", q.layerChange()[i]);
+            if (plan != null) {
+                l.put("importance", plan.importance().get(i).importance())
+                        .put("outlier_fraction", plan.importance().get(i).outlierFraction());
+            }
             if (acc != null) {
                 l.put("hidden_state_relative_error", acc.layerError[i]);
             }

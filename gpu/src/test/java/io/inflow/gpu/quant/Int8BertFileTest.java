@@ -39,6 +39,18 @@ class Int8BertFileTest {
             assertThat(QuantizedContractTest.forward(backend, back, batch))
                     .isEqualTo(QuantizedContractTest.forward(backend, q, batch));
 
+            Int8Bert mixed = BertQuantizer.quantize(w, w.bertConfig(), calib.ids(), calib.lengths(), calib.batch(),
+                    calib.seq(), backend, CalibrationOptions.defaults(), new int[] {4, 8}, null);
+            Path mixedFile = tmp.resolve("mixed.safetensors");
+            Int8BertFile.save(mixed, mixedFile, Map.of());
+            Int8Bert mixedBack = Int8BertFile.load(mixedFile);
+            assertThat(mixedBack.weightBits(0)).isEqualTo(4);
+            assertThat(mixedBack.weightBits(1)).isEqualTo(8);
+            assertThat(mixedBack.layerChange()).isEqualTo(mixed.layerChange());
+            assertThat(Files.size(mixedFile)).as("INT4 layer stored packed").isLessThan(Files.size(file));
+            assertThat(QuantizedContractTest.forward(backend, mixedBack, batch))
+                    .isEqualTo(QuantizedContractTest.forward(backend, mixed, batch));
+
             Path cut = tmp.resolve("cut.safetensors");
             byte[] all = Files.readAllBytes(file);
             Files.write(cut, java.util.Arrays.copyOf(all, all.length - 1000));

@@ -42,6 +42,7 @@ class TextQuantizationTest {
         assertThat(report.path("layers").get(1).path("hidden_state_relative_error").asDouble()).isBetween(0.0, 0.2);
         assertThat(report.path("calibration").path("points").size()).isEqualTo(1 + 6 * 7);
         assertThat(Files.readString(tmp.resolve("out/report.md"))).contains("| layer 5 | 8 | 8 | 16 |");
+        assertThat(report.path("precision").asText()).isEqualTo("int8");
         Int8Bert back = Int8BertFile.load(r.modelFile());
         assertThat(back.config().layers()).isEqualTo(6);
         assertThat(Int8BertFile.metadata(r.modelFile())).containsEntry("source_model", "all-minilm-l6-v2");

@@ -76,6 +76,8 @@ public final class Main {
                         --max-tokens N      truncation (default 128)
                         --smoothing ALPHA   SmoothQuant strength for LayerNorm outputs, 0..1 (default 0.8)
                         --threads N         CPU threads (default: available processors)
+                        --size-budget F     layer-wise mixed INT4/INT8: the layers' weights at most F (0.5..1) of
+                                            their INT8 size, least important layers at 4 bits (default 1: INT8)
               help    Show this text.
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
@@ -199,7 +201,8 @@ public final class Main {
                         cal == null ? null : Path.of(cal), intFlag(cl, "--texts", 64), intFlag(cl, "--held-out", 64),
                         intFlag(cl, "--max-tokens", 128),
                         cl.value("--smoothing") == null ? 0.8 : number(cl, "--smoothing"), Path.of(outDir),
-                        intFlag(cl, "--threads", Runtime.getRuntime().availableProcessors())), out);
+                        intFlag(cl, "--threads", Runtime.getRuntime().availableProcessors()),
+                        cl.value("--size-budget") == null ? 1.0 : number(cl, "--size-budget")), out);
         out.printf(java.util.Locale.ROOT, "model %s%nreport %s (and report.md)%nsize %.1f MB -> %.1f MB%n",
                 r.modelFile(), r.report(), r.floatBytes() / 1e6, r.quantizedBytes() / 1e6);
         return 0;
