@@ -31,6 +31,10 @@ import java.util.WeakHashMap;
 public final class FastQuantizedOps implements QuantizedOps {
     /** Largest k per float chunk: 1040 * 127 * 127 < 2^24. */
     static final int EXACT_K = 1024;
+    /** Longest key row for float attention: 518 * 255 * 127 < 2^24. */
+    static final int EXACT_SEQ = 512;
+    /** A constant species: the Vector API compiles to SIMD only when the species is a static final. */
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = VectorMath.S;
 
     private final ParallelRunner runner;
     private final TensorMemory memory;
@@ -173,6 +177,11 @@ public final class FastQuantizedOps implements QuantizedOps {
         int[] result = new int[batch * seq * d];
         int[] mul = ctx.multiplier();
         int[] sh = ctx.shift();
+        if (dh <= EXACT_K && seq <= EXACT_SEQ) {
+            attentionFloat(x, len, batch, seq, heads, d, dh, score, ctx, result);
+            store(result, out);
+            return;
+        }
         // int accumulators are exact here: |q . k| <= dh * 128^2 and sum p * v <= seq * 255 * 128 stay below 2^31
         runner.parallelFor(batch * heads, 4L * batch * seq * seq * d, task -> {
             int b = task / heads;
@@ -225,6 +234,82 @@ public final class FastQuantizedOps implements QuantizedOps {
             }
         });
         store(result, out);
+    }
+
+    /**
+     * Attention with float vectors, exactly: q, k, v and the probabilities are small integers, |q . k| <= dh * 127^2
+     * and sum p * v <= seq * 255 * 127 stay below 2^24 for dh <= {@link #EXACT_K} and seq <= {@link #EXACT_SEQ}, so
+     * every float FMA is an exact integer operation (the int version above covers longer rows).
+     */
+    private void attentionFloat(byte[] x, int[] len, int batch, int seq, int heads, int d, int dh, Dyadic score,
+                                Requant ctx, int[] result) {
+        int[] mul = ctx.multiplier();
+        int[] sh = ctx.shift();
+        runner.parallelFor(batch * heads, 4L * batch * seq * seq * d, task -> {
+            int b = task / heads;
+            int h = task % heads;
+            int valid = len[b];
+            float[] keys = new float[dh * valid];      // kT[j][t]
+            float[] vals = new float[valid * dh];      // v[t][j]
+            for (int t = 0; t < valid; t++) {
+                int row = (b * seq + t) * 3 * d + h * dh;
+                for (int j = 0; j < dh; j++) {
+                    keys[j * valid + t] = x[row + d + j];
+                    vals[t * dh + j] = x[row + 2 * d + j];
+                }
+            }
+            float[] dots = new float[valid];
+            int[] scores = new int[valid];
+            int[] probs = new int[valid];
+            float[] acc = new float[dh];
+            int tBound = F.loopBound(valid);
+            int jBound = F.loopBound(dh);
+            for (int i = 0; i < seq; i++) {
+                int qRow = (b * seq + i) * 3 * d + h * dh;
+                java.util.Arrays.fill(dots, 0f);
+                for (int j = 0; j < dh; j++) {
+                    float q = x[qRow + j];
+                    if (q == 0) {
+                        continue;
+                    }
+                    int base = j * valid;
+                    jdk.incubator.vector.FloatVector qv = jdk.incubator.vector.FloatVector.broadcast(F, q);
+                    int t = 0;
+                    for (; t < tBound; t += F.length()) {
+                        jdk.incubator.vector.FloatVector.fromArray(F, keys, base + t)
+                                .fma(qv, jdk.incubator.vector.FloatVector.fromArray(F, dots, t)).intoArray(dots, t);
+                    }
+                    for (; t < valid; t++) {
+                        dots[t] += q * keys[base + t];
+                    }
+                }
+                for (int t = 0; t < valid; t++) {
+                    scores[t] = IntegerOps.clampInt32(score.apply((long) dots[t]));
+                }
+                IntegerOps.shiftmax(scores, 0, valid, probs, 0);
+                java.util.Arrays.fill(acc, 0f);
+                for (int t = 0; t < valid; t++) {
+                    int p = probs[t];
+                    if (p == 0) {
+                        continue;
+                    }
+                    int base = t * dh;
+                    jdk.incubator.vector.FloatVector pv = jdk.incubator.vector.FloatVector.broadcast(F, (float) p);
+                    int j = 0;
+                    for (; j < jBound; j += F.length()) {
+                        jdk.incubator.vector.FloatVector.fromArray(F, vals, base + j)
+                                .fma(pv, jdk.incubator.vector.FloatVector.fromArray(F, acc, j)).intoArray(acc, j);
+                    }
+                    for (; j < dh; j++) {
+                        acc[j] += p * vals[base + j];
+                    }
+                }
+                for (int j = 0; j < dh; j++) {
+                    int c = h * dh + j;
+                    result[(b * seq + i) * d + c] = saturate(requant((long) acc[j], mul[c], sh[c]), ctx.output());
+                }
+            }
+        });
     }
 
     @Override
