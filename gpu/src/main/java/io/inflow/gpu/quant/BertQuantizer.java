@@ -175,30 +175,13 @@ public final class BertQuantizer {
                     get(p + "attention.self.value.bias", d));
             int layerIndex = i;
             Int8Linear qkv = linear(layerIndex, pendingWeights, qkvB, 3 * d, d, pendingScale);
-            Tensor fine = alloc(DType.INT32, t, 3 * d);
-            ops.linear(xq, qkv, qkv.requantTo(FINE, Requant.Output.INT32), fine);
-            double[] sliceScale = new double[3 * d];
-            double[] qkvScale = new double[3];
-            String[] names = {"query", "key", "value"};
-            for (int s = 0; s < 3; s++) {
-                CalibrationPoint cp = observer.point(n + names[s], fine, s * d, (s + 1) * d, FINE);
-                points.add(cp);
-                qkvScale[s] = cp.scale();
-                Arrays.fill(sliceScale, s * d, (s + 1) * d, cp.scale());
-            }
-            Requant qkvOut = qkv.requantTo(sliceScale, Requant.Output.INT8);
-            Tensor qkvT = alloc(DType.INT8, t, 3 * d);
-            ops.linear(xq, qkv, qkvOut, qkvT);
-            Dyadic score = Dyadic.of(qkvScale[0] * qkvScale[1] / Math.sqrt(c.headDim()) / SCORE_UNIT, 31);
-            Tensor ctxFine = alloc(DType.INT32, t, d);
-            ops.attention(qkvT, lengths, batch, seq, c.heads(), score,
-                    Requant.uniform(Dyadic.of(PROB * qkvScale[2] / FINE, 31), d, Requant.Output.INT32), ctxFine);
-            CalibrationPoint ctxPoint = observer.point(n + "context", ctxFine, 0, d, FINE);
-            points.add(ctxPoint);
-            Requant ctxOut = Requant.uniform(Dyadic.of(PROB * qkvScale[2] / ctxPoint.scale(), 31), d,
-                    Requant.Output.INT8);
-            Tensor ctx = alloc(DType.INT8, t, d);
-            ops.attention(qkvT, lengths, batch, seq, c.heads(), score, ctxOut, ctx);
+            AttentionCalibration.Result att = AttentionCalibration.run(ops, observer, points, n, qkv, xq, lengths,
+                    batch, seq, c.heads(), d, this::alloc);
+            Requant qkvOut = att.qkvOut();
+            Dyadic score = att.score();
+            Requant ctxOut = att.ctxOut();
+            CalibrationPoint ctxPoint = att.context();
+            Tensor ctx = att.ctx();
 
             Int8Linear attnOut = linear(layerIndex, get(p + "attention.output.dense.weight", d, d),
                     get(p + "attention.output.dense.bias", d), d, d, ctxPoint.scale());

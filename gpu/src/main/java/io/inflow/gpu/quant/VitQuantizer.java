@@ -299,31 +299,13 @@ public final class VitQuantizer {
             float[] qkvB = BertQuantizer.concat(get(names.query(i) + ".bias", d), get(names.key(i) + ".bias", d),
                     get(names.value(i) + ".bias", d));
             Int8Linear qkv = Int8Linear.quantize(pendingWeights, qkvB, 3 * d, d, (float) pendingScale);
-            Tensor fine = alloc(DType.INT32, t, 3 * d);
-            ops.linear(hq, qkv, qkv.requantTo(FINE, Requant.Output.INT32), fine);
-            double[] sliceScale = new double[3 * d];
-            double[] qkvScale = new double[3];
-            String[] parts = {"query", "key", "value"};
-            for (int p = 0; p < 3; p++) {
-                CalibrationPoint cp = tokens.point(n + parts[p], fine, p * d, (p + 1) * d, FINE);
-                points.add(cp);
-                qkvScale[p] = cp.scale();
-                Arrays.fill(sliceScale, p * d, (p + 1) * d, cp.scale());
-            }
-            Requant qkvOut = qkv.requantTo(sliceScale, Requant.Output.INT8);
-            Tensor qkvT = alloc(DType.INT8, t, 3 * d);
-            ops.linear(hq, qkv, qkvOut, qkvT);
-            int dh = d / c.heads();
-            Dyadic score = Dyadic.of(qkvScale[0] * qkvScale[1] / Math.sqrt(dh) / SCORE_UNIT, 31);
-            Tensor ctxFine = alloc(DType.INT32, t, d);
-            ops.attention(qkvT, lengths, b, s, c.heads(), score,
-                    Requant.uniform(Dyadic.of(PROB * qkvScale[2] / FINE, 31), d, Requant.Output.INT32), ctxFine);
-            CalibrationPoint ctxPoint = tokens.point(n + "context", ctxFine, 0, d, FINE);
-            points.add(ctxPoint);
-            Requant ctxOut = Requant.uniform(Dyadic.of(PROB * qkvScale[2] / ctxPoint.scale(), 31), d,
-                    Requant.Output.INT8);
-            Tensor ctx = alloc(DType.INT8, t, d);
-            ops.attention(qkvT, lengths, b, s, c.heads(), score, ctxOut, ctx);
+            AttentionCalibration.Result att = AttentionCalibration.run(ops, tokens, points, n, qkv, hq, lengths, b,
+                    s, c.heads(), d, this::alloc);
+            Requant qkvOut = att.qkvOut();
+            Dyadic score = att.score();
+            Requant ctxOut = att.ctxOut();
+            CalibrationPoint ctxPoint = att.context();
+            Tensor ctx = att.ctx();
 
             Int8Linear attnOut = Int8Linear.quantize(get(names.attentionOut(i) + ".weight", d, d),
                     get(names.attentionOut(i) + ".bias", d), d, d, (float) ctxPoint.scale());

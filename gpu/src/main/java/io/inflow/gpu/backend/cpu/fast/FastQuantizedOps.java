@@ -424,24 +424,14 @@ public final class FastQuantizedOps implements QuantizedOps {
     }
 
     private static DType outType(Requant r) {
-        return r.output() == Requant.Output.INT32 ? DType.INT32 : DType.INT8;
+        return QuantizedReference.outType(r);
     }
 
     private static void check(Tensor t, DType dtype, int rows, int cols) {
-        if (t.dtype() != dtype || t.elementCount() != (long) rows * cols) {
-            throw new IllegalArgumentException("expected " + dtype + " [" + rows + ", " + cols + "], found " + t);
-        }
+        QuantizedReference.check(t, dtype, rows, cols);
     }
 
     private static void store(int[] values, Tensor out) {
-        if (out.dtype() == DType.INT32) {
-            out.copyFrom(values);
-        } else {
-            byte[] b = new byte[values.length];
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (byte) values[i];
-            }
-            out.copyFrom(b);
-        }
+        QuantizedReference.store(values, out);
     }
 }

@@ -216,7 +216,8 @@ public final class QuantizedReference implements QuantizedOps {
         }
     }
 
-    static DType outType(Requant r) {
+    /** The tensor type of an output requantised by {@code r}: INT32, or INT8 (int16 outputs as two int8 planes). */
+    public static DType outType(Requant r) {
         return r.output() == Requant.Output.INT32 ? DType.INT32 : DType.INT8;
     }
 
@@ -233,14 +234,15 @@ public final class QuantizedReference implements QuantizedOps {
         return o;
     }
 
-    static void check(Tensor t, DType dtype, int rows, int cols) {
+    /** Fails unless {@code t} is {@code dtype} with {@code rows * cols} elements, naming both. */
+    public static void check(Tensor t, DType dtype, int rows, int cols) {
         if (t.dtype() != dtype || t.elementCount() != (long) rows * cols) {
             throw new IllegalArgumentException("expected " + dtype + " [" + rows + ", " + cols + "], found " + t);
         }
     }
 
     /** Writes int values into an INT8 (low byte) or INT32 tensor. */
-    static void store(int[] values, Tensor out) {
+    public static void store(int[] values, Tensor out) {
         if (out.dtype() == DType.INT32) {
             out.copyFrom(values);
         } else {
