@@ -19,10 +19,10 @@ import java.util.List;
  * two hex digits, {@code p_cnt} three decimal digits and each pointer {@code symbol offset pos source/target}
  * (see {@code wndb(5)}). The file is ordered by offset, which groups the synsets by lexicographer file.
  */
-final class WordNetGlosses {
+public final class WordNetGlosses {
 
     /** Where Debian's {@code wordnet-base} puts the noun data file. */
-    static final Path DATA_NOUN = Path.of("/usr/share/wordnet/data.noun");
+    public static final Path DATA_NOUN = Path.of("/usr/share/wordnet/data.noun");
 
     /** Names of the noun lexicographer files, indexed by file number (03..28; see {@code lexnames(5)}). */
     static final String[] NOUN_LEX_FILES = new String[29];
@@ -68,7 +68,7 @@ final class WordNetGlosses {
      * @param definition the gloss up to its first example ({@code ; "})
      * @param hypernyms  offsets of the noun hypernyms ({@code @}) and instance hypernyms ({@code @i})
      */
-    record Synset(long offset, int lexFile, String lemma, String definition, long[] hypernyms) {
+    public record Synset(long offset, int lexFile, String lemma, String definition, long[] hypernyms) {
 
         String lexFileName() {
             return NOUN_LEX_FILES[lexFile];
@@ -84,7 +84,7 @@ final class WordNetGlosses {
     }
 
     /** Every synset of a data.noun file, in file (offset) order. */
-    static List<Synset> read(Path dataNoun) throws IOException {
+    public static List<Synset> read(Path dataNoun) throws IOException {
         List<Synset> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(dataNoun, StandardCharsets.UTF_8)) {
             for (String line; (line = in.readLine()) != null; ) {

@@ -11,6 +11,7 @@ import io.inflow.gpu.testing.RandomBert;
 import io.inflow.gpu.testing.TokenBatch;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -185,6 +186,37 @@ public abstract class QuantizedContractTest {
                         b.quantized().gelu(xi, r, o);
                     }
                 }, outType(out), t, cols);
+            }
+        }
+    }
+
+    @Test
+    void embedEqualsReferenceWithAndWithoutTokenTypes() {
+        Random rnd = new Random(SEED + 6);
+        int d = 33;
+        float[] words = new float[50 * d];
+        float[] positions = new float[40 * d];
+        float[] types = new float[2 * d];
+        for (float[] t : List.of(words, positions, types)) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] = (float) (rnd.nextGaussian() * 0.1);
+            }
+        }
+        Int8Embedding w = Int8Embedding.quantize(words, 50, d);
+        Int8Embedding p = Int8Embedding.quantize(positions, 40, d);
+        Int8Embedding ty = Int8Embedding.quantize(types, 2, d);
+        for (int s : new int[] {1, 7, 33, 40}) {
+            int b = 3;
+            int[] ids = new int[b * s];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = rnd.nextInt(50);
+            }
+            for (Int8Embedding type : java.util.Arrays.asList(ty, null)) {
+                assertSame("embed s=" + s + (type == null ? " no types" : ""), (be, o) -> {
+                    try (Tensor idT = be.upload(ids, b, s)) {
+                        be.quantized().embed(idT, w, p, type, o);
+                    }
+                }, DType.INT32, b * s, d);
             }
         }
     }

@@ -373,7 +373,40 @@ public final class FastQuantizedOps implements QuantizedOps {
 
     @Override
     public void embed(Tensor ids, Int8Embedding word, Int8Embedding position, Int8Embedding type, Tensor out) {
-        new QuantizedReference().embed(ids, word, position, type, out);
+        int b = ids.dim(0);
+        int s = ids.dim(1);
+        int d = word.dim();
+        if (out.dtype() != DType.INT32 || out.elementCount() != (long) b * s * d || s > position.rows()) {
+            new QuantizedReference().embed(ids, word, position, type, out);      // its checks name the problem
+            return;
+        }
+        int[] id = ids.toIntArray();
+        for (int w : id) {
+            if (w < 0 || w >= word.rows()) {
+                new QuantizedReference().embed(ids, word, position, type, out);
+                return;
+            }
+        }
+        int[] o = new int[b * s * d];
+        runner.parallelFor((b * s + 31) / 32, 6L * b * s * d, task -> {
+            int r1 = Math.min(b * s, (task + 1) * 32);
+            for (int row = task * 32; row < r1; row++) {
+                int w = id[row];
+                int pos = row % s;
+                int wm = word.toResidual().multiplier()[w];
+                int ws = word.toResidual().shift()[w];
+                int pm = position.toResidual().multiplier()[pos];
+                int ps = position.toResidual().shift()[pos];
+                for (int j = 0; j < d; j++) {
+                    long v = requant(word.table()[w * d + j], wm, ws) + requant(position.table()[pos * d + j], pm, ps);
+                    if (type != null) {
+                        v += requant(type.table()[j], type.toResidual().multiplier()[0], type.toResidual().shift()[0]);
+                    }
+                    o[row * d + j] = IntegerOps.clampInt32(v);
+                }
+            }
+        });
+        out.copyFrom(o);
     }
 
     @Override
