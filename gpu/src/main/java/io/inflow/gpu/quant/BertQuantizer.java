@@ -250,10 +250,10 @@ public final class BertQuantizer {
                 scales = new float[d];
                 Arrays.fill(scales, (float) cp.scale());
             } else {
-                Migrated m = migrate(name, colMax, consumer, consumerOut, d);
-                scales = m.channelScale;
-                pendingWeights = m.weights;
-                pendingScale = m.tensorScale;
+                Smoothing.Migration m = migrate(name, colMax, consumer, consumerOut, d);
+                scales = m.channelScale();
+                pendingWeights = m.weights();
+                pendingScale = m.tensorScale();
             }
             IntLayerNorm ln = IntLayerNorm.of(gamma, beta, scales);
             ops.layerNorm(in, residual, ln, int8Out, residualOut);
@@ -261,22 +261,10 @@ public final class BertQuantizer {
         }
 
         /** Per-channel int8 scales for an activation with per-channel maxima feeding {@code w [out, in]}. */
-        Migrated migrate(String name, double[] colMax, float[] w, int out, int in) {
-            double alpha = observer.options().smoothing();
-            double[] s = new double[in];
-            Arrays.fill(s, 1);
-            if (alpha > 0) {
-                s = Smoothing.factors(colMax, w, out, in, alpha);
-            }
-            double tensorScale = Smoothing.tensorScale(colMax, s);
-            float[] channel = new float[in];
-            double max = 0;
-            for (int j = 0; j < in; j++) {
-                channel[j] = (float) (tensorScale * s[j]);
-                max = Math.max(max, colMax[j]);
-            }
-            points.add(new CalibrationPoint(name, max, tensorScale, 0, in));
-            return new Migrated(alpha > 0 ? Smoothing.scaleColumns(w, out, in, s) : w, channel, tensorScale);
+        Smoothing.Migration migrate(String name, double[] colMax, float[] w, int out, int in) {
+            Smoothing.Migration m = Smoothing.migrate(colMax, w, out, in, observer.options().smoothing());
+            points.add(new CalibrationPoint(name, m.max(), m.tensorScale(), 0, in));
+            return m;
         }
 
         void freeAllBut(Tensor... keep) {
@@ -294,10 +282,6 @@ public final class BertQuantizer {
             tensors.forEach(Tensor::close);
             tensors.clear();
         }
-    }
-
-    /** An activation's per-channel int8 scales and its consumer's weights, smoothed to match. */
-    private record Migrated(float[] weights, float[] channelScale, double tensorScale) {
     }
 
     static float[] concat(float[]... parts) {

@@ -91,6 +91,16 @@ public final class Int8BertFile {
                         + " (write it with the quantize command)");
             }
             BertConfig c = parseConfig(path, f.metadata().get("config"));
+            double[] bitsRead = numbers(path, "layer_bits", f.metadata().get("layer_bits"), c.layers());
+            double[] change = numbers(path, "layer_change", f.metadata().get("layer_change"), c.layers());
+            int[] bits = new int[c.layers()];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = (int) bitsRead[i];
+                if (bits[i] != 4 && bits[i] != 8) {
+                    throw new IOException(path + ": metadata layer_bits lists " + bitsRead[i] + " for layer " + i
+                            + "; only 4 and 8 exist (quantize the model again)");
+                }
+            }
             int d = c.hidden();
             int ff = c.intermediate();
             Int8Embedding word = embedding(f, "embeddings.word", c.vocabSize(), d);
@@ -100,10 +110,6 @@ public final class Int8BertFile {
             IntLayerNorm embNorm = norm(f, "embeddings.norm", d);
             List<Int8BertLayer> layers = new ArrayList<>();
             List<Int4BertLayer> int4 = new ArrayList<>();
-            int[] bits = numbers(path, f.metadata().get("layer_bits"), c.layers()).stream().mapToInt(Double::intValue)
-                    .toArray();
-            double[] change = numbers(path, f.metadata().get("layer_change"), c.layers()).stream()
-                    .mapToDouble(Double::doubleValue).toArray();
             for (int i = 0; i < c.layers(); i++) {
                 String p = "layers." + i + ".";
                 int[] score = f.requireI32(p + "score", 2);
@@ -177,20 +183,24 @@ public final class Int8BertFile {
                 f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
     }
 
-    /** Comma-separated numbers from the metadata, {@code n} of them; absent means all 8-bit, no change measured. */
-    private static List<Double> numbers(Path path, String csv, int n) throws IOException {
-        List<Double> out = new ArrayList<>();
+    /** {@code n} comma-separated numbers of metadata {@code key}; a file without them is refused by name. */
+    private static double[] numbers(Path path, String key, String csv, int n) throws IOException {
         if (csv == null) {
-            for (int i = 0; i < n; i++) {
-                out.add(8.0);
+            throw new IOException(path + ": metadata has no " + key + " (quantize the model again with this"
+                    + " version)");
+        }
+        String[] parts = csv.split(",");
+        if (parts.length != n) {
+            throw new IOException(path + ": metadata " + key + " lists " + parts.length + " layers, the config has "
+                    + n);
+        }
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                out[i] = Double.parseDouble(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new IOException(path + ": metadata " + key + " has '" + parts[i] + "', not a number");
             }
-            return out;
-        }
-        for (String v : csv.split(",")) {
-            out.add(Double.parseDouble(v));
-        }
-        if (out.size() != n) {
-            throw new IOException(path + ": metadata lists " + out.size() + " layers, the config has " + n);
         }
         return out;
     }

@@ -52,4 +52,29 @@ public final class Smoothing {
         }
         return Math.max(m, 1e-8) / 127.0;
     }
+
+    /**
+     * An activation with per-channel maxima {@code actMax} feeding {@code w [out, in]}: its int8 scales per channel,
+     * the per-tensor scale of the GEMM input and the consumer's weights smoothed to match ({@code w} itself when
+     * {@code alpha} is 0, every channel then at the one tensor scale).
+     */
+    static Migration migrate(double[] actMax, float[] w, int out, int in, double alpha) {
+        double[] s = new double[in];
+        java.util.Arrays.fill(s, 1);
+        if (alpha > 0) {
+            s = factors(actMax, w, out, in, alpha);
+        }
+        double tensorScale = tensorScale(actMax, s);
+        float[] channel = new float[in];
+        double max = 0;
+        for (int j = 0; j < in; j++) {
+            channel[j] = (float) (tensorScale * s[j]);
+            max = Math.max(max, actMax[j]);
+        }
+        return new Migration(alpha > 0 ? scaleColumns(w, out, in, s) : w, channel, tensorScale, max);
+    }
+
+    /** What {@link #migrate} decided; {@code max} is the largest activation magnitude seen. */
+    record Migration(float[] weights, float[] channelScale, double tensorScale, double max) {
+    }
 }

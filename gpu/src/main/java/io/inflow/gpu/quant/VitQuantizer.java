@@ -358,23 +358,12 @@ public final class VitQuantizer {
                 scales = new float[d];
                 Arrays.fill(scales, (float) cp.scale());
             } else {
-                double[] colMax = observer.columnMax(probe, RESIDUAL);
-                double alpha = options.smoothing();
-                double[] sm = new double[d];
-                Arrays.fill(sm, 1);
-                if (alpha > 0) {
-                    sm = Smoothing.factors(colMax, consumer, consumerOut, d, alpha);
-                }
-                double tensorScale = Smoothing.tensorScale(colMax, sm);
-                scales = new float[d];
-                double max = 0;
-                for (int j = 0; j < d; j++) {
-                    scales[j] = (float) (tensorScale * sm[j]);
-                    max = Math.max(max, colMax[j]);
-                }
-                points.add(new CalibrationPoint(name, max, tensorScale, 0, d));
-                pendingWeights = alpha > 0 ? Smoothing.scaleColumns(consumer, consumerOut, d, sm) : consumer;
-                pendingScale = tensorScale;
+                Smoothing.Migration m = Smoothing.migrate(observer.columnMax(probe, RESIDUAL), consumer, consumerOut,
+                        d, options.smoothing());
+                scales = m.channelScale();
+                points.add(new CalibrationPoint(name, m.max(), m.tensorScale(), 0, d));
+                pendingWeights = m.weights();
+                pendingScale = m.tensorScale();
             }
             IntLayerNorm ln = IntLayerNorm.of(gamma, beta, scales);
             ops.layerNorm(in, null, ln, int8Out, residualOut);

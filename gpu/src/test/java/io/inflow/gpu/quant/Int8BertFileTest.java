@@ -56,6 +56,10 @@ class Int8BertFileTest {
             Files.write(cut, java.util.Arrays.copyOf(all, all.length - 1000));
             assertThatThrownBy(() -> Int8BertFile.load(cut)).hasMessageContaining("cut.safetensors")
                     .hasMessageContaining("inconsistent with its shape or the file size");
+            Path noBits = tmp.resolve("no-bits.safetensors");
+            io.inflow.gpu.model.safetensors.SafetensorsWriter.write(noBits, java.util.List.of(), Map.of("format",
+                    Int8BertFile.FORMAT, "config", Int8BertFile.metadata(file).get("config")));
+            assertThatThrownBy(() -> Int8BertFile.load(noBits)).hasMessageContaining("metadata has no layer_bits");
             assertThatThrownBy(() -> Int8BertFile.load(dir.resolve("model.safetensors")))
                     .hasMessageContaining("metadata format is null, expected " + Int8BertFile.FORMAT);
         }
