@@ -109,7 +109,8 @@ final class RetrievalBranch {
         boolean rerank = r.tokenHead() != null;
         if (rerank) {
             // the same encoder (shared per process), its batches also carrying every row's token vectors
-            compute = new EncoderCompute(((EncoderCompute) compute).spec(), r.tokenHead());
+            compute = new EncoderCompute(((EncoderCompute) compute).spec(), r.tokenHead(),
+                    ((EncoderCompute) compute).scorer());
         }
         BatchSettings embedSettings = new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(),
                 TextEmbedOperatorFactory.METRICS_OPERATOR, TextEmbedOperatorFactory.MODALITY);

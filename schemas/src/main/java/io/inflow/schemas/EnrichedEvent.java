@@ -27,6 +27,11 @@ import java.util.TreeMap;
  * {@link TopicRef}. The 12- and 14-argument constructors leave it absent; {@link #withTopic} sets it, and
  * {@link #withRetrieval} keeps it.
  *
+ * <p>Scorer: {@code scorer} (null when absent) names the scorer model (encoder + classification head) whose
+ * class probabilities are in {@code scores}, and the precision it ran at ({@link ScorerRef}); image events carry
+ * their classifier's scores without a scorer (the classes come from {@code model} itself). The constructors up
+ * to 15 arguments leave it absent; {@link #withScores} sets it.
+ *
  * <p>{@code
  * EnrichedEvent out = new EnrichedEvent(in.id(), "text", source, new ModelRef("all-minilm-l6-v2", "1"),
  *         12, false, 384, vector, null, List.of(), in.attributes(), System.currentTimeMillis());
@@ -45,7 +50,7 @@ import java.util.TreeMap;
 public record EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
                             boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
                             List<Score> scores, Map<String, String> attributes, long processedAt,
-                            List<Neighbour> neighbours, IndexState index, TopicRef topic) {
+                            List<Neighbour> neighbours, IndexState index, TopicRef topic, ScorerRef scorer) {
 
     /** {@code inputType} of an event that came from a {@link TextEvent}. */
     public static final String INPUT_TEXT = "text";
@@ -245,7 +250,7 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                          boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
                          List<Score> scores, Map<String, String> attributes, long processedAt) {
         this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
-                scores, attributes, processedAt, List.of(), null, null);
+                scores, attributes, processedAt, List.of(), null, null, null);
     }
 
     /** The event with the given retrieval results and without topic ({@code topic} null). */
@@ -254,7 +259,16 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                          List<Score> scores, Map<String, String> attributes, long processedAt,
                          List<Neighbour> neighbours, IndexState index) {
         this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
-                scores, attributes, processedAt, neighbours, index, null);
+                scores, attributes, processedAt, neighbours, index, null, null);
+    }
+
+    /** The event with the given retrieval results and topic, without a scorer ({@code scorer} null). */
+    public EnrichedEvent(String id, String inputType, SourceRef source, ModelRef model, Integer tokenCount,
+                         boolean truncated, Integer embeddingDim, float[] embedding, String embeddingF16Base64,
+                         List<Score> scores, Map<String, String> attributes, long processedAt,
+                         List<Neighbour> neighbours, IndexState index, TopicRef topic) {
+        this(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding, embeddingF16Base64,
+                scores, attributes, processedAt, neighbours, index, topic, null);
     }
 
     public EnrichedEvent {
@@ -293,6 +307,10 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
         }
         Copies.requireNonNegative(processedAt, "processedAt");
         scores = Copies.list(scores);
+        if (scorer != null && scores.isEmpty()) {
+            throw new IllegalArgumentException("scorer " + scorer.name() + " is set but scores is empty: a scorer"
+                    + " names the model of the scores");
+        }
         attributes = Copies.attributes(attributes);
         neighbours = Copies.list(neighbours);
         String problem = neighboursProblem(neighbours);
@@ -307,7 +325,7 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
      */
     public EnrichedEvent withRetrieval(List<Neighbour> neighbours, IndexState index) {
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
-                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic);
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic, scorer);
     }
 
     /**
@@ -318,7 +336,19 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
      */
     public EnrichedEvent withTopic(TopicRef topic) {
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
-                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic);
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic, scorer);
+    }
+
+    /**
+     * This event with the scores of a scorer model (the other components are shared); {@code scorer} names the
+     * model that computed them. {@code scores} empty and {@code scorer} null remove them.
+     *
+     * <p>{@code event.withScores(List.of(new Score("spam", 0.97), new Score("ham", 0.03)),
+     * new ScorerRef("spam-ham-minilm", "1", "int8"))}
+     */
+    public EnrichedEvent withScores(List<Score> scores, ScorerRef scorer) {
+        return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, embeddingDim, embedding,
+                embeddingF16Base64, scores, attributes, processedAt, neighbours, index, topic, scorer);
     }
 
     /** Null when the neighbours are within the limit, ranked 1..n in order and best first; else what is wrong. */
@@ -349,14 +379,14 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 && Objects.equals(embeddingF16Base64, e.embeddingF16Base64) && scores.equals(e.scores)
                 && attributes.equals(e.attributes) && processedAt == e.processedAt
                 && neighbours.equals(e.neighbours) && Objects.equals(index, e.index)
-                && Objects.equals(topic, e.topic);
+                && Objects.equals(topic, e.topic) && Objects.equals(scorer, e.scorer);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, inputType, source, model, tokenCount, truncated, embeddingDim,
                 Arrays.hashCode(embedding), embeddingF16Base64, scores, attributes, processedAt, neighbours, index,
-                topic);
+                topic, scorer);
     }
 
     @Override
@@ -366,6 +396,6 @@ public record EnrichedEvent(String id, String inputType, SourceRef source, Model
                 + ", embedding=" + (embedding == null ? "null" : "float[" + embedding.length + "]")
                 + ", embeddingF16Base64=" + (embeddingF16Base64 == null ? "null" : embeddingF16Base64.length() + " chars")
                 + ", scores=" + scores + ", attributes=" + attributes + ", processedAt=" + processedAt
-                + ", neighbours=" + neighbours + ", index=" + index + ", topic=" + topic + "]";
+                + ", neighbours=" + neighbours + ", index=" + index + ", topic=" + topic + ", scorer=" + scorer + "]";
     }
 }

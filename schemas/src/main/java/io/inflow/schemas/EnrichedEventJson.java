@@ -45,6 +45,13 @@ final class EnrichedEventJson {
         writeNeighbours(g, e.neighbours());
         writeIndex(g, e.index());
         writeTopic(g, e.topic());
+        if (e.scorer() != null) {
+            g.writeObjectFieldStart("scorer");
+            g.writeStringField("name", e.scorer().name());
+            g.writeStringField("version", e.scorer().version());
+            g.writeStringField("precision", e.scorer().precision());
+            g.writeEndObject();
+        }
         Json.writeAttributes(g, e.attributes());
         g.writeNumberField("processed_at", e.processedAt());
         g.writeEndObject();
@@ -141,8 +148,23 @@ final class EnrichedEventJson {
         List<EnrichedEvent.Neighbour> neighbours = neighbours(f, f.optionalArray("neighbours"));
         EnrichedEvent.IndexState index = index(f.optionalObject("index"));
         EnrichedEvent.TopicRef topic = topic(f.optionalObject("topic"));
+        ScorerRef scorer = scorer(f.optionalObject("scorer"));
+        if (scorer != null && scores.isEmpty()) {
+            throw invalid("field 'scorer' is present but 'scores' is empty: a scorer names the model of the scores");
+        }
         return new EnrichedEvent(id, inputType, source, model, tokenCount, truncated, dim, embedding, f16, scores,
-                attributes, processedAt, neighbours, index, topic);
+                attributes, processedAt, neighbours, index, topic, scorer);
+    }
+
+    private static ScorerRef scorer(JsonFields f) throws RecordRejectedException {
+        if (f == null) {
+            return null;
+        }
+        String precision = f.requiredNonEmptyString("precision");
+        if (!ScorerRef.PRECISIONS.contains(precision)) {
+            throw invalid("field 'scorer.precision' is '" + precision + "', must be float32, int8 or mixed");
+        }
+        return new ScorerRef(f.requiredNonEmptyString("name"), f.requiredNonEmptyString("version"), precision);
     }
 
     private static List<EnrichedEvent.Neighbour> neighbours(JsonFields f, ArrayNode array)

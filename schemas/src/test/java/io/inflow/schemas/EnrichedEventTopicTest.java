@@ -159,8 +159,8 @@ class EnrichedEventTopicTest {
         assertThat(member).isNotEqualTo(base.withTopic(new TopicRef(12, List.of(12, 1), 3)));
         assertThat(member.hashCode()).isNotEqualTo(base.hashCode());
         assertThat(member.withTopic(null)).isEqualTo(base);
-        assertThat(member.toString()).endsWith(", topic=TopicRef[id=12, path=[12, 4, 1], treeVersion=3]]");
-        assertThat(base.toString()).endsWith(", topic=null]");
+        assertThat(member.toString()).endsWith(", topic=TopicRef[id=12, path=[12, 4, 1], treeVersion=3], scorer=null]");
+        assertThat(base.toString()).endsWith(", topic=null, scorer=null]");
 
         // withRetrieval keeps the topic, withTopic keeps the retrieval results
         EnrichedEvent both = member.withRetrieval(Samples.enrichedWithRetrieval().neighbours(),

@@ -95,6 +95,7 @@ class JsonSchemaConformanceTest {
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedBeforeFirstTree())),
                 Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedWithRetrieval()
                         .withTopic(Samples.enrichedWithTopic().topic()))),
+                Arguments.of("enriched-event", RecordCodec.encode(Samples.enrichedScored())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetter())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterNoKey())),
                 Arguments.of("dead-letter", RecordCodec.encode(Samples.deadLetterCut())),
@@ -123,6 +124,7 @@ class JsonSchemaConformanceTest {
                         + "\"neighbours\":[{\"doc_id\":\"doc-42\",\"score\":0.83,\"rank\":1},{\"doc_id\":\"doc-7\",\"score\":0.79,\"rank\":2}],"
                         + "\"index\":{\"metric\":\"cosine\",\"documents\":1200,\"shards\":[{\"shard\":0,\"documents\":610,"
                         + "\"last_offsets\":{\"0\":1523,\"1\":1490}},{\"shard\":1,\"documents\":590,\"last_offsets\":{\"0\":1523,\"1\":-1}}]}}"),
+                Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1," + SCORES + "," + SCORER + "}"),
                 // the README's topic examples: member, noise, no tree yet; unknown fields inside are allowed
                 Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"id\":12,\"path\":[12,4,1],\"tree_version\":3}}"),
                 Arguments.of("enriched-event", ENRICHED + ",\"token_count\":1,\"topic\":{\"path\":[4,1],\"tree_version\":3}}"),
@@ -178,6 +180,9 @@ class JsonSchemaConformanceTest {
             + "{\"id\":12,\"parent\":4,\"lambda\":1.25,\"size\":30,\"stability\":0.75,\"selected\":true,"
             + "\"exemplars\":[\"msg-11\"],\"exemplar_texts\":[\"Penalty shootout again\"]}],"
             + "\"changes\":[{\"kind\":\"split\",\"topic\":12,\"from\":[4]},{\"kind\":\"died\",\"topic\":7,\"from\":[]}]}";
+
+    private static final String SCORES = "\"scores\":[{\"label\":\"spam\",\"score\":0.9},{\"label\":\"ham\",\"score\":0.1}]";
+    private static final String SCORER = "\"scorer\":{\"name\":\"spam-ham-minilm\",\"version\":\"1\",\"precision\":\"int8\"}";
 
     /** A text enriched event whose {@code topic} object has the given fields. */
     private static String topic(String fields) {
@@ -294,6 +299,11 @@ class JsonSchemaConformanceTest {
                 Arguments.of("enriched-event", "tree_version 0 with a path", topic("\"path\":[4,1],\"tree_version\":0")),
                 Arguments.of("enriched-event", "negative tree_version", topic("\"path\":[],\"tree_version\":-1")),
                 Arguments.of("enriched-event", "tree_version as string", topic("\"path\":[4,1],\"tree_version\":\"3\"")),
+                Arguments.of("enriched-event", "scorer without scores", ENRICHED + ",\"token_count\":1," + SCORER + "}"),
+                Arguments.of("enriched-event", "scorer precision fp16", ENRICHED + ",\"token_count\":1," + SCORES + ","
+                        + SCORER.replace("int8", "fp16") + "}"),
+                Arguments.of("enriched-event", "scorer without version", ENRICHED + ",\"token_count\":1," + SCORES + ","
+                        + SCORER.replace("\"version\":\"1\",", "") + "}"),
                 // dead letter
                 Arguments.of("dead-letter", "unknown error kind", DLQ + "\"error\":{\"kind\":\"boom\",\"message\":\"m\",\"stage\":\"decode\"},\"failed_at\":1}"),
                 Arguments.of("dead-letter", "missing stage", DLQ + "\"error\":{\"kind\":\"empty_record\",\"message\":\"m\"},\"failed_at\":1}"),

@@ -98,6 +98,12 @@ final class Samples {
         return enrichedText().withTopic(new EnrichedEvent.TopicRef(12, List.of(12, 4, 1), 3));
     }
 
+    /** The text sample scored by the spam/ham scorer at INT8: spam first (highest), then ham. */
+    static EnrichedEvent enrichedScored() {
+        return enrichedText().withScores(List.of(new EnrichedEvent.Score("spam", 0.96875),
+                new EnrichedEvent.Score("ham", 0.03125)), new ScorerRef("spam-ham-minilm", "1", ScorerRef.INT8));
+    }
+
     /** The image sample as noise of tree version 3: it joined node 4 (under root 1) but no flat topic. */
     static EnrichedEvent enrichedNoiseTopic() {
         return enrichedImage().withTopic(new EnrichedEvent.TopicRef(null, List.of(4, 1), 3));

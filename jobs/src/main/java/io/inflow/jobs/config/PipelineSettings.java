@@ -86,6 +86,12 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
             throw new IllegalArgumentException("'" + TopicOptions.ENABLED.key() + "' needs embeddings but '"
                     + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED or turn the topic tree off");
         }
+        if (ScorerSettings.configured(config)
+                && config.get(PipelineOptions.TEXT_COMPUTE) == PipelineOptions.TextCompute.TOKENS) {
+            throw new IllegalArgumentException("'" + ScorerOptions.SCORER.key() + "' needs the encoder but '"
+                    + PipelineOptions.TEXT_COMPUTE.key() + "' is TOKENS: set it to EMBED (and "
+                    + PipelineOptions.EMBEDDING_ENCODING.key() + "=OMIT to leave the vectors out) or unset the scorer");
+        }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
                 limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval, topics);
     }
@@ -159,7 +165,7 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("encoder settings (inflow.text.*): " + e.getMessage(), e);
         }
-        return new EncoderCompute(spec);
+        return new EncoderCompute(spec, null, ScorerSettings.from(config, model, threads));
     }
 
     /** The checkpoint interval to use when the configuration sets none. */

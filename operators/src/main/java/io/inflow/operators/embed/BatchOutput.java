@@ -1,5 +1,7 @@
 package io.inflow.operators.embed;
 
+import io.inflow.operators.score.ScoredRows;
+
 /**
  * What compute returns for a batch: one embedding row per input row, or none; optionally each row's per-token
  * vectors for MaxSim rerank.
@@ -12,9 +14,10 @@ package io.inflow.operators.embed;
  * @param tokens per-token vectors {@code [tokenOffsets[rows], tokenDim]}, or null
  * @param tokenOffsets row {@code r} owns tokens {@code [tokenOffsets[r], tokenOffsets[r + 1])}; null without tokens
  * @param tokenDim values per token vector; 0 without tokens
+ * @param scores a scorer's class probabilities per row ({@link #withScores}), or null without a scorer
  */
 public record BatchOutput(int rows, int dimension, float[] embeddings, float[] tokens, int[] tokenOffsets,
-        int tokenDim) {
+        int tokenDim, ScoredRows scores) {
 
     public BatchOutput {
         if (dimension == 0 ? embeddings != null : embeddings == null || embeddings.length != rows * dimension) {
@@ -26,16 +29,24 @@ public record BatchOutput(int rows, int dimension, float[] embeddings, float[] t
             throw new IllegalArgumentException("tokens must hold tokenOffsets[rows] x tokenDim values with rows + 1 "
                     + "offsets");
         }
+        if (scores != null && scores.rows() != rows) {
+            throw new IllegalArgumentException("scores hold " + scores.rows() + " rows, the batch " + rows);
+        }
     }
 
     public BatchOutput(int rows, int dimension, float[] embeddings) {
-        this(rows, dimension, embeddings, null, null, 0);
+        this(rows, dimension, embeddings, null, null, 0, null);
+    }
+
+    /** This output with a scorer's probabilities for its rows. */
+    public BatchOutput withScores(ScoredRows scores) {
+        return new BatchOutput(rows, dimension, embeddings, tokens, tokenOffsets, tokenDim, scores);
     }
 
     /** An output with one embedding and a run of token vectors per row. */
     public static BatchOutput withTokens(int rows, int dimension, float[] values, float[] tokens, int[] tokenOffsets,
             int tokenDim) {
-        return new BatchOutput(rows, dimension, values, tokens, tokenOffsets, tokenDim);
+        return new BatchOutput(rows, dimension, values, tokens, tokenOffsets, tokenDim, null);
     }
 
     public boolean hasTokens() {

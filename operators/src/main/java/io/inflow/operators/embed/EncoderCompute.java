@@ -6,6 +6,8 @@ import io.inflow.gpu.head.Head;
 import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
+import io.inflow.operators.score.ScorerSpec;
+import io.inflow.operators.score.TextScorer;
 import io.inflow.schemas.ModelRef;
 
 /**
@@ -21,6 +23,8 @@ public final class EncoderCompute implements TextBatchCompute {
 
     private final EncoderSpec spec;
     private final TokenHeadSpec tokenHead;
+    private final ScorerSpec scorer;
+    private transient TextScorer textScorer;
     private transient ProcessResources.Lease<SharedModel<TextEncoder>> lease;
     private transient SharedModel<TextEncoder> shared;
     private transient TextEncoder encoder;
@@ -35,8 +39,22 @@ public final class EncoderCompute implements TextBatchCompute {
      * MaxSim rerank; null: pooled embeddings only.
      */
     public EncoderCompute(EncoderSpec spec, TokenHeadSpec tokenHead) {
+        this(spec, tokenHead, null);
+    }
+
+    /**
+     * As {@link #EncoderCompute(EncoderSpec, TokenHeadSpec)}, and each batch is also scored by {@code scorer}
+     * ({@link TextScorer}; null: no scorer): enriched events then carry {@code scores} and {@code scorer}.
+     */
+    public EncoderCompute(EncoderSpec spec, TokenHeadSpec tokenHead, ScorerSpec scorer) {
         this.spec = spec;
         this.tokenHead = tokenHead;
+        this.scorer = scorer;
+    }
+
+    /** The scorer run after embedding, or null. */
+    public ScorerSpec scorer() {
+        return scorer;
     }
 
     /** The head of the per-token vectors, or null when batches carry none. */
@@ -56,6 +74,9 @@ public final class EncoderCompute implements TextBatchCompute {
         encoder = shared.model();
         if (tokenHead != null && !tokenHead.isNone()) {
             head = encoder.loadHead(tokenHead.toHeadConfig(spec.model().modelName()));
+        }
+        if (scorer != null) {
+            textScorer = TextScorer.open(scorer, spec, shared);
         }
     }
 
@@ -80,17 +101,23 @@ public final class EncoderCompute implements TextBatchCompute {
         int rows = batch.rowCount();
         Tensor ids = Tensor.wrap(batch.inputIdsBuffer(), DType.INT32, rows, batch.seqLen());
         Tensor lengths = Tensor.wrap(batch.tokenCountBuffer(), DType.INT32, rows);
+        BatchOutput out;
         if (tokenHead != null) {
             TextEncoder.TokenEncoding e = shared.call(enc -> enc.encodeWithTokens(ids, lengths, head));
-            return BatchOutput.withTokens(rows, encoder.dimension(), e.pooled(), e.tokens(), e.offsets(),
+            out = BatchOutput.withTokens(rows, encoder.dimension(), e.pooled(), e.tokens(), e.offsets(),
                     e.tokenDim());
+        } else {
+            out = BatchOutput.embeddings(rows, encoder.dimension(), shared.call(enc -> enc.encode(ids, lengths)));
         }
-        float[] embeddings = shared.call(enc -> enc.encode(ids, lengths));
-        return BatchOutput.embeddings(rows, encoder.dimension(), embeddings);
+        return textScorer == null ? out : out.withScores(textScorer.score(batch, out.embeddings()));
     }
 
     @Override
     public void close() throws Exception {
+        if (textScorer != null) {
+            textScorer.close();
+            textScorer = null;
+        }
         if (head != null) {
             head.close();
             head = null;

@@ -16,6 +16,7 @@ import java.util.List;
  *
  * <pre>{@code
  * EnrichedEvent t = EnrichedEvents.text(input, batch, row, output, model, EmbeddingEncoding.FLOAT32, now);
+ * // t.scores() and t.scorer() are set when the output carries a scorer's rows (BatchOutput.withScores)
  * EnrichedEvent i = EnrichedEvents.image(image, row, vitOutput, model, EmbeddingEncoding.FLOAT32, 3, now);
  * }</pre>
  */
@@ -32,8 +33,11 @@ public final class EnrichedEvents {
     public static EnrichedEvent text(SourcedText input, TokenBatch batch, int row, BatchOutput output,
             ModelRef model, EmbeddingEncoding encoding, long processedAtMs) {
         Embedding e = output.hasEmbeddings() ? Embedding.of(output.row(row), encoding) : Embedding.NONE;
-        return new EnrichedEvent(input.event().id(), TEXT, input.source(), model, batch.tokenCount(row),
-                batch.truncated(row), e.dim, e.f32, e.f16, null, input.event().attributes(), processedAtMs);
+        EnrichedEvent event = new EnrichedEvent(input.event().id(), TEXT, input.source(), model,
+                batch.tokenCount(row), batch.truncated(row), e.dim, e.f32, e.f16, null, input.event().attributes(),
+                processedAtMs);
+        return output.scores() == null ? event
+                : event.withScores(output.scores().row(row), output.scores().scorer());
     }
 
     /**
