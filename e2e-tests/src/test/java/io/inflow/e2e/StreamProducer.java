@@ -33,6 +33,8 @@ final class StreamProducer implements AutoCloseable {
     private final int count;
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile int holdAt = Integer.MAX_VALUE;
+    private volatile java.util.function.IntFunction<String> texts = i -> "Event number " + i
+            + " of a steady stream: the quick brown fox jumps over the lazy dog.";
     private volatile List<RecordMetadata> landed;
     private volatile Throwable failure;
 
@@ -58,6 +60,21 @@ final class StreamProducer implements AutoCloseable {
     /** Lets a held stream go on. */
     void release() {
         released.countDown();
+    }
+
+    /**
+     * As {@link #start(String, String, String, int, int, int)}, event {@code n} carrying {@code texts.apply(n)}
+     * (still every 1,000th malformed).
+     */
+    static StreamProducer start(String bootstrap, String topic, String prefix, int count, int perSecond,
+            int holdAt, java.util.function.IntFunction<String> texts) {
+        StreamProducer[] self = new StreamProducer[1];
+        self[0] = new StreamProducer(count, () -> self[0].produce(bootstrap, topic, prefix, perSecond));
+        self[0].holdAt = holdAt;
+        self[0].texts = texts;
+        self[0].thread.setDaemon(true);
+        self[0].thread.start();
+        return self[0];
     }
 
     /** Starts producing {@code count} events with ids {@code <prefix>-<n>} at {@code perSecond} (0: at once). */
@@ -87,8 +104,7 @@ final class StreamProducer implements AutoCloseable {
                 }
                 String id = prefix + "-" + i;
                 byte[] value = i % 1000 == 999 ? "{not json".getBytes(StandardCharsets.UTF_8)
-                        : RecordCodec.encode(new TextEvent(id, "Event number " + i + " of a steady stream: the quick"
-                                + " brown fox jumps over the lazy dog.", "en", null, Map.of()));
+                        : RecordCodec.encode(new TextEvent(id, texts.apply(i), "en", null, Map.of()));
                 futures.add(producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value)));
                 sent.incrementAndGet();
                 if (perSecond > 0) {

@@ -142,7 +142,7 @@ final class RetrievalBranch {
                 .name("tokenize corpus").uid(InflowPipeline.UID_CORPUS_TOKENIZE);
         SingleOutputStreamOperator<DocUpdate> embeddedDocs = tokenizedDocs
                 .transform("batch + compute corpus", TypeInformation.of(DocUpdate.class), new BatchOperatorFactory<>(
-                        new TextEmbedCompute<>(s.batching(), compute, s.encoding(),
+                        new TextEmbedCompute<>(s.batching(), withoutScorer(compute), s.encoding(),
                                 RetrievalRowOutputs.documents(r.filterAttribute(), rerank)),
                         new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(), "embed", "corpus")))
                 .uid(InflowPipeline.UID_CORPUS_EMBED);
@@ -260,5 +260,11 @@ final class RetrievalBranch {
         LOG.warn("backend {} has no retrieval kernels; the index searches on the CPU reference (slow): {}", name,
                 "see gpu/CUDA-STATUS.md");
         return Backends.reference();
+    }
+
+    /** Corpus documents are indexed, not scored: their compute leaves the scorer out. */
+    private static TextBatchCompute withoutScorer(TextBatchCompute compute) {
+        return compute instanceof EncoderCompute e && e.scorer() != null
+                ? new EncoderCompute(e.spec(), e.tokenHead(), null) : compute;
     }
 }

@@ -118,6 +118,10 @@ public final class DemoRunner {
             if (!conf.contains(TopicOptions.REBUILD_EVERY)) {
                 conf.set(TopicOptions.REBUILD_EVERY, DEMO_REBUILD_EVERY); // a few trees over the 1,200 sample texts
             }
+            if (!conf.contains(io.inflow.jobs.config.ScorerOptions.SCORER)) {
+                // and the spam/ham scorer on every text (float32: it reads the job's own MiniLM embeddings)
+                conf.set(io.inflow.jobs.config.ScorerOptions.SCORER, "spam-ham-minilm");
+            }
             if (!conf.contains(TopicOptions.PCA_COMPONENTS)) {
                 conf.set(TopicOptions.PCA_COMPONENTS, DEMO_PCA_COMPONENTS);
             }
@@ -193,6 +197,15 @@ public final class DemoRunner {
             printResults(audit, expected);
             if (settings.retrievalEnabled()) {
                 printNeighbours(audit, texts, corpus, settings.retrieval().tokenHead());
+            }
+            if (io.inflow.jobs.config.ScorerSettings.configured(conf)) {
+                java.util.Map<String, String> textById = new java.util.HashMap<>();
+                for (SampleData.Record r : texts) {
+                    if (!r.malformed() && r.key() != null) {
+                        textById.put(r.key(), fieldOf(r.value(), "text"));
+                    }
+                }
+                new ScorePrinter(out).print(audit.enriched(), textById);
             }
             if (settings.topicsEnabled()) {
                 new TopicTreePrinter(out).print(kafka.bootstrapServers(), settings.kafka().topics().topicTrees(),
