@@ -1,9 +1,15 @@
 package io.inflow.gpu.quant;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static io.inflow.gpu.quant.QuantizedTensors.calibrationJson;
+import static io.inflow.gpu.quant.QuantizedTensors.embedding;
+import static io.inflow.gpu.quant.QuantizedTensors.linear;
+import static io.inflow.gpu.quant.QuantizedTensors.linear4;
+import static io.inflow.gpu.quant.QuantizedTensors.norm;
+import static io.inflow.gpu.quant.QuantizedTensors.parseCalibration;
+import static io.inflow.gpu.quant.QuantizedTensors.requant;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.inflow.gpu.model.BertConfig;
 import io.inflow.gpu.model.safetensors.SafetensorsFile;
@@ -145,44 +151,6 @@ public final class Int8BertFile {
         }
     }
 
-    private static void embedding(List<Typed> t, String p, Int8Embedding e) {
-        t.add(Typed.i8(p + ".table", e.table(), e.rows(), e.dim()));
-        requant(t, p + ".to_residual", e.toResidual());
-        t.add(Typed.f32(p + ".row_scale", e.rowScale(), e.rows()));
-    }
-
-    private static Int8Embedding embedding(SafetensorsFile f, String p, int rows, int dim) throws IOException {
-        return new Int8Embedding(rows, dim, f.requireI8(p + ".table", rows, dim),
-                requant(f, p + ".to_residual", rows, Requant.Output.INT32), f.requireF32(p + ".row_scale", rows));
-    }
-
-    private static void linear(List<Typed> t, String p, Int8Linear l) {
-        t.add(Typed.i8(p + ".weight", l.weights(), l.out(), l.in()));
-        t.add(Typed.i32(p + ".bias", l.bias(), l.out()));
-        t.add(Typed.f32(p + ".weight_scale", l.weightScale(), l.out()));
-        t.add(Typed.f32(p + ".input_scale", new float[] {l.inputScale()}, 1));
-    }
-
-    private static Int8Linear linear(SafetensorsFile f, String p, int out, int in) throws IOException {
-        return new Int8Linear(out, in, f.requireI8(p + ".weight", out, in), f.requireI32(p + ".bias", out),
-                f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
-    }
-
-    private static void linear4(List<Typed> t, String p, Int4Linear l) {
-        t.add(Typed.i8(p + ".weight4", l.packed(), l.packed().length));
-        t.add(Typed.i8(p + ".group_multiplier", l.multipliers(), l.out(), Int4Linear.groups(l.in())));
-        t.add(Typed.i32(p + ".bias", l.bias(), l.out()));
-        t.add(Typed.f32(p + ".weight_scale", l.channelScale(), l.out()));
-        t.add(Typed.f32(p + ".input_scale", new float[] {l.inputScale()}, 1));
-    }
-
-    private static Int4Linear linear4(SafetensorsFile f, String p, int out, int in) throws IOException {
-        int packed = (int) (((long) out * in + 1) / 2);
-        return new Int4Linear(out, in, f.requireI8(p + ".weight4", packed),
-                f.requireI8(p + ".group_multiplier", out, Int4Linear.groups(in)), f.requireI32(p + ".bias", out),
-                f.requireF32(p + ".weight_scale", out), f.requireF32(p + ".input_scale", 1)[0]);
-    }
-
     /** {@code n} comma-separated numbers of metadata {@code key}; a file without them is refused by name. */
     private static double[] numbers(Path path, String key, String csv, int n) throws IOException {
         if (csv == null) {
@@ -205,29 +173,6 @@ public final class Int8BertFile {
         return out;
     }
 
-    private static void requant(List<Typed> t, String p, Requant r) {
-        t.add(Typed.i32(p + ".multiplier", r.multiplier(), r.channels()));
-        t.add(Typed.i32(p + ".shift", r.shift(), r.channels()));
-    }
-
-    private static Requant requant(SafetensorsFile f, String p, int channels, Requant.Output out) throws IOException {
-        return new Requant(f.requireI32(p + ".multiplier", channels), f.requireI32(p + ".shift", channels), out);
-    }
-
-    private static void norm(List<Typed> t, String p, IntLayerNorm n) {
-        requant(t, p + ".to_int8", n.toInt8());
-        t.add(Typed.i32(p + ".int8_bias", n.int8Bias(), n.dim()));
-        requant(t, p + ".to_residual", n.toResidual());
-        t.add(Typed.i32(p + ".residual_bias", n.residualBias(), n.dim()));
-        t.add(Typed.f32(p + ".int8_scale", n.int8Scale(), n.dim()));
-    }
-
-    private static IntLayerNorm norm(SafetensorsFile f, String p, int d) throws IOException {
-        return new IntLayerNorm(d, requant(f, p + ".to_int8", d, Requant.Output.INT8), f.requireI32(p + ".int8_bias", d),
-                requant(f, p + ".to_residual", d, Requant.Output.INT32), f.requireI32(p + ".residual_bias", d),
-                f.requireF32(p + ".int8_scale", d));
-    }
-
     static String configJson(BertConfig c) {
         ObjectNode o = JSON.createObjectNode();
         o.put("vocab_size", c.vocabSize()).put("hidden_size", c.hidden()).put("num_hidden_layers", c.layers())
@@ -247,26 +192,5 @@ public final class Int8BertFile {
                 o.get("intermediate_size").asInt(), o.get("max_position_embeddings").asInt(),
                 o.get("type_vocab_size").asInt(), (float) o.get("layer_norm_eps").asDouble(),
                 BertConfig.Activation.valueOf(o.get("hidden_act").asText()));
-    }
-
-    static String calibrationJson(List<CalibrationPoint> points) {
-        ArrayNode a = JSON.createArrayNode();
-        for (CalibrationPoint p : points) {
-            a.addObject().put("name", p.name()).put("max", p.max()).put("scale", p.scale())
-                    .put("clipped", p.clippedFraction()).put("values", p.values());
-        }
-        return a.toString();
-    }
-
-    private static List<CalibrationPoint> parseCalibration(Path path, String json) throws JsonProcessingException {
-        List<CalibrationPoint> out = new ArrayList<>();
-        if (json == null) {
-            return out;
-        }
-        for (JsonNode n : JSON.readTree(json)) {
-            out.add(new CalibrationPoint(n.get("name").asText(), n.get("max").asDouble(), n.get("scale").asDouble(),
-                    n.get("clipped").asDouble(), n.get("values").asLong()));
-        }
-        return out;
     }
 }

@@ -21,7 +21,7 @@ public record CommandLine(String command, Set<String> flags, List<String> values
 
     /** Flags that take a value, e.g. {@code --data-dir DIR}. */
     private static final Set<String> WITH_VALUE = Set.of("--data-dir", "--bootstrap-servers", "--config",
-            "--timeout", "--state-dir", "--model", "--calibration", "--texts", "--held-out", "--max-tokens",
+            "--timeout", "--state-dir", "--model", "--calibration", "--texts", "--images", "--held-out", "--max-tokens",
             "--smoothing", "--out", "--threads", "--size-budget");
 
     public static CommandLine parse(String[] args) {

@@ -63,11 +63,16 @@ public final class Main {
               stop    Stop the pipeline that 'run' (or 'demo --data-dir') is running, with a final savepoint;
                       the next 'run' resumes from it. Same --state-dir / -Dinflow.kafka.group-id as the run
                       (or --data-dir DIR for the demo).
-              quantize  Quantize a bundled text encoder for the integer-only INT8 path (I-ViT): calibrate on
-                      texts, write model.safetensors (int8 weights, int32 biases, dyadic requantisation) and
-                      report.json / report.md (bits per layer, size, accuracy against float on held-out texts,
-                      calibration statistics) to --out.
-                        --model NAME        all-minilm-l6-v2 (default) or bge-small-en-v15
+              quantize  Quantize a bundled encoder for the integer-only INT8 path (I-ViT): calibrate on
+                      texts (or images), write model.safetensors (int8 weights, int32 biases, dyadic
+                      requantisation) and report.json / report.md (bits per layer, size, accuracy against float on
+                      held-out inputs, calibration statistics) to --out.
+                        --model NAME        all-minilm-l6-v2 (default), bge-small-en-v15, vit-fashion-mnist or a
+                                            ViT directory (config.json + safetensors)
+                        --images N          image models: calibrate on the first N images (default 256); the
+                                            next --held-out N (default 256) measure agreement with float;
+                                            --calibration is then a directory of images or an IDX image file
+                                            (default: 512 bundled Fashion-MNIST train images)
                         --out DIR           where to write (required)
                         --calibration FILE  texts, one per line, or JSON Lines text events (default: the bundled
                                             128 texts, gpu/src/main/resources/calibration/text-calibration.txt)
@@ -195,10 +200,30 @@ public final class Main {
             throw new IllegalArgumentException("quantize needs --out DIR (where model.safetensors and the report go)");
         }
         String cal = cl.value("--calibration");
+        String model = cl.value("--model") == null ? "all-minilm-l6-v2" : cl.value("--model");
+        if (io.inflow.gpu.quant.ImageQuantization.isImageModel(model)) {
+            for (String textOnly : List.of("--texts", "--max-tokens", "--size-budget")) {
+                if (cl.value(textOnly) != null) {
+                    throw new IllegalArgumentException(textOnly + " is for text models; " + model + " is an image"
+                            + " model (use --images N; mixed INT4/INT8 is text-only for now)");
+                }
+            }
+            io.inflow.gpu.quant.ImageQuantization.Result r = io.inflow.gpu.quant.ImageQuantization.run(
+                    new io.inflow.gpu.quant.ImageQuantization.Options(model, cal == null ? null : Path.of(cal),
+                            intFlag(cl, "--images", 256), intFlag(cl, "--held-out", 256),
+                            cl.value("--smoothing") == null ? 0.8 : number(cl, "--smoothing"), Path.of(outDir),
+                            intFlag(cl, "--threads", Runtime.getRuntime().availableProcessors())), out);
+            out.printf(java.util.Locale.ROOT, "model %s%nreport %s (and report.md)%nsize %.1f MB -> %.1f MB%n",
+                    r.modelFile(), r.report(), r.floatBytes() / 1e6, r.quantizedBytes() / 1e6);
+            return 0;
+        }
+        if (cl.value("--images") != null) {
+            throw new IllegalArgumentException("--images is for image models; " + model + " is a text model (use"
+                    + " --texts N)");
+        }
         io.inflow.gpu.quant.TextQuantization.Result r = io.inflow.gpu.quant.TextQuantization.run(
                 new io.inflow.gpu.quant.TextQuantization.Options(
-                        cl.value("--model") == null ? "all-minilm-l6-v2" : cl.value("--model"),
-                        cal == null ? null : Path.of(cal), intFlag(cl, "--texts", 64), intFlag(cl, "--held-out", 64),
+                        model, cal == null ? null : Path.of(cal), intFlag(cl, "--texts", 64), intFlag(cl, "--held-out", 64),
                         intFlag(cl, "--max-tokens", 128),
                         cl.value("--smoothing") == null ? 0.8 : number(cl, "--smoothing"), Path.of(outDir),
                         intFlag(cl, "--threads", Runtime.getRuntime().availableProcessors()),

@@ -107,8 +107,11 @@ public final class VitEncoder implements AutoCloseable {
         return pre;
     }
 
-    /** A classpath model directory as a path: itself when on the file system, else copied out of the jar. */
-    private static Path resourceDir(String resource) throws IOException {
+    /**
+     * A classpath model directory as a path: itself when on the file system, else copied out of the jar.
+     * {@code Path dir = VitEncoder.resourceDir("models/vit-fashion-mnist");}
+     */
+    public static Path resourceDir(String resource) throws IOException {
         ClassLoader loader = VitEncoder.class.getClassLoader();
         URL url = loader.getResource(resource + "/config.json");
         if (url == null) {
