@@ -9,6 +9,7 @@ import io.inflow.gpu.quant.IntLayerNorm;
 import io.inflow.gpu.quant.IntegerOps;
 import io.inflow.gpu.quant.QuantizedOps;
 import io.inflow.gpu.quant.Requant;
+import io.inflow.gpu.quant.ShiftGeluTable;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.NativeMemory;
 import io.inflow.gpu.tensor.Tensor;
@@ -361,14 +362,36 @@ public final class FastQuantizedOps implements QuantizedOps {
         int[] v = x.toIntArray();
         int[] mul = r.multiplier();
         int[] sh = r.shift();
+        Requant.Output o = r.output();
+        if (o == Requant.Output.INT32) {
+            runner.parallelFor((t + 15) / 16, 20L * t * f, task -> {
+                for (int row = task * 16; row < Math.min(t, (task + 1) * 16); row++) {
+                    for (int c = 0, i = row * f; c < f; c++, i++) {
+                        v[i] = saturate(requant(ShiftGeluTable.shiftGelu(v[i]), mul[c], sh[c]), o);
+                    }
+                }
+            });
+            out.copyFrom(v);
+            return;
+        }
+        // int8 results, or int16 ones written straight into their two planes ([row: high f | low f])
+        boolean planes = o == Requant.Output.INT16;
+        byte[] b = new byte[planes ? 2 * t * f : t * f];
         runner.parallelFor((t + 15) / 16, 20L * t * f, task -> {
-            int r1 = Math.min(t, (task + 1) * 16);
-            for (int i = task * 16 * f; i < r1 * f; i++) {
-                int c = i % f;
-                v[i] = saturate(requant(io.inflow.gpu.quant.ShiftGeluTable.shiftGelu(v[i]), mul[c], sh[c]), r.output());
+            for (int row = task * 16; row < Math.min(t, (task + 1) * 16); row++) {
+                int base = planes ? row * 2 * f : row * f;
+                for (int c = 0, i = row * f; c < f; c++, i++) {
+                    int g = saturate(requant(ShiftGeluTable.shiftGelu(v[i]), mul[c], sh[c]), o);
+                    if (planes) {
+                        b[base + c] = (byte) IntegerOps.highByte(g);
+                        b[base + f + c] = (byte) IntegerOps.lowByte(g);
+                    } else {
+                        b[base + c] = (byte) g;
+                    }
+                }
             }
         });
-        store(r.output() == Requant.Output.INT16 ? QuantizedReference.splitPlanes(v, t, f) : v, out);
+        out.copyFrom(b);
     }
 
     @Override
