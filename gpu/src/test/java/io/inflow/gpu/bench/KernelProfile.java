@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * Where a MiniLM forward pass spends its time, per backend kernel (a timing decorator around the fast CPU
  * backend's families). Run: {@code mvn -B -q -pl gpu -am -Pbench test-compile exec:exec
  * -Dbench.main=io.inflow.gpu.bench.KernelProfile -Dbench.args="2 32 128"} (threads, batch, seq), or
- * {@code -Dbench.args="vit 2 256"} for the bundled ViT (threads, batch).
+ * {@code -Dbench.args="vit 2 256"} for the bundled ViT (threads, batch), or {@code -Dbench.args="int8 2 32 128"} for
+ * MiniLM's integer-only INT8 path (calibrated on 64 bundled texts first; the quantized family's ops timed).
  */
 public final class KernelProfile implements Backend {
     private final Backend inner;
@@ -37,14 +38,21 @@ public final class KernelProfile implements Backend {
 
     private final TransformerOps transformer;
     private final ImageOps image;
+    private final io.inflow.gpu.quant.QuantizedOps quantized;
 
     private KernelProfile(Backend inner) {
         this.inner = inner;
         this.transformer = new TimedTransformer();
         this.image = new TimedImage();
+        this.quantized = inner.supports(Family.QUANTIZED) ? new TimedQuantized() : null;
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("int8")) {
+            int8(args.length > 1 ? Integer.parseInt(args[1]) : 2, args.length > 2 ? Integer.parseInt(args[2]) : 32,
+                    args.length > 3 ? Integer.parseInt(args[3]) : 128);
+            return;
+        }
         if (args.length > 0 && args[0].equals("vit")) {
             vit(args.length > 1 ? Integer.parseInt(args[1]) : 2, args.length > 2 ? Integer.parseInt(args[2]) : 256);
             return;
@@ -78,6 +86,43 @@ public final class KernelProfile implements Backend {
                 iters++;
             } while (iters < 5 || System.nanoTime() - t0 < 3_000_000_000L);
             p.report("batch " + batch + " seq " + seq + " threads " + threads, iters, t0);
+        }
+    }
+
+    /** MiniLM's integer-only path ({@code args: int8 threads batch seq}). */
+    private static void int8(int threads, int batch, int seq) throws Exception {
+        OnnxBertWeights src = new OnnxBertWeights(OnnxModel.fromClasspath("all-minilm-l6-v2.onnx"), "minilm");
+        BertConfig c = src.inferConfig();
+        int[] ids = new int[batch * seq];
+        int[] len = new int[batch];
+        java.util.Arrays.fill(len, seq);
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1996 + r.nextInt(28000);
+        }
+        try (KernelProfile p = new KernelProfile(Backends.create(BackendKind.CPU, threads));
+             io.inflow.gpu.testing.ModelTokenizer tok = io.inflow.gpu.testing.ModelTokenizer.fromResource(
+                     "all-minilm-l6-v2-tokenizer.json", 128)) {
+            io.inflow.gpu.testing.TokenBatch cal = tok.batch(io.inflow.gpu.quant.CalibrationTexts.bundled().subList(0, 64));
+            io.inflow.gpu.quant.Int8Bert q = io.inflow.gpu.quant.BertQuantizer.quantize(src, c, cal.ids(),
+                    cal.lengths(), cal.batch(), cal.seq(), p.inner, io.inflow.gpu.quant.CalibrationOptions.defaults(),
+                    null);
+            try (io.inflow.gpu.quant.Int8BertEncoder enc = new io.inflow.gpu.quant.Int8BertEncoder(p, q);
+                 Tensor idt = p.upload(ids, batch, seq);
+                 Tensor lent = p.upload(len, batch)) {
+                long warm = System.nanoTime() + 4_000_000_000L;
+                do {
+                    enc.forward(idt, lent);
+                } while (System.nanoTime() < warm);
+                p.nanos.clear();
+                int iters = 0;
+                long t0 = System.nanoTime();
+                do {
+                    enc.forward(idt, lent);
+                    iters++;
+                } while (iters < 5 || System.nanoTime() - t0 < 3_000_000_000L);
+                p.report("int8 batch " + batch + " seq " + seq + " threads " + threads, iters, t0);
+            }
         }
     }
 
@@ -139,6 +184,7 @@ public final class KernelProfile implements Backend {
     @Override public Set<Family> families() { return inner.families(); }
     @Override public TransformerOps transformer() { return transformer; }
     @Override public ImageOps image() { return image; }
+    @Override public io.inflow.gpu.quant.QuantizedOps quantized() { return quantized; }
     @Override public Tensor allocate(DType dtype, int... shape) { return inner.allocate(dtype, shape); }
     @Override public Tensor upload(float[] data, int... shape) { return inner.upload(data, shape); }
     @Override public Tensor upload(int[] data, int... shape) { return inner.upload(data, shape); }
@@ -178,5 +224,20 @@ public final class KernelProfile implements Backend {
 
         @Override public void preprocessImages(Tensor px, Tensor off, Tensor w, Tensor h, Tensor c, ImagePreprocessConfig cfg, Tensor o) { timed("preprocess", () -> i.preprocessImages(px, off, w, h, c, cfg, o)); }
         @Override public void patchify(Tensor px, int p, Tensor o) { timed("patchify", () -> i.patchify(px, p, o)); }
+    }
+
+    /** The inner backend's quantized family, each call timed. */
+    private final class TimedQuantized implements io.inflow.gpu.quant.QuantizedOps {
+        private final io.inflow.gpu.quant.QuantizedOps q = inner.quantized();
+
+        @Override public void linear(Tensor x, io.inflow.gpu.quant.Int8Linear w, io.inflow.gpu.quant.Requant r, Tensor o) { timed("q.linear", () -> q.linear(x, w, r, o)); }
+        @Override public void linearWide(Tensor x, io.inflow.gpu.quant.Int8Linear w, io.inflow.gpu.quant.Requant r, Tensor o) { timed("q.linearWide", () -> q.linearWide(x, w, r, o)); }
+        @Override public void attention(Tensor qkv, Tensor l, int b, int s, int h, io.inflow.gpu.quant.Dyadic d, io.inflow.gpu.quant.Requant r, Tensor o) { timed("q.attention", () -> q.attention(qkv, l, b, s, h, d, r, o)); }
+        @Override public void layerNorm(Tensor x, Tensor res, io.inflow.gpu.quant.IntLayerNorm ln, Tensor i8, Tensor ro) { timed("q.layerNorm", () -> q.layerNorm(x, res, ln, i8, ro)); }
+        @Override public void gelu(Tensor x, io.inflow.gpu.quant.Requant r, Tensor o) { timed("q.gelu", () -> q.gelu(x, r, o)); }
+        @Override public void embed(Tensor i, io.inflow.gpu.quant.Int8Embedding w, io.inflow.gpu.quant.Int8Embedding p, io.inflow.gpu.quant.Int8Embedding t, Tensor o) { timed("q.embed", () -> q.embed(i, w, p, t, o)); }
+        @Override public void dequantize(Tensor x, int f, Tensor o) { timed("q.dequantize", () -> q.dequantize(x, f, o)); }
+        @Override public void quantize(Tensor x, float s, Tensor o) { timed("q.quantize", () -> q.quantize(x, s, o)); }
+        @Override public void add(Tensor a, Tensor b, Tensor o) { timed("q.add", () -> q.add(a, b, o)); }
     }
 }

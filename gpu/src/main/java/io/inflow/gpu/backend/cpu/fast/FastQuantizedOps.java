@@ -62,16 +62,27 @@ public final class FastQuantizedOps implements QuantizedOps {
         int[] bias = w.bias();
         int[] mul = r.multiplier();
         int[] sh = r.shift();
+        Requant.Output o = r.output();
+        if (o == Requant.Output.INT32) {
+            runner.parallelFor((m + 63) / 64, 4L * m * n, task -> {
+                for (int i = task * 64; i < Math.min(m, (task + 1) * 64); i++) {
+                    for (int j = 0, e = i * n; j < n; j++, e++) {
+                        acc[e] = saturate(requant((long) acc[e] + bias[j], mul[j], sh[j]), o);
+                    }
+                }
+            });
+            out.copyFrom(acc);
+            return;
+        }
+        byte[] result = new byte[m * n];
         runner.parallelFor((m + 63) / 64, 4L * m * n, task -> {
-            int i1 = Math.min(m, (task + 1) * 64);
-            for (int i = task * 64; i < i1; i++) {
-                for (int j = 0; j < n; j++) {
-                    long v = requant((long) acc[i * n + j] + bias[j], mul[j], sh[j]);
-                    acc[i * n + j] = saturate(v, r.output());
+            for (int i = task * 64; i < Math.min(m, (task + 1) * 64); i++) {
+                for (int j = 0, e = i * n; j < n; j++, e++) {
+                    result[e] = (byte) saturate(requant((long) acc[e] + bias[j], mul[j], sh[j]), o);
                 }
             }
         });
-        store(acc, out);
+        out.copyFrom(result);
     }
 
     /**
@@ -86,21 +97,26 @@ public final class FastQuantizedOps implements QuantizedOps {
             for (int ch = 0; ch < chunks.length; ch++) {
                 int k0 = offset + ch * EXACT_K;
                 int kc = chunks[ch].k();
-                float[] rowBuf = new float[kc];
-                for (int i = 0; i < m; i++) {
-                    for (int p = 0; p < kc; p++) {
-                        rowBuf[p] = a[i * stride + k0 + p];
+                // rows converted to float and read back in blocks across the threads (each block its own rows)
+                runner.parallelFor((m + 63) / 64, 2L * m * kc, task -> {
+                    float[] rowBuf = new float[kc];
+                    for (int i = task * 64; i < Math.min(m, (task + 1) * 64); i++) {
+                        for (int p = 0, src = i * stride + k0; p < kc; p++, src++) {
+                            rowBuf[p] = a[src];
+                        }
+                        NativeMemory.copyFromArray(rowBuf, 0, af.address() + 4L * i * kc, kc);
                     }
-                    NativeMemory.copyFromArray(rowBuf, 0, af.address() + 4L * i * kc, kc);
-                }
+                });
                 Sgemm.multiply(af.address(), m, kc, chunks[ch], null, cf.address(), runner);
-                float[] c = new float[n];
-                for (int i = 0; i < m; i++) {
-                    NativeMemory.copyToArray(cf.address() + 4L * i * n, c, 0, n);
-                    for (int j = 0; j < n; j++) {
-                        acc[i * n + j] += (int) c[j];
+                runner.parallelFor((m + 63) / 64, 2L * m * n, task -> {
+                    float[] c = new float[n];
+                    for (int i = task * 64; i < Math.min(m, (task + 1) * 64); i++) {
+                        NativeMemory.copyToArray(cf.address() + 4L * i * n, c, 0, n);
+                        for (int j = 0, e = i * n; j < n; j++, e++) {
+                            acc[e] += (int) c[j];
+                        }
                     }
-                }
+                });
             }
         }
     }
@@ -123,13 +139,13 @@ public final class FastQuantizedOps implements QuantizedOps {
         int[] bias = w.bias();
         int[] mul = r.multiplier();
         int[] sh = r.shift();
-        int[] result = new int[m * n];
+        int[] result = hi;     // each element read before it is overwritten
         runner.parallelFor((m + 63) / 64, 4L * m * n, task -> {
             int i1 = Math.min(m, (task + 1) * 64);
             for (int i = task * 64; i < i1; i++) {
-                for (int j = 0; j < n; j++) {
-                    long acc = 256L * hi[i * n + j] + lo[i * n + j] + bias[j];
-                    result[i * n + j] = saturate(requant(acc, mul[j], sh[j]), r.output());
+                for (int j = 0, e = i * n; j < n; j++, e++) {
+                    long acc = 256L * hi[e] + lo[e] + bias[j];
+                    result[e] = saturate(requant(acc, mul[j], sh[j]), r.output());
                 }
             }
         });
@@ -215,7 +231,7 @@ public final class FastQuantizedOps implements QuantizedOps {
                 for (int t = 0; t < valid; t++) {
                     scores[t] = IntegerOps.clampInt32(score.apply(dots[t]));
                 }
-                IntegerOps.shiftmax(scores, 0, valid, probs, 0);
+                FastShiftmax.shiftmax(scores, valid, probs);
                 java.util.Arrays.fill(acc, 0);
                 for (int t = 0; t < valid; t++) {
                     int p = probs[t];
@@ -287,7 +303,7 @@ public final class FastQuantizedOps implements QuantizedOps {
                 for (int t = 0; t < valid; t++) {
                     scores[t] = IntegerOps.clampInt32(score.apply((long) dots[t]));
                 }
-                IntegerOps.shiftmax(scores, 0, valid, probs, 0);
+                FastShiftmax.shiftmax(scores, valid, probs);
                 java.util.Arrays.fill(acc, 0f);
                 for (int t = 0; t < valid; t++) {
                     int p = probs[t];
