@@ -80,6 +80,7 @@ class PrometheusLiveTest {
         Configuration conf = new Configuration();
         conf.set(io.inflow.jobs.config.RetrievalOptions.ENABLED, true); // the index gauges' panel is live too
         conf.set(io.inflow.jobs.config.TopicOptions.ENABLED, true); // and the topic-tree panels (2 rebuilds)
+        conf.set(io.inflow.jobs.config.ScorerOptions.SCORER, "spam-ham-minilm"); // and the scorer panels
         pipeline = PipelineUnderTest.start(conf, UnaryOperator.identity());
         int port = freePort();
         api = "http://127.0.0.1:" + port + "/api/v1/";

@@ -37,6 +37,7 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
     private final EmbeddingEncoding encoding;
     private final RowOutput<OUT> encoder;
     private transient LengthBuckets buckets;
+    private transient String job;
 
     public TextEmbedCompute(BatchingConfig config, TextBatchCompute compute, EmbeddingEncoding encoding,
             RowOutput<OUT> encoder) {
@@ -103,6 +104,11 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
     }
 
     @Override
+    public void taskInfo(String job, int subtask, int parallelism) {
+        this.job = job;
+    }
+
+    @Override
     public void open() throws Exception {
         compute.open();
     }
@@ -125,6 +131,9 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
     @Override
     public RowOutcomes compute(TokenBatch batch, List<TokenizedText> inputs) throws Exception {
         BatchOutput out = compute.compute(batch);
+        if (out.scores() != null) {
+            countScores(out.scores());
+        }
         ModelRef model = compute.model();
         long now = System.currentTimeMillis();
         return RowOutcomes.build(inputs, out.rows(), this::raw,
@@ -132,6 +141,16 @@ public final class TextEmbedCompute<OUT> implements BatchCompute<TokenizedText, 
                 row -> EnrichedEvents.text(inputs.get(row).input(), batch, row, out, model, encoding, now),
                 row -> out.hasEmbeddings() && encoder.needsEmbedding() ? out.row(row) : null,
                 row -> out.hasTokens() && encoder.needsTokens() ? out.tokenRow(row) : null, encoder, now);
+    }
+
+    /** {@code inflow_scored_records_total} by top label (compute thread; the counters are thread-safe). */
+    private void countScores(io.inflow.operators.score.ScoredRows scores) {
+        java.util.Map<String, Integer> byLabel = new java.util.HashMap<>();
+        for (int r = 0; r < scores.rows(); r++) {
+            byLabel.merge(scores.top(r), 1, Integer::sum);
+        }
+        byLabel.forEach((label, n) -> io.inflow.operators.metrics.InflowMetrics.SCORED.labelValues(
+                job == null ? "unknown" : job, scores.scorer().name(), scores.scorer().precision(), label).inc(n));
     }
 
     @Override

@@ -64,6 +64,11 @@ public final class InflowMetrics {
             .help("Records sent to the dead-letter topic, by reason")
             .labelNames(JOB, OPERATOR, MODALITY, REASON).register(REGISTRY);
 
+    /** Texts a scorer scored, by its top label ({@code inflow.text.scorer}; counted when the batch is computed). */
+    public static final Counter SCORED = Counter.builder().name("inflow_scored_records_total")
+            .help("Texts scored by a scorer, by top label").labelNames(JOB, "scorer", "precision", "label")
+            .register(REGISTRY);
+
     /** Texts cut to the tokenizer's limit ({@code inflow.text.max-tokens}). */
     public static final Counter TRUNCATED = Counter.builder().name("inflow_truncated_records_total")
             .help("Texts truncated to the token limit").labelNames(JOB, OPERATOR, MODALITY, MODEL)

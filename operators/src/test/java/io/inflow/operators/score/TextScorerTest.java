@@ -186,6 +186,8 @@ class TextScorerTest {
                      new OneInputStreamOperatorTestHarness<>(new TextEmbedOperatorFactory(cfg, compute,
                              EmbeddingEncoding.OMIT, new OutputEncoder(1 << 20)))) {
             harness.open();
+            double spamBefore = scored("float32", "spam");
+            double hamBefore = scored("float32", "ham");
             harness.processElement(text(tok, "s", SPAM, 1));
             harness.processElement(text(tok, "h", HAM, 2));
             harness.endInput();
@@ -200,7 +202,17 @@ class TextScorerTest {
             }
             assertThat(out.get(0).scores().get(0).label()).isEqualTo("spam");
             assertThat(out.get(1).scores().get(0).label()).isEqualTo("ham");
+            assertThat(scored("float32", "spam") - spamBefore).as("inflow_scored_records_total, spam").isEqualTo(1);
+            assertThat(scored("float32", "ham") - hamBefore).as("inflow_scored_records_total, ham").isEqualTo(1);
         }
+    }
+
+    /** {@code inflow_scored_records_total} of the bundled scorer at {@code precision} for {@code label}, all jobs. */
+    private static double scored(String precision, String label) {
+        return io.inflow.operators.metrics.InflowMetrics.SCORED.collect().getDataPoints().stream()
+                .filter(d -> "spam-ham-minilm".equals(d.getLabels().get("scorer"))
+                        && precision.equals(d.getLabels().get("precision")) && label.equals(d.getLabels().get("label")))
+                .mapToDouble(d -> d.getValue()).sum();
     }
 
     private static StreamRecord<TokenizedText> text(TextTokenizer tok, String id, String text, long offset) {
