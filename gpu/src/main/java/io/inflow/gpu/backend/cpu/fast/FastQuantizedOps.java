@@ -338,7 +338,7 @@ public final class FastQuantizedOps implements QuantizedOps {
         int[] res = residual == null ? null : residual.toIntArray();
         boolean wantInt8 = int8Out != null;
         boolean wantResidual = residualOut != null;
-        int[] q = wantInt8 ? new int[t * d] : null;
+        byte[] q = wantInt8 ? new byte[t * d] : null;
         int[] r = wantResidual ? new int[t * d] : null;
         int[] qm = ln.toInt8().multiplier();
         int[] qs = ln.toInt8().shift();
@@ -352,7 +352,7 @@ public final class FastQuantizedOps implements QuantizedOps {
             for (int row = task * 16; row < r1; row++) {
                 IntegerOps.normalizeRow(y, res, row * d, d, n);
                 for (int j = 0; wantInt8 && j < d; j++) {
-                    q[row * d + j] = IntegerOps.clampInt8(requant(n[j], qm[j], qs[j]) + qb[j]);
+                    q[row * d + j] = (byte) IntegerOps.clampInt8(requant(n[j], qm[j], qs[j]) + qb[j]);
                 }
                 for (int j = 0; wantResidual && j < d; j++) {
                     r[row * d + j] = IntegerOps.clampInt32(requant(n[j], rm[j], rs[j]) + rb[j]);
@@ -361,11 +361,11 @@ public final class FastQuantizedOps implements QuantizedOps {
         });
         if (wantInt8) {
             check(int8Out, DType.INT8, t, d);
-            store(q, int8Out);
+            int8Out.copyFrom(q);
         }
         if (wantResidual) {
             check(residualOut, DType.INT32, t, d);
-            store(r, residualOut);
+            residualOut.copyFrom(r);
         }
     }
 
