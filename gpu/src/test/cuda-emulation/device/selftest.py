@@ -12,14 +12,17 @@ references (no third-party packages):
   topk       topk_slice_f32 over two chunks (three slices and one) + topk_merge, launch plan as RetrievalKernel.plan:
              integer vectors (exact dots, ties by tie key, chunk, row), deleted rows, a filtered query
   errors     argument count / kind / pointer mismatches, bad block sizes, launch bounds, unknown kernel: reported
+  quant      every quant.cu kernel against a Python port of the Java integer definitions (IntegerOps, Dyadic, Requant
+             with Java's 64-bit wrap-around): bit-exact, edge sizes, every output type, int32 saturation
   others     every other kernel of gpu/src/main/cuda once, against a reference (bit-exact where the arithmetic is)
   timing     one 256 x 384 x 384 gemm_bf16_f32 launch and one layernorm_f32 launch of 512 rows of 384
   semantics  selftest/semantics.cu on an emulator of its own: lanes leaving right after a shuffle, exited lanes,
              shuffle widths, votes, early returns before __syncthreads, atomics, NaN shared memory in every block,
-             WMMA column-major tiles, 1024-thread blocks, a spin-wait with __nanosleep; diverging collectives, a
-             deadlock and __trap reported; planted missing barriers (a tile read after only a warp collective, a
-             buffer rewritten before the other warps read it) give wrong results; an endless loop and threads that
-             only yield to each other (the watchdog) and a stack overflow end their emulator with an error response
+             WMMA column-major tiles, WMMA s8 tiles (int32 wrap-around), 1024-thread blocks, a spin-wait with
+             __nanosleep; diverging collectives, a deadlock and __trap reported; planted missing barriers (a tile
+             read after only a warp collective, a buffer rewritten before the other warps read it) give wrong
+             results; an endless loop and threads that only yield to each other (the watchdog) and a stack overflow
+             end their emulator with an error response
   planted    gemm.cu built without the __syncthreads between writing its shared tiles and the WMMA loads (the
              mutation of EmulatorMutationTest), and without the one before the next K step overwrites the tiles:
              each must fail the gemm check
@@ -760,6 +763,261 @@ def test_linear_algebra(emu):
     report('cluster (linear algebra)', results)
 
 
+# ---- quant.cu: the Java integer definitions (io.inflow.gpu.quant), ported with Java's wrap-around -----------------
+
+def wrap32(v):
+    v &= 0xffffffff
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def wrap64(v):
+    v &= 0xffffffffffffffff
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def clamp(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
+Q_LIMITS = {0: 127, 1: 127 * 256 + 127}   # INT8, INT16; 2 is INT32
+
+
+def q_saturate(v, output):
+    return clamp(v, -2**31, 2**31 - 1) if output == 2 else clamp(v, -Q_LIMITS[output], Q_LIMITS[output])
+
+
+def q_dyadic(x, m, s):   # Dyadic.apply: (x * m + 2^(s-1)) >> s, each step wrapping in 64 bits
+    p = wrap64(x * m)
+    return p if s == 0 else wrap64(p + (1 << (s - 1))) >> s
+
+
+def q_isqrt(v):   # IntegerOps.isqrt, Newton from a power of two above the root
+    if v < 2:
+        return v
+    x = 1 << ((v.bit_length() + 1) // 2)
+    while True:
+        y = (x + v // x) >> 1
+        if y >= x:
+            return x
+        x = y
+
+
+def q_shift_exp(t):
+    q = t >> 10
+    if q > 25:
+        return 0
+    return ((2048 - (t & 1023)) << 14) >> q
+
+
+def q_shift_gelu(v):
+    a = min(abs(v), 1 << 22)
+    z = (a * 1827469673 + (1 << 29)) >> 30
+    e = q_shift_exp(z + (z >> 1) - (z >> 4))
+    one = 1 << 25
+    neg = ((e << 16) + ((one + e) >> 1)) // (one + e)
+    return clamp(v, -(1 << 22), 1 << 22) * ((1 << 16) - neg if v >= 0 else neg)
+
+
+def q_shiftmax(scores):
+    mx = max(scores)
+    es = [q_shift_exp(-(d + (d >> 1) - (d >> 4))) for d in (s - mx for s in scores)]
+    factor = (1 << 56) // sum(es)
+    return [min(255, (e * factor + (1 << 47)) >> 48) for e in es]
+
+
+def q_dyadics(rng, n, shifts):
+    """n (multiplier, shift) pairs: |multiplier| in [2^29, 2^31), both signs; shift in range(*shifts), one in 7 0."""
+    return [(rng.choice([-1, 1]) * rng.randrange(1 << 29, 1 << 31), 0 if c % 7 == 3 else rng.randrange(*shifts))
+            for c in range(n)]
+
+
+def f32_or_inf(x):
+    """x rounded to float32, infinity beyond its range (struct refuses to pack those)."""
+    try:
+        return f32(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def test_quant(emu):
+    rng = random.Random(15)
+    results = {}
+    ptrs = []
+
+    def up(fmt, values):
+        a = emu.upload(fmt, values)
+        ptrs.append(a)
+        return a
+
+    def alloc(n):
+        a = emu.alloc(max(1, n))
+        ptrs.append(a)
+        return a
+
+    # qlinear_s8 / qlinear_wide_s8: 2 x 2 output tiles, two K steps, ragged everywhere; every output type
+    m, n, k = 70, 67, 100
+    w = [rng.randrange(-127, 128) for _ in range(n * k)]
+    bias = [rng.randrange(-100000, 100001) for _ in range(n)]
+    dw, db = up('b', w), up('i', bias)
+    for wide in (False, True):
+        planes = 2 if wide else 1
+        x = [rng.randrange(-128 if wide else -127, 128) for _ in range(m * planes * k)]
+        dx = up('b', x)
+        accs = []
+        for i in range(m):
+            for c in range(n):
+                dots = [sum(x[i * planes * k + p * k + j] * w[c * k + j] for j in range(k)) for p in range(planes)]
+                accs.append(256 * dots[0] + dots[1] + bias[c] if wide else wrap32(bias[c] + dots[0]))
+        for output in (0, 1, 2):
+            dy = [(rng.randrange(1 << 22, 1 << 24) * rng.choice([-1, 1]), rng.randrange(24, 40)) for _ in range(n)]
+            dm, ds = up('i', [d[0] for d in dy]), up('i', [d[1] for d in dy])
+            out = alloc(4 * m * n)
+            emu.launch('qlinear_wide_s8' if wide else 'qlinear_s8', ((n + 63) // 64, (m + 63) // 64, 1), 128, 0,
+                       [(PTR, dx), (PTR, dw), (PTR, db), (PTR, dm), (PTR, ds), (PTR, out if output != 2 else 0),
+                        (PTR, out if output == 2 else 0), (I32, m), (I32, n), (I32, k), (I32, output)])
+            want = []
+            for e, acc in enumerate(accs):
+                v = q_saturate(q_dyadic(acc, *dy[e % n]), output)
+                want.append(v if output == 2 else wrap32(v << 24) >> 24)   # INT8 tensors keep the low byte
+            got = emu.download('i' if output == 2 else 'b', out, m * n)
+            results[f'{"qlinear_wide_s8" if wide else "qlinear_s8"} (output {output})'] = got == want
+
+    # qattention_s8: 2 batches (lengths 37 and 9), 3 heads of 20, INT8 and INT32 contexts
+    batch, seq, heads, hd = 2, 37, 3, 20
+    d = heads * hd
+    lengths = [37, 9]
+    qkv = [rng.randrange(-127, 128) for _ in range(batch * seq * 3 * d)]
+    dq, dl = up('b', qkv), up('i', lengths)
+    score = (rng.randrange(1 << 30, 1 << 31), 33)
+    contexts = [0] * (batch * seq * d)   # sum_t p[t] v[t, j]
+    for b in range(batch):
+        for h in range(heads):
+            for i in range(seq):
+                qrow = (b * seq + i) * 3 * d + h * hd
+                scores = [q_saturate(q_dyadic(sum(qkv[qrow + j] * qkv[(b * seq + t) * 3 * d + d + h * hd + j]
+                                                  for j in range(hd)), *score), 2) for t in range(lengths[b])]
+                p = q_shiftmax(scores)
+                for j in range(hd):
+                    contexts[(b * seq + i) * d + h * hd + j] = \
+                        sum(p[t] * qkv[(b * seq + t) * 3 * d + 2 * d + h * hd + j] for t in range(lengths[b]))
+    for output in (0, 2):
+        dy = q_dyadics(rng, d, (38, 48) if output == 0 else (26, 34))
+        dm, ds = up('i', [t[0] for t in dy]), up('i', [t[1] for t in dy])
+        out = alloc(4 * batch * seq * d)
+        emu.launch('qattention_s8', (seq, heads, batch), 128, 4 * (hd + seq),
+                   [(PTR, dq), (PTR, dl), (PTR, out if output == 0 else 0), (PTR, out if output == 2 else 0),
+                    (I32, seq), (I32, heads), (I32, hd), (I32, score[0]), (I32, score[1]), (PTR, dm), (PTR, ds),
+                    (I32, output)])
+        want = [q_saturate(q_dyadic(acc, *dy[e % d]), output) for e, acc in enumerate(contexts)]
+        results[f'qattention_s8 (output {output})'] = emu.download('i' if output == 2 else 'b', out,
+                                                                    batch * seq * d) == want
+
+    # qlayernorm_i32: 5 rows of 150, with and without a residual, a saturating element and a constant row
+    rows, width = 5, 150
+    x = [rng.randrange(-(1 << 19), 1 << 19) for _ in range(rows * width)]
+    res = [rng.randrange(-(1 << 15), 1 << 15) for _ in range(rows * width)]
+    x[0] = 2**31 - 1
+    x[width:2 * width] = [77] * width
+    res[width:2 * width] = [0] * width
+    qd, rd = q_dyadics(rng, width, (48, 56)), q_dyadics(rng, width, (40, 46))
+    qb = [rng.randrange(-50, 51) for _ in range(width)]
+    rb = [rng.randrange(-5000, 5001) for _ in range(width)]
+    params = [t[0] for t in qd] + [t[1] for t in qd] + qb + [t[0] for t in rd] + [t[1] for t in rd] + rb
+    dx, dr, dp = up('i', x), up('i', res), up('i', params)
+    o8, o32 = alloc(rows * width), alloc(4 * rows * width)
+    for with_residual in (True, False):
+        emu.launch('qlayernorm_i32', (rows, 1, 1), 128, 4 * width,
+                   [(PTR, dx), (PTR, dr if with_residual else 0), (PTR, dp), (PTR, o8), (PTR, o32), (I32, rows),
+                    (I32, width)])
+        w8, w32 = [], []
+        for r in range(rows):
+            v = [clamp(x[r * width + j] + (res[r * width + j] if with_residual else 0), -(1 << 25), 1 << 25)
+                 for j in range(width)]
+            mean = (2 * sum(v) + width) // (2 * width)
+            c = [e - mean for e in v]
+            factor = (1 << 47) // max(1, q_isqrt(sum(e * e for e in c)))
+            for j in range(width):
+                nrm = (c[j] * factor) >> 17
+                w8.append(q_saturate(q_dyadic(nrm, *qd[j]) + qb[j], 0))
+                w32.append(q_saturate(q_dyadic(nrm, *rd[j]) + rb[j], 2))
+        results[f'qlayernorm_i32 ({"+residual" if with_residual else "alone"}, int8 and int32)'] = \
+            emu.download('b', o8, rows * width) == w8 and emu.download('i', o32, rows * width) == w32
+
+    # qgelu_i32: every output type; extremes of int32
+    rows, f = 7, 45
+    x = [int(rng.gauss(0, 4096)) for _ in range(rows * f)]
+    x[0], x[1], x[2] = -2**31, 2**31 - 1, 11000
+    dx = up('i', x)
+    for output in (0, 1, 2):
+        dy = [(rng.randrange(1 << 22, 1 << 24), (44, 36, 30)[output] + rng.randrange(-2, 3)) for _ in range(f)]
+        dm, ds = up('i', [t[0] for t in dy]), up('i', [t[1] for t in dy])
+        cols = 2 * f if output == 1 else f
+        out = alloc(4 * rows * cols)
+        emu.launch('qgelu_i32', (2, 1, 1), 256, 0, [(PTR, dx), (PTR, dm), (PTR, ds), (PTR, out if output != 2 else 0),
+                                                    (PTR, out if output == 2 else 0), (I64, rows), (I32, f),
+                                                    (I32, output)])
+        vals = [q_saturate(q_dyadic(q_shift_gelu(x[i]), *dy[i % f]), output) for i in range(rows * f)]
+        if output == 1:   # high plane, then low plane, per row
+            want = []
+            for r in range(rows):
+                row = vals[r * f:(r + 1) * f]
+                low = [wrap32(v << 24) >> 24 for v in row]
+                want += [(v - lo) >> 8 for v, lo in zip(row, low)] + low
+        else:
+            want = [v if output == 2 else wrap32(v << 24) >> 24 for v in vals]
+        results[f'qgelu_i32 (output {output})'] = emu.download('i' if output == 2 else 'b', out, rows * cols) == want
+
+    # qembed_s8: word + position (+ type 0), one dyadic per table row
+    batch, seq, width, vocab = 2, 5, 70, 11
+    tables = {name: [rng.randrange(-127, 128) for _ in range(rws * width)] for name, rws in
+              (('word', vocab), ('pos', seq), ('type', 2))}
+    dys = {name: q_dyadics(rng, rws, (22, 32)) for name, rws in (('word', vocab), ('pos', seq), ('type', 2))}
+    ids = [rng.randrange(vocab) for _ in range(batch * seq)]
+    dev = {name: (up('b', tables[name]), up('i', [t[0] for t in dys[name]]), up('i', [t[1] for t in dys[name]]))
+           for name in tables}
+    di, out = up('i', ids), alloc(4 * batch * seq * width)
+    for with_type in (True, False):
+        t = dev['type'] if with_type else (0, 0, 0)
+        emu.launch('qembed_s8', (batch * seq, 1, 1), 128, 0,
+                   [(PTR, di)] + [(PTR, a) for a in dev['word'] + dev['pos'] + t] +
+                   [(PTR, out), (I32, seq), (I32, width)])
+        want = []
+        for r in range(batch * seq):
+            for j in range(width):
+                v = q_dyadic(tables['word'][ids[r] * width + j], *dys['word'][ids[r]]) + \
+                    q_dyadic(tables['pos'][(r % seq) * width + j], *dys['pos'][r % seq])
+                if with_type:
+                    v += q_dyadic(tables['type'][j], *dys['type'][0])
+                want.append(q_saturate(v, 2))
+        results[f'qembed_s8 ({"with" if with_type else "without"} token types)'] = \
+            emu.download('i', out, batch * seq * width) == want
+
+    # dequantize_i32, quantize_f32 (NaN, infinities, halves), qadd_i32 (saturating, in place)
+    n = 1000
+    x = [rng.randrange(-2**31, 2**31) if i % 3 else rng.randrange(-5000, 5000) for i in range(n)]
+    dx, out = up('i', x), alloc(4 * n)
+    emu.launch('dequantize_i32', (2, 1, 1), 256, 0, [(PTR, dx), (PTR, out), (I32, 12), (I64, n)])
+    results['dequantize_i32'] = emu.download('f', out, n) == [f32(math.ldexp(f32(v), -12)) for v in x]
+    scale = f32(0.0173)
+    inv = f32(1 / scale)
+    fx = [f32(rng.gauss(0, 80) * scale) if i % 2 else f32((rng.randrange(-150, 150) + 0.5) * scale) for i in range(n)]
+    fx[:6] = [math.nan, math.inf, -math.inf, 3.4e38, -0.0, f32(-126.5 * scale)]
+    dfx, o8 = up('f', fx), alloc(n)
+    emu.launch('quantize_f32', (2, 1, 1), 256, 0, [(PTR, dfx), (PTR, o8), (F32, inv), (I64, n)])
+    want = []
+    for v in fx:
+        t = f32_or_inf(f32_or_inf(v * inv) + 0.5)
+        want.append(0 if t != t else (127 if t >= 127 else (-127 if t <= -127 else math.floor(t))))
+    results['quantize_f32'] = emu.download('b', o8, n) == want
+    y = [rng.randrange(-2**31, 2**31) for _ in range(n)]
+    dy = up('i', y)
+    emu.launch('qadd_i32', (2, 1, 1), 256, 0, [(PTR, dx), (PTR, dy), (PTR, dx), (I64, n)])   # out aliases a
+    results['qadd_i32 (saturating, out = a)'] = emu.download('i', dx, n) == [q_saturate(a + b, 2) for a, b in zip(x, y)]
+    for a in ptrs:
+        emu.free(a)
+    report('quant (bit-exact against the Java definitions)', results)
+
+
 def test_errors(emu):
     a, b, o = emu.alloc(64), emu.alloc(64), emu.alloc(64)
     cases = [
@@ -894,6 +1152,18 @@ def test_semantics(binary):
     results['wmma col_major tiles, accumulator load, mem_col_major store'] = got == want
     for p in (dA, dB, dC, out):
         emu.free(p)
+    # WMMA s8: row-major A, column-major B, int accumulators near the int32 limits: exact, wrapping around
+    A = [rng.randrange(-128, 128) for _ in range(256)]
+    B = [rng.randrange(-128, 128) for _ in range(256)]
+    Cin = [rng.choice([rng.randrange(-1000, 1000), 2**31 - 1 - rng.randrange(1000), -2**31 + rng.randrange(1000)])
+           for _ in range(256)]
+    dA, dB, dC, out = emu.upload('b', A), emu.upload('b', B), emu.upload('i', Cin), emu.alloc(4 * 256)
+    emu.launch('wmma_s8', (1, 1, 1), 32, 0, [(PTR, dA), (PTR, dB), (PTR, dC), (PTR, out)])
+    want = [wrap32(Cin[r * 16 + n] + sum(A[r * 16 + k] * B[n * 16 + k] for k in range(16)))
+            for r in range(16) for n in range(16)]
+    results['wmma s8 tiles, int32 accumulators wrapping around'] = emu.download('i', out, 256) == want
+    for p in (dA, dB, dC, out):
+        emu.free(p)
     # a 1024-thread block
     out = emu.alloc(4)
     emu.launch('block_sum_1024', (1, 1, 1), 1024, 0, [(PTR, out)])
@@ -1016,7 +1286,8 @@ def main():
     emu = Emulator(binary)
     start = time.time()
     for test in (test_memory, test_add, test_layernorm, test_gemm, test_prim, test_topk, test_elementwise,
-                 test_embedding_pooling, test_attention, test_image, test_maxsim, test_linear_algebra, test_errors,
+                 test_embedding_pooling, test_attention, test_image, test_maxsim, test_linear_algebra, test_quant,
+                 test_errors,
                  test_timing):
         try:
             test(emu)

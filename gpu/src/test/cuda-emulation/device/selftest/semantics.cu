@@ -1,9 +1,10 @@
 // semantics.cu: kernels that exercise the emulator's CUDA semantics directly (selftest.py builds an emulator from
 // this folder alone and checks them): lanes leaving right after a shuffle, reads of exited lanes, shuffle widths and
 // votes, threads returning before __syncthreads, atomics, shared memory poisoned between blocks, WMMA column-major
-// tiles and accumulator loads, 1024-thread blocks, a spin-wait with __nanosleep, the faults a launch must report
-// (diverging collectives, a deadlock, __trap), planted missing barriers that must give wrong results, and the
-// faults that end the process (an endless loop, a stack overflow). Not a project kernel: it is never built by nvcc.
+// tiles and accumulator loads, WMMA s8 tiles with int32 accumulators, 1024-thread blocks, a spin-wait with
+// __nanosleep, the faults a launch must report (diverging collectives, a deadlock, __trap), planted missing barriers
+// that must give wrong results, and the faults that end the process (an endless loop, a stack overflow). Not a
+// project kernel: it is never built by nvcc.
 #include <cuda_fp16.h>
 #include <mma.h>
 
@@ -92,6 +93,29 @@ extern "C" __global__ void wmma_col_major(const float* A, const float* B, const 
     wmma::load_matrix_sync(c, Cs, 16, wmma::mem_row_major);
     wmma::mma_sync(c, a, b, c);
     wmma::store_matrix_sync(C, c, 16, wmma::mem_col_major);
+}
+
+// C (16 x 16 ints, row major) = A (signed char, row major) . B (signed char, column major) + Cin (row major), one
+// warp: the s8 tensor-core path, exact, the int32 sums wrapping around (Cin holds values near the int32 limits).
+extern "C" __global__ void wmma_s8(const signed char* A, const signed char* B, const int* Cin, int* C) {
+    using namespace nvcuda;
+    __shared__ __align__(32) signed char As[256];
+    __shared__ __align__(32) signed char Bs[256];
+    __shared__ __align__(32) int Cs[256];
+    for (int i = threadIdx.x; i < 256; i += 32) {
+        As[i] = A[i];
+        Bs[i] = B[i];
+        Cs[i] = Cin[i];
+    }
+    __syncwarp();
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, signed char, wmma::row_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, signed char, wmma::col_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, int> c;
+    wmma::load_matrix_sync(a, As, 16);
+    wmma::load_matrix_sync(b, Bs, 16);
+    wmma::load_matrix_sync(c, Cs, 16, wmma::mem_row_major);
+    wmma::mma_sync(c, a, b, c);
+    wmma::store_matrix_sync(C, c, 16, wmma::mem_row_major);
 }
 
 // One block of 1024 threads: out[0] = sum of t over the block, by warp shuffles and a shared array.

@@ -21,6 +21,6 @@ public enum Family {
     RETRIEVAL,
     /** {@code ClusteringOps}: core distances, mutual-reachability spanning tree, PCA (reference and fast CPU). */
     CLUSTERING,
-    /** {@code QuantizedOps}: the integer-only INT8 transformer ops of I-ViT (reference and fast CPU). */
+    /** {@code QuantizedOps}: the integer-only INT8 transformer ops of I-ViT (reference and fast CPU, CUDA). */
     QUANTIZED
 }

@@ -31,6 +31,14 @@ public interface TensorMemory {
     float[] download(Tensor t);
 
     /**
+     * Copies an int32 tensor (backend or host memory) into a new host array. The default reads host tensors (the CPU
+     * backends'); a device backend copies device to host.
+     */
+    default int[] downloadInts(Tensor t) {
+        return t.toIntArray();
+    }
+
+    /**
      * Overwrites {@code dst} (backend memory, int32) with {@code src}, whose length must equal its element count.
      * The CPU backends write in place; the CUDA backend copies host to device.
      */

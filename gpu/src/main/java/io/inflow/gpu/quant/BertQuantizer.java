@@ -71,7 +71,8 @@ public final class BertQuantizer {
                 throw new IllegalArgumentException("calibration length " + len + " outside 1.." + seq);
             }
         }
-        Run run = new Run(weights, c, backend, new Observer(lengths, seq, options), batch, seq, layerBits.clone());
+        Run run = new Run(weights, c, backend, new Observer(backend, lengths, seq, options), batch, seq,
+                layerBits.clone());
         try (Tensor idT = backend.upload(ids, batch, seq); Tensor lenT = backend.upload(lengths, batch)) {
             return run.model(idT, lenT, progress == null ? line -> { } : progress);
         } finally {
@@ -150,12 +151,12 @@ public final class BertQuantizer {
             List<Int8BertLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.layers(); i++) {
                 long start = System.nanoTime();
-                int[] before = x.toIntArray();
+                int[] before = backend.downloadInts(x);
                 current.clear();
                 layers.add(layer(i, x, xq, lengths, batch, seq));
                 int4.add(bits[i] == 4 ? new Int4BertLayer(current.get(0), current.get(1), current.get(2),
                         current.get(3)) : null);
-                change[i] = 1 - observer.meanTokenCosine(before, x.toIntArray(), d);
+                change[i] = 1 - observer.meanTokenCosine(before, backend.downloadInts(x), d);
                 progress.accept(String.format(java.util.Locale.ROOT, "calibrated layer %d/%d (%d-bit weights) in"
                         + " %.1f s", i + 1, c.layers(), bits[i], (System.nanoTime() - start) / 1e9));
             }

@@ -71,7 +71,7 @@ public final class Int8TextEncoder implements AutoCloseable {
             if (normalize) {
                 backend.transformer().l2Normalize(pooled, pooled);
             }
-            return pooled.toFloatArray();
+            return backend.download(pooled);
         }
     }
 

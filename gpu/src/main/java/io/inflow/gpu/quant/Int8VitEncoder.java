@@ -145,7 +145,7 @@ public final class Int8VitEncoder implements AutoCloseable {
     /** The top-1 class of each image: the argmax of its integer logits (the first on ties). */
     public int[] predict(Tensor pixels) {
         forwardInteger(pixels);
-        return argmax(logits().toIntArray(), model.config().numLabels());
+        return argmax(backend.downloadInts(logits()), model.config().numLabels());
     }
 
     /**

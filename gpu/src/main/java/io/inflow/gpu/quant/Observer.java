@@ -1,5 +1,6 @@
 package io.inflow.gpu.quant;
 
+import io.inflow.gpu.backend.TensorMemory;
 import io.inflow.gpu.tensor.Tensor;
 import java.util.Arrays;
 
@@ -10,11 +11,14 @@ import java.util.Arrays;
  * <p>{@code CalibrationPoint p = observer.point("layer 0 query", qkvFine, 0, 384, fineScale);}
  */
 final class Observer {
+    private final TensorMemory memory;
     private final int[] lengths;
     private final int seq;
     private final CalibrationOptions options;
 
-    Observer(int[] lengths, int seq, CalibrationOptions options) {
+    /** Reads through {@code memory} (the backend the tensors live on: host or device). */
+    Observer(TensorMemory memory, int[] lengths, int seq, CalibrationOptions options) {
+        this.memory = memory;
         this.lengths = lengths.clone();
         this.seq = seq;
         this.options = options;
@@ -51,7 +55,7 @@ final class Observer {
     /** Largest |value| * unit per column of {@code t} over the valid tokens. */
     double[] columnMax(Tensor t, double unit) {
         int width = t.dim(1);
-        int[] v = t.toIntArray();
+        int[] v = memory.downloadInts(t);
         long[] max = new long[width];
         for (int r = 0; r < t.dim(0); r++) {
             if (r % seq >= lengths[r / seq]) {
@@ -80,7 +84,7 @@ final class Observer {
 
     private CalibrationPoint point(String name, Tensor t, int c0, int c1, double unit, int levels) {
         int width = t.dim(1);
-        int[] v = t.toIntArray();
+        int[] v = memory.downloadInts(t);
         int rows = t.dim(0);
         int valid = 0;
         for (int r = 0; r < rows; r++) {

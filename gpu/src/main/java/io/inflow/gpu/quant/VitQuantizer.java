@@ -161,10 +161,10 @@ public final class VitQuantizer {
             this.f = c.intermediate();
             int[] all = new int[images];
             Arrays.fill(all, s);
-            this.tokens = new Observer(all, s, options);
+            this.tokens = new Observer(backend, all, s, options);
             int[] first = new int[images];
             Arrays.fill(first, 1);
-            this.classTokens = new Observer(first, 1, options);
+            this.classTokens = new Observer(backend, first, 1, options);
         }
 
         Tensor alloc(DType type, int... shape) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What each backend says it supports, and the error when a family is asked for that it lacks: it names the backend
- * and the family (clustering and quantized arithmetic have no implementation anywhere yet).
+ * and the family. The CPU backends and the CUDA backend (here on the emulated device) support every family.
  */
 class BackendFamiliesTest {
 
@@ -49,6 +49,18 @@ class BackendFamiliesTest {
                                     + " family (it supports " + c.list() + ")");
                 }
             }
+        }
+    }
+
+    @Test
+    void theCudaBackendSupportsEveryFamily() {
+        try (Backend b = io.inflow.gpu.testing.EmulatedDevice.backendOrSkip()) {
+            assertThat(b.families()).as(b.name()).containsExactly(Family.values());
+            assertThat(b.transformer()).isNotNull();
+            assertThat(b.image()).isNotNull();
+            assertThat(b.retrieval()).isNotNull();
+            assertThat(b.clustering()).isNotNull();
+            assertThat(b.quantized()).isNotNull();
         }
     }
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The {@link QuantizedOps} contract, written once: every backend must produce exactly the integers of the reference
  * ({@code QuantizedReference}), op by op on seeded random inputs with the ggml size list (sizes that are not
  * multiples of any tile or vector width), at the extremes of the exactness bounds, and for a whole quantized BERT.
- * Subclasses give the backend under test. Arithmetic is integer: no tolerance, bit for bit.
+ * Subclasses give the backend under test. Arithmetic is integer: no tolerance, bit for bit. Inputs and results move
+ * through the backend's memory ({@code copy}, {@code downloadInts}), so device backends run the same cases.
  */
 public abstract class QuantizedContractTest {
     static final int[] SIZES = {1, 2, 3, 5, 7, 15, 16, 17, 31, 33};
@@ -34,19 +35,19 @@ public abstract class QuantizedContractTest {
     protected abstract Backend create();
 
     @BeforeEach
-    void open() {
+    protected void open() {
         ref = new ReferenceCpuBackend(null);
         under = create();
     }
 
     @AfterEach
-    void close() {
+    protected void close() {
         under.close();
         ref.close();
     }
 
     @Test
-    void linearEqualsReferenceOnEverySize() {
+    protected void linearEqualsReferenceOnEverySize() {
         Random rnd = new Random(SEED);
         for (int m : SIZES) {
             for (int k : new int[] {1, 7, 33, 384, 1030, 2100}) {
@@ -128,7 +129,7 @@ public abstract class QuantizedContractTest {
     }
 
     @Test
-    void layerNormEqualsReference() {
+    protected void layerNormEqualsReference() {
         Random rnd = new Random(SEED + 3);
         for (int t : SIZES) {
             int d = new int[] {1, 2, 7, 33, 384}[t % 5];
@@ -326,8 +327,8 @@ public abstract class QuantizedContractTest {
     static int[][] forwardVit(Backend backend, Int8Vit q, float[] pixels, int n, io.inflow.gpu.encoder.vit.VitConfig c) {
         try (Int8VitEncoder enc = new Int8VitEncoder(backend, q);
              Tensor x = backend.upload(pixels, n, c.channels(), c.imageSize(), c.imageSize())) {
-            int[] features = enc.forwardInteger(x).toIntArray();
-            return new int[][] {features, enc.logits().toIntArray()};
+            int[] features = backend.downloadInts(enc.forwardInteger(x));
+            return new int[][] {features, backend.downloadInts(enc.logits())};
         }
     }
 
@@ -335,7 +336,7 @@ public abstract class QuantizedContractTest {
         try (Int8BertEncoder enc = new Int8BertEncoder(backend, q);
              Tensor ids = backend.upload(tb.ids(), tb.batch(), tb.seq());
              Tensor len = backend.upload(tb.lengths(), tb.batch())) {
-            return enc.forwardInteger(ids, len).toIntArray();
+            return backend.downloadInts(enc.forwardInteger(ids, len));
         }
     }
 
@@ -350,20 +351,24 @@ public abstract class QuantizedContractTest {
     }
 
     /** Input tensors made by {@link #in} during one {@link #run}, freed when it ends. */
-    private static final java.util.List<Tensor> INPUTS = new java.util.ArrayList<>();
+    private final java.util.List<Tensor> inputs = new java.util.ArrayList<>();
 
-    static int[] run(Backend b, Op op, DType type, int rows, int cols) {
+    int[] run(Backend b, Op op, DType type, int rows, int cols) {
         try (Tensor out = b.allocate(type, rows, cols)) {
             try {
                 op.run(b, out);
             } finally {
-                INPUTS.forEach(Tensor::close);
-                INPUTS.clear();
+                inputs.forEach(Tensor::close);
+                inputs.clear();
             }
             if (type == DType.INT32) {
-                return out.toIntArray();
+                return b.downloadInts(out);
             }
-            byte[] bytes = out.toByteArray();
+            byte[] bytes;
+            try (Tensor host = ref.allocate(DType.INT8, rows, cols)) {   // the reference's memory is the host's
+                b.copy(out, host);
+                bytes = host.toByteArray();
+            }
             int[] v = new int[bytes.length];
             for (int i = 0; i < v.length; i++) {
                 v[i] = bytes[i];
@@ -373,10 +378,13 @@ public abstract class QuantizedContractTest {
     }
 
     /** An INT8 tensor {@code [rows, cols]} on {@code b} holding {@code x}; freed when the {@link #run} ends. */
-    static Tensor in(Backend b, byte[] x, int rows, int cols) {
+    Tensor in(Backend b, byte[] x, int rows, int cols) {
         Tensor t = b.allocate(DType.INT8, rows, cols);
-        INPUTS.add(t);
-        t.copyFrom(x);
+        inputs.add(t);
+        try (Tensor host = ref.allocate(DType.INT8, rows, cols)) {
+            host.copyFrom(x);
+            b.copy(host, t);
+        }
         return t;
     }
 

@@ -35,6 +35,7 @@ public abstract class ForwardingBackend implements Backend {
     @Override public Tensor upload(float[] data, int... shape) { return inner.upload(data, shape); }
     @Override public Tensor upload(int[] data, int... shape) { return inner.upload(data, shape); }
     @Override public float[] download(Tensor t) { return inner.download(t); }
+    @Override public int[] downloadInts(Tensor t) { return inner.downloadInts(t); }
     @Override public void write(Tensor dst, int[] src) { inner.write(dst, src); }
     @Override public void copy(Tensor src, Tensor dst) { inner.copy(src, dst); }
     @Override public void close() { inner.close(); }

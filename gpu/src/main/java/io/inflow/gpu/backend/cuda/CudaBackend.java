@@ -17,8 +17,9 @@ import java.util.Set;
  * families under {@code src/main/cuda} loaded from their fatbins when the process's shared {@link CudaContext} is
  * created (driver calls run on the calling thread, the device's context made current there), and this backend's work
  * is ordered on its own stream. Host data moves through a pinned staging buffer. Families: {@link CudaTransformerOps} (float32 kernels, except the GEMM, whose inputs are
- * rounded to {@link GemmPrecision BF16} with float32 accumulation), {@link CudaImageOps}, {@link CudaRetrievalOps}
- * and {@link CudaClusteringOps}.
+ * rounded to {@link GemmPrecision BF16} with float32 accumulation), {@link CudaImageOps}, {@link CudaRetrievalOps},
+ * {@link CudaClusteringOps} and {@link CudaQuantizedOps} (the integer-only INT8 path, bit-identical to the CPU
+ * reference; its parameters are uploaded once per object and freed when the backend closes).
  *
  * <p>Argument checks mirror the CPU backend's messages ({@link CudaChecks}). Tensors handed to kernels must be this
  * backend's device tensors.
@@ -34,7 +35,7 @@ import java.util.Set;
  */
 public final class CudaBackend implements Backend {
     private static final Set<Family> FAMILIES = Collections.unmodifiableSet(EnumSet.of(Family.TRANSFORMER,
-            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING));
+            Family.IMAGE, Family.RETRIEVAL, Family.CLUSTERING, Family.QUANTIZED));
 
     private final CudaBackendConfig config;
     private final AutoCloseable contextLease;
@@ -44,6 +45,7 @@ public final class CudaBackend implements Backend {
     private final CudaImageOps image;
     private final CudaRetrievalOps retrieval;
     private final CudaClusteringOps clustering;
+    private final CudaQuantizedOps quantized;
     private boolean closed;
 
     private CudaBackend(CudaBackendConfig config, ProcessResources.Lease<CudaContext> contextLease) {
@@ -60,6 +62,7 @@ public final class CudaBackend implements Backend {
         this.image = new CudaImageOps(memory, context, launcher);
         this.retrieval = new CudaRetrievalOps(memory, context, launcher);
         this.clustering = new CudaClusteringOps(memory, context, launcher, retrieval);
+        this.quantized = new CudaQuantizedOps(memory, context, launcher);
     }
 
     /**
@@ -122,6 +125,17 @@ public final class CudaBackend implements Backend {
         return clustering;
     }
 
+    /** The integer-only INT8 transformer ops ({@code quant.cu}), bit-identical to {@code QuantizedReference}. */
+    @Override
+    public io.inflow.gpu.quant.QuantizedOps quantized() {
+        return quantized;
+    }
+
+    /** Device copies of quantized-model parameters held now (tests of the cache). */
+    int cachedQuantizedParameters() {
+        return quantized.cachedParameters();
+    }
+
     public CudaBackendConfig config() {
         return config;
     }
@@ -168,6 +182,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Copies an int32 tensor (device or host) to a new host array. */
+    @Override
     public int[] downloadInts(Tensor t) {
         return memory.downloadInts(t);
     }
@@ -187,7 +202,11 @@ public final class CudaBackend implements Backend {
         }
         closed = true;
         try {
-            retrieval.close();
+            try {
+                retrieval.close();
+            } finally {
+                quantized.close();
+            }
             memory.close();
         } finally {
             try {

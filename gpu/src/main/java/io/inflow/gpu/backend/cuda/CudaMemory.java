@@ -165,8 +165,9 @@ final class CudaMemory implements TensorMemory {
         return out;
     }
 
-    /** Copies an int32 tensor (device or host) to a new host array (used for the value checks of ids and lengths). */
-    int[] downloadInts(Tensor t) {
+    /** Copies an int32 tensor (device or host) to a new host array (also the value checks of ids and lengths). */
+    @Override
+    public int[] downloadInts(Tensor t) {
         CudaChecks.dtype("download", "t", t, DType.INT32);
         if (t.location() == Tensor.Location.HOST) {
             return t.toIntArray();

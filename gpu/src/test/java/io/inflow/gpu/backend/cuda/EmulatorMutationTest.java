@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.inflow.gpu.backend.Backend;
 import io.inflow.gpu.backend.TransformerContractTest;
+import io.inflow.gpu.quant.QuantizedContractTest;
 import io.inflow.gpu.testing.EmulatedDevice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,9 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>a layout bug: {@code gemm.cu} loads its B fragments as column-major instead of row-major (the WMMA fragment
  *       layout the kernel's shared-memory tile is written in);</li>
  *   <li>a missing barrier: {@code gemm.cu} without the {@code __syncthreads()} between writing a shared-memory tile
- *       and the warps reading it (shared memory is NaN-filled before each block, so an early read shows).</li>
+ *       and the warps reading it (shared memory is NaN-filled before each block, so an early read shows);</li>
+ *   <li>two bugs in one build of {@code quant.cu}: the same missing tile barrier in the INT8 GEMM (must fail the
+ *       quantized linear case), and C's truncating division where I-LayerNorm's mean takes Java's
+ *       {@code Math.floorDiv} (must fail the quantized LayerNorm case: rows with a negative sum get another
+ *       mean).</li>
  * </ul>
- * Each control also runs the same case on the unmutated build, which must pass.
+ * Each control also runs the same cases on the unmutated build, which must pass.
  */
 class EmulatorMutationTest {
     @TempDir
@@ -30,6 +35,8 @@ class EmulatorMutationTest {
 
     private static final String B_FRAGMENT = "wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> b[2];";
     private static final String TILE_BARRIER = "        }\n        __syncthreads();\n\n        for (int kk = 0;";
+    private static final String QUANT_TILE_BARRIER = "        }\n        __syncthreads();\n\n        for (int s = 0;";
+    private static final String FLOOR_DIV = "floor_div(2 * sum + d, 2LL * d)";
 
     @Test
     void aFragmentLayoutBugInTheGemmFailsTheMatmulContract() throws Exception {
@@ -48,15 +55,41 @@ class EmulatorMutationTest {
     }
 
     @Test
+    void integerSemanticsAndBarrierBugsInTheQuantKernelsFailTheQuantizedContract() throws Exception {
+        EmulatedDevice.sharedOrSkip();
+        Path src = mutate("quant.cu", QUANT_TILE_BARRIER, "        }\n\n        for (int s = 0;");
+        Path twice = mutate(src, "quant.cu", FLOOR_DIV, "(2 * sum + d) / (2LL * d)");
+        try (EmulatedDevice device = EmulatedDevice.start(build(twice))) {
+            QuantCases q = new QuantCases(device);
+            assertThatThrownBy(q::linearCase)
+                    .as("reading the int8 tiles before every thread wrote them")
+                    .isInstanceOf(AssertionError.class).hasMessageContaining("linear");
+            assertThatThrownBy(q::layerNormCase).as("C's division where Java floors")
+                    .isInstanceOf(AssertionError.class).hasMessageContaining("layerNorm");
+        }
+    }
+
+    @Test
     void theUnmutatedKernelsPassTheSameCase() throws Exception {
         EmulatedDevice.sharedOrSkip();
-        matmulCase(Path.of("src/main/cuda"));
+        Path sources = Path.of("src/main/cuda");
+        matmulCase(sources);
+        try (EmulatedDevice device = EmulatedDevice.start(build(sources))) {
+            QuantCases q = new QuantCases(device);
+            q.linearCase();
+            q.layerNormCase();
+        }
     }
 
     /** A copy of the kernel sources with {@code from} replaced by {@code to} in {@code file} (exactly once). */
     private Path mutate(String file, String from, String to) throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve("cuda"));
-        try (Stream<Path> files = Files.list(Path.of("src/main/cuda"))) {
+        return mutate(Path.of("src/main/cuda"), file, from, to);
+    }
+
+    /** As {@link #mutate(String, String, String)} on a copy of {@code sources} (a new folder each time). */
+    private Path mutate(Path sources, String file, String from, String to) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("cuda-" + (++copies)));
+        try (Stream<Path> files = Files.list(sources)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 Files.copy(f, dir.resolve(f.getFileName()));
             }
@@ -68,13 +101,56 @@ class EmulatorMutationTest {
         return dir;
     }
 
+    private int copies;
+
     /** The transformer contract's matmul case on an emulator built from {@code sources}. */
     private void matmulCase(Path sources) throws Exception {
-        Path binary = EmulatedDevice.build(tmp.resolve("build-" + sources.getFileName()), sources);
-        try (EmulatedDevice device = EmulatedDevice.start(binary)) {
-            Backend backend = CudaBackend.on(CudaContext.on(device), CudaBackendConfig.builder()
-                    .poolBytes(64L << 20).stagingBytes(4L << 20).syncAfterLaunch(true).build());
-            new MatmulCase(backend).run();
+        try (EmulatedDevice device = EmulatedDevice.start(build(sources))) {
+            new MatmulCase(backendOn(device)).run();
+        }
+    }
+
+    private static Backend backendOn(EmulatedDevice device) {
+        return CudaBackend.on(CudaContext.on(device), CudaBackendConfig.builder()
+                .poolBytes(64L << 20).stagingBytes(4L << 20).syncAfterLaunch(true).build());
+    }
+
+    /** The emulator built from {@code sources} (rebuilt only when stale). */
+    private Path build(Path sources) throws IOException {
+        return EmulatedDevice.build(tmp.resolve("build-" + sources.getFileName()), sources);
+    }
+
+    /** Cases of {@link QuantizedContractTest} on a given emulated device, each on a backend of its own. */
+    private static final class QuantCases extends QuantizedContractTest {
+        private final EmulatedDevice device;
+
+        QuantCases(EmulatedDevice device) {
+            this.device = device;
+        }
+
+        @Override
+        protected Backend create() {
+            return backendOn(device);
+        }
+
+        /** {@code linearEqualsReferenceOnEverySize} of the contract. */
+        void linearCase() {
+            run(this::linearEqualsReferenceOnEverySize);
+        }
+
+        /** {@code layerNormEqualsReference} of the contract. */
+        void layerNormCase() {
+            run(this::layerNormEqualsReference);
+        }
+
+        /** Runs one case between the contract's open and close. */
+        private void run(Runnable contractCase) {
+            open();
+            try {
+                contractCase.run();
+            } finally {
+                close();
+            }
         }
     }
 
