@@ -1,7 +1,6 @@
 package io.inflow.operators.score;
 
 import io.inflow.gpu.backend.Backend;
-import io.inflow.gpu.backend.cpu.FastCpuBackend;
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.encoder.TextEncoder;
 import io.inflow.gpu.head.ClassifierHead;
@@ -34,8 +33,8 @@ import java.nio.file.Path;
  *       truncated, by the job's encoder. Otherwise the scorer's own float encoder (shared per process) runs.</li>
  *   <li><b>int8 / mixed</b>: the integer-only encoder ({@link Int8TextEncoder}) on the batch's token ids, truncated
  *       to the scorer's limit; its model comes from a {@code quantize} file or is quantized once per machine
- *       ({@link QuantizedTextModels}). One per process, shared by all slots. It runs on the fast CPU backend (the
- *       CUDA integer kernels are not built yet).</li>
+ *       ({@link QuantizedTextModels}). One per process, shared by all slots, on the job's backend
+ *       ({@code inflow.compute.backend}: the fast CPU kernels, or CUDA's {@code quant.cu}).</li>
  * </ul>
  * Truncation keeps a row's first {@code maxTokens - 1} tokens and its closing {@code [SEP]}, as the tokenizer would
  * have truncated the text. Not thread-safe: the compute thread calls it.
@@ -82,7 +81,7 @@ public final class TextScorer implements AutoCloseable {
         ScorerRef ref = new ScorerRef(head.name(), head.version(), spec.precision());
         if (spec.integer()) {
             IntegerKey key = new IntegerKey(c.encoder(), c.pooling().name(), c.normalize(), c.maxTokens(),
-                    spec.quantizedModel(), spec.cacheDir(), spec.effectiveBudget(), spec.threads());
+                    spec.quantizedModel(), spec.cacheDir(), spec.effectiveBudget(), spec.threads(), job.backend());
             ProcessResources.Lease<SharedModel<IntegerModel>> lease = SharedEncoders.acquire(key,
                     () -> IntegerModel.load(key, job));
             LOG.info("scorer {} v{} at {} ({}) on the integer encoder", ref.name(), ref.version(), ref.precision(),
@@ -178,7 +177,7 @@ public final class TextScorer implements AutoCloseable {
 
     /** What identifies an integer encoder in a process: equal keys share one. */
     record IntegerKey(String encoder, String pooling, boolean normalize, int maxTokens, String file, String cacheDir,
-                      double budget, int threads) {
+                      double budget, int threads, io.inflow.gpu.backend.BackendKind backend) {
     }
 
     /** The process's integer encoder for one {@link IntegerKey}: its backend and model. */
@@ -196,7 +195,9 @@ public final class TextScorer implements AutoCloseable {
                     ? QuantizedTextModels.load(Path.of(key.file()), job.model(), key.maxTokens())
                     : QuantizedTextModels.cached(job.model(), key.budget(), key.maxTokens(), Path.of(key.cacheDir()),
                             key.threads(), LOG::info);
-            Backend backend = new FastCpuBackend(null, key.threads());
+            // the job's backend (CUDA runs quant.cu; AUTO picks CUDA where a device is present), else the CPU's
+            Backend backend = io.inflow.gpu.backend.Backends.create(key.backend(), key.threads(), null, job.cuda());
+            LOG.info("integer encoder on {}", backend.name());
             try {
                 return new IntegerModel(backend, new Int8TextEncoder(backend, model,
                         io.inflow.gpu.pooling.PoolingMode.valueOf(key.pooling()), key.normalize()));
