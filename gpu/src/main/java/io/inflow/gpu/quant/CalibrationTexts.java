@@ -39,6 +39,11 @@ public final class CalibrationTexts {
 
     /** The texts of {@code file}. */
     public static List<String> read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException("calibration " + file + " is a directory: a text model calibrates on"
+                    + " one file of texts (one per line, or JSON Lines text events); a directory of images is for an"
+                    + " image model (--model vit-fashion-mnist)");
+        }
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("calibration file " + file + " does not exist or is not a file");
         }

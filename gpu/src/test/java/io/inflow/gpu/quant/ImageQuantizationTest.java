@@ -134,6 +134,8 @@ class ImageQuantizationTest {
                 .hasMessageContaining("does not exist");
         // and the other way round: images given to a text model
         assertThatThrownBy(() -> CalibrationTexts.read(broken.resolve("a.png"))).hasMessageContaining("PNG");
+        assertThatThrownBy(() -> CalibrationTexts.read(broken)).hasMessageContaining("is a directory")
+                .hasMessageContaining("vit-fashion-mnist");
     }
 
     /** An IDX file header ({@code magic}, count, rows, cols; labels: magic and count only) and {@code body} zeros. */
