@@ -1,8 +1,11 @@
 // Fused multi-head self-attention with a key-padding mask and an online (flash-style) softmax, float32:
 //   out[b, i, h*hd + d] = sum_{j < len[b]} softmax_j(q_i . k_j * scale) * v[b, j, h*hd + d]   for i < len[b],
 //   out[b, i, :] = 0 for padding queries (len[b] <= i < seq).
-// q, k, v, out: [batch, seq, heads * head_dim] row-major; lengths: int32 [batch], each in [1, seq] (checked by the
-// launcher). out must not alias q, k or v.
+// q, k, v: rows of heads * head_dim values, in_stride floats apart (row t of q at q + t * in_stride): [batch, seq, d]
+// tensors with in_stride = d (d = heads * head_dim), or the column blocks [0, d), [d, 2d), [2d, 3d) of one fused
+// projection qkv [batch, seq, 3d] (the output of one GEMM with the concatenated [3d, d] weight) with in_stride = 3d
+// and q = qkv, k = qkv + d, v = qkv + 2d. out: [batch, seq, d] row-major. lengths: int32 [batch], each in [1, seq]
+// (checked by the launcher). out must not alias q, k or v.
 //
 // One block of 128 threads (4 warps) per (query block of 16 rows, head, batch row): grid
 // (ceil(seq / 16), heads, batch). The block walks the valid keys 32 at a time (one key per lane); per query row it
@@ -29,7 +32,7 @@ using namespace inflow_attention;
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 attention_f32(const float* q, const float* k, const float* v, const int* lengths, float* out,
-              int seq, int heads, int head_dim, float scale) {
+              int seq, int heads, int head_dim, int in_stride, float scale) {
     extern __shared__ float smem[];
     const int hd = head_dim;
     float* Qs = smem;                          // [Q_BLOCK][hd]
@@ -69,7 +72,7 @@ attention_f32(const float* q, const float* k, const float* v, const int* lengths
         const int r = i / hd;
         const int d = i % hd;
         const int qi = q0 + r;
-        Qs[i] = qi < seq ? q[(row0 + qi) * d_model + col0 + d] : 0.0f;
+        Qs[i] = qi < seq ? q[(row0 + qi) * in_stride + col0 + d] : 0.0f;
         O[i] = 0.0f;
     }
     if (tid < Q_BLOCK) {
@@ -85,8 +88,8 @@ attention_f32(const float* q, const float* k, const float* v, const int* lengths
             const int d = i % hd;
             const int kj = j0 + r;
             const bool valid = kj < len;
-            Ks[r * (hd + 1) + d] = valid ? k[(row0 + kj) * d_model + col0 + d] : 0.0f;
-            Vs[r * hd + d] = valid ? v[(row0 + kj) * d_model + col0 + d] : 0.0f;
+            Ks[r * (hd + 1) + d] = valid ? k[(row0 + kj) * in_stride + col0 + d] : 0.0f;
+            Vs[r * hd + d] = valid ? v[(row0 + kj) * in_stride + col0 + d] : 0.0f;
         }
         __syncthreads();
 

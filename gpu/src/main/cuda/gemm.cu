@@ -1,7 +1,10 @@
 // Tensor-core matrix multiply with a fused epilogue:
 //   C[M, N] = epilogue(A[M, K] . op(B)),  op(B) = B^T when trans_b (B is [N, K], the Linear layout), else B ([K, N]).
-// Inputs are float32 in device memory, rounded on the fly to BF16 (gemm_bf16_f32) or FP16 (gemm_f16_f32) while
-// they are staged in shared memory; products accumulate in float32 (WMMA 16x16x16), C is float32.
+// gemm_bf16_f32 / gemm_f16_f32: A and B are float32 in device memory, rounded on the fly to BF16 / FP16 while they
+// are staged in shared memory. gemm_bf16_f32_w16 / gemm_f16_f32_w16: B is already 16-bit (a resident Linear weight,
+// rounded once by round_bf16_f32 / round_f16_f32 with the same round-to-nearest-even), so it is copied into the
+// tile as is: half the weight bytes read, no conversion per call, and bit for bit the products of the f32 variant.
+// Products accumulate in float32 (WMMA 16x16x16), C is float32.
 // Epilogue: 0 = none, 1 = + bias[n], 2 = + bias[n] then GELU (erf form).
 //
 // Tiling: a block of 128 threads (4 warps in a 2 x 2 grid) computes a 64 x 64 tile of C; each warp owns a
@@ -9,6 +12,7 @@
 // K need not be multiples of anything: out-of-range elements load as 0, which adds nothing to the products,
 // and out-of-range outputs are never stored.
 // Grid: (ceil(N / 64), ceil(M / 64)). Needs sm_80 or newer (BF16 WMMA).
+// round_bf16_f32 / round_f16_f32: y[i] = 16-bit(x[i]), grid-stride over n (any grid); y must not alias x.
 // CPU twin: backend/cpu/reference/MatmulReference. Launcher: backend/cuda/kernels/GemmKernel.
 
 #include <cuda_bf16.h>
@@ -37,8 +41,14 @@ template <typename T> __device__ __forceinline__ T from_float(float v);
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
 
-template <typename T>
-__device__ void gemm_tile(const float* A, const float* B, float* C, const float* bias,
+// A tile element from an operand in global memory: float32 is rounded here, a 16-bit value (already rounded) is
+// copied unchanged.
+template <typename T> __device__ __forceinline__ T to_tile(float v) { return from_float<T>(v); }
+template <typename T> __device__ __forceinline__ T to_tile(T v) { return v; }
+
+// TB: B's element type in global memory, float or T.
+template <typename T, typename TB>
+__device__ void gemm_tile(const float* A, const TB* B, float* C, const float* bias,
                           int M, int N, int K, int trans_b, int epilogue) {
     __shared__ __align__(32) T As[TILE_M * A_STRIDE];   // As[r][k]: row r of the A tile
     __shared__ __align__(32) T Bs[TILE_K * B_STRIDE];   // Bs[k][n]: op(B) tile, row-major K x N
@@ -76,8 +86,7 @@ __device__ void gemm_tile(const float* A, const float* B, float* C, const float*
                 const int k = i % TILE_K;
                 const int gn = n0 + n;
                 const int gk = k0 + k;
-                const float v = (gn < N && gk < K) ? B[(size_t)gn * K + gk] : 0.0f;
-                Bs[k * B_STRIDE + n] = from_float<T>(v);
+                Bs[k * B_STRIDE + n] = (gn < N && gk < K) ? to_tile<T>(B[(size_t)gn * K + gk]) : from_float<T>(0.0f);
             }
         } else {
             // B is [K, N]: op(B)[k][n] = B[k * N + n]; consecutive threads read consecutive n (coalesced).
@@ -86,8 +95,7 @@ __device__ void gemm_tile(const float* A, const float* B, float* C, const float*
                 const int n = i % TILE_N;
                 const int gk = k0 + k;
                 const int gn = n0 + n;
-                const float v = (gk < K && gn < N) ? B[(size_t)gk * N + gn] : 0.0f;
-                Bs[k * B_STRIDE + n] = from_float<T>(v);
+                Bs[k * B_STRIDE + n] = (gk < K && gn < N) ? to_tile<T>(B[(size_t)gk * N + gn]) : from_float<T>(0.0f);
             }
         }
         __syncthreads();
@@ -144,11 +152,35 @@ using namespace inflow_gemm;
 extern "C" __global__ void __launch_bounds__(THREADS)
 gemm_bf16_f32(const float* A, const float* B, float* C, const float* bias, int M, int N, int K, int trans_b,
               int epilogue) {
-    gemm_tile<__nv_bfloat16>(A, B, C, bias, M, N, K, trans_b, epilogue);
+    gemm_tile<__nv_bfloat16, float>(A, B, C, bias, M, N, K, trans_b, epilogue);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 gemm_f16_f32(const float* A, const float* B, float* C, const float* bias, int M, int N, int K, int trans_b,
              int epilogue) {
-    gemm_tile<__half>(A, B, C, bias, M, N, K, trans_b, epilogue);
+    gemm_tile<__half, float>(A, B, C, bias, M, N, K, trans_b, epilogue);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+gemm_bf16_f32_w16(const float* A, const __nv_bfloat16* B, float* C, const float* bias, int M, int N, int K,
+                  int trans_b, int epilogue) {
+    gemm_tile<__nv_bfloat16, __nv_bfloat16>(A, B, C, bias, M, N, K, trans_b, epilogue);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+gemm_f16_f32_w16(const float* A, const __half* B, float* C, const float* bias, int M, int N, int K, int trans_b,
+                 int epilogue) {
+    gemm_tile<__half, __half>(A, B, C, bias, M, N, K, trans_b, epilogue);
+}
+
+extern "C" __global__ void round_bf16_f32(const float* x, __nv_bfloat16* y, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        y[i] = from_float<__nv_bfloat16>(x[i]);
+    }
+}
+
+extern "C" __global__ void round_f16_f32(const float* x, __half* y, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        y[i] = from_float<__half>(x[i]);
+    }
 }

@@ -6,7 +6,8 @@ references (no third-party packages):
   add_f32    bit-exact float32 sums
   layernorm  layernorm_f32 with and without residual (double reference), extra blocks past the last row
   gemm       gemm_bf16_f32 / gemm_f16_f32, both B layouts, all epilogues, edge sizes; a float64 reference of the
-             rounded inputs within K * 2^-24 * sum |a||b| (FP32 accumulation); exact ties that must round to even
+             rounded inputs within K * 2^-24 * sum |a||b| (FP32 accumulation); exact ties that must round to even;
+             round_*_f32 (round to even, bit for bit) and gemm_*_f32_w16 on its output equal to the f32 kernels
   prim       prim_step_f32 launched n - 1 times as CudaClusteringOps does: integer points (exact keys, many ties),
              the edges must equal Prim in Python edge for edge (smaller index on ties)
   topk       topk_slice_f32 over two chunks (three slices and one) + topk_merge, launch plan as RetrievalKernel.plan:
@@ -314,6 +315,33 @@ def test_gemm(emu):
           f'(= {worst * 2 ** -16:.2e} x the K * 2^-8 contract bar); ties round to even')
 
 
+def test_gemm_resident(emu):
+    """round_*_f32 rounds a weight once to its 16-bit bits; gemm_*_f32_w16 on them equals gemm_*_f32 bit for bit."""
+    rng = random.Random(4)
+    for kernel, rounding, rnd, bits16 in (
+            ('gemm_bf16_f32', 'round_bf16_f32', bf16, lambda x: f32_bits(bf16(x)) >> 16),
+            ('gemm_f16_f32', 'round_f16_f32', f16, lambda x: struct.unpack('<H', struct.pack('<e', x))[0])):
+        for m, n, k, epilogue in ((70, 45, 50, 1), (1, 1, 1, 0), (33, 100, 77, 2)):
+            A = [f32(rng.uniform(-2, 2)) for _ in range(m * k)]
+            B = [f32(rng.uniform(-2, 2)) for _ in range(n * k)]
+            bias = [f32(rng.uniform(-1, 1)) for _ in range(n)]
+            dA, dB, dbias = emu.upload('f', A), emu.upload('f', B), emu.upload('f', bias)
+            dB16 = emu.alloc(max(2, 2 * n * k))
+            emu.launch(rounding, (min(4, (n * k + 255) // 256), 1, 1), 256, 0, [(PTR, dB), (PTR, dB16), (I64, n * k)])
+            check(emu.download('H', dB16, n * k) == [bits16(b) for b in B], f'{rounding}: n={n * k}: not round to even')
+            dC, dC16 = emu.alloc(4 * m * n), emu.alloc(4 * m * n)
+            for name, b, c in ((kernel, dB, dC), (kernel + '_w16', dB16, dC16)):
+                emu.launch(name, ((n + 63) // 64, (m + 63) // 64, 1), 128, 0,
+                           [(PTR, dA), (PTR, b), (PTR, c), (PTR, dbias if epilogue else 0), (I32, m), (I32, n),
+                            (I32, k), (I32, 1), (I32, epilogue)])
+            check(emu.download('I', dC16, m * n) == emu.download('I', dC, m * n),
+                  f'{kernel}_w16 M={m} N={n} K={k} epilogue={epilogue}: differs from {kernel}')
+            for p in (dA, dB, dbias, dB16, dC, dC16):
+                emu.free(p)
+    print('gemm_bf16_f32_w16 / gemm_f16_f32_w16 on weights rounded by round_bf16_f32 / round_f16_f32: 6 cases, '
+          'bit for bit the f32-weight kernels')
+
+
 def prim_reference(pts, n, dim, core_key):
     def key(a, b):
         return sum((pts[a * dim + j] - pts[b * dim + j]) ** 2 for j in range(dim))
@@ -593,13 +621,21 @@ def test_attention(emu):
     d = heads * hd
     q, k, v = ([f32(rng.gauss(0, 1)) for _ in range(batch * seq * d)] for _ in range(3))
     dq, dk, dv, dl = emu.upload('f', q), emu.upload('f', k), emu.upload('f', v), emu.upload('i', lengths)
+    # the same q, k, v interleaved per row as one fused projection [batch * seq, 3d] (in_stride 3d)
+    fused = [x for t in range(batch * seq) for part in (q, k, v) for x in part[t * d:(t + 1) * d]]
+    dqkv = emu.upload('f', fused)
     out = emu.alloc(4 * batch * seq * d)
     shared = 4 * (16 * hd + 32 * (hd + 1) + 32 * hd + 16 * 32 + 16 * hd + 3 * 16)   # AttentionKernel.sharedBytes
     scale = f32(1.0 / math.sqrt(hd))
     emu.launch('attention_f32', ((seq + 15) // 16, heads, batch), 128, shared,
                [(PTR, dq), (PTR, dk), (PTR, dv), (PTR, dl), (PTR, out), (I32, seq), (I32, heads), (I32, hd),
-                (F32, scale)])
+                (I32, d), (F32, scale)])
     got = emu.download('f', out, batch * seq * d)
+    emu.launch('attention_f32', ((seq + 15) // 16, heads, batch), 128, shared,
+               [(PTR, dqkv), (PTR, dqkv + 4 * d), (PTR, dqkv + 8 * d), (PTR, dl), (PTR, out), (I32, seq),
+                (I32, heads), (I32, hd), (I32, 3 * d), (F32, scale)])
+    check(emu.download('f', out, batch * seq * d) == got,
+          'attention_f32: the fused qkv layout (in_stride 3d) differs from separate q, k, v')
     worst = 0.0
     for b in range(batch):
         for h in range(heads):
@@ -618,10 +654,10 @@ def test_attention(emu):
                     g = got[base + t]
                     worst = max(worst, abs(g - want) if g == g else math.inf)
     check(worst <= 1e-5, f'attention_f32: error {worst:.3g} > 1e-5')
-    for p in (dq, dk, dv, dl, out):
+    for p in (dq, dk, dv, dqkv, dl, out):
         emu.free(p)
     print(f'attention_f32: batch {batch}, seq {seq} (lengths {lengths}), {heads} heads of {hd}: max error {worst:.1e} '
-          f'(bar 1e-5)')
+          f'(bar 1e-5); the fused qkv layout bit for bit the same')
 
 
 def test_image(emu):
@@ -1285,7 +1321,7 @@ def main():
                       os.path.join(HERE, 'selftest'))
     emu = Emulator(binary)
     start = time.time()
-    for test in (test_memory, test_add, test_layernorm, test_gemm, test_prim, test_topk, test_elementwise,
+    for test in (test_memory, test_add, test_layernorm, test_gemm, test_gemm_resident, test_prim, test_topk, test_elementwise,
                  test_embedding_pooling, test_attention, test_image, test_maxsim, test_linear_algebra, test_quant,
                  test_errors,
                  test_timing):

@@ -45,6 +45,24 @@ public final class TransformerComposites {
     /** Three {@link TransformerOps#linear}s into consecutive thirds of {@code qkv}, then {@link TransformerOps#attention}. */
     public static void selfAttention(TransformerOps ops, Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk,
                                      Tensor wv, Tensor bv, Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        Tensor[] qkvThirds = qkvThirds(x, qkv);
+        Tensor q = qkvThirds[0];
+        Tensor k = qkvThirds[1];
+        Tensor v = qkvThirds[2];
+        int t = x.dim(0) * x.dim(1);
+        int d = x.dim(2);
+        Tensor x2 = x.reshape(t, d);
+        ops.linear(x2, wq, bq, q.reshape(t, d));
+        ops.linear(x2, wk, bk, k.reshape(t, d));
+        ops.linear(x2, wv, bv, v.reshape(t, d));
+        ops.attention(q, k, v, lengths, heads, out);
+    }
+
+    /**
+     * The consecutive thirds {q, k, v} of {@code qkv} as {@code [b, s, d]} views for {@code x [b, s, d]}; fails when
+     * {@code qkv} does not hold {@code 3 b s d} elements.
+     */
+    public static Tensor[] qkvThirds(Tensor x, Tensor qkv) {
         int b = x.dim(0);
         int s = x.dim(1);
         int d = x.dim(2);
@@ -53,13 +71,6 @@ public final class TransformerComposites {
             throw new IllegalArgumentException("selfAttention: qkv scratch has " + qkv.elementCount()
                     + " elements, needs 3 x " + b + " x " + s + " x " + d + " = " + 3 * td);
         }
-        Tensor q = qkv.view(0, b, s, d);
-        Tensor k = qkv.view(td, b, s, d);
-        Tensor v = qkv.view(2 * td, b, s, d);
-        Tensor x2 = x.reshape(b * s, d);
-        ops.linear(x2, wq, bq, q.reshape(b * s, d));
-        ops.linear(x2, wk, bk, k.reshape(b * s, d));
-        ops.linear(x2, wv, bv, v.reshape(b * s, d));
-        ops.attention(q, k, v, lengths, heads, out);
+        return new Tensor[] {qkv.view(0, b, s, d), qkv.view(td, b, s, d), qkv.view(2 * td, b, s, d)};
     }
 }

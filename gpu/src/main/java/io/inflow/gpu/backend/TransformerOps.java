@@ -118,6 +118,27 @@ public interface TransformerOps {
     void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
                        Tensor lengths, int heads, Tensor qkv, Tensor out);
 
+    // ---- weights declared at load -------------------------------------------------------------------
+
+    /**
+     * Declares Linear weights ({@code [out, in]}, passed to {@link #linear} and its fused variants) that stay
+     * unchanged until they are closed, so the backend may keep a form of each that its GEMM reads faster (the CUDA
+     * backend: a copy rounded once to its 16-bit GEMM precision, bit for bit the per-call rounding). Optional: results
+     * are the same with or without it. Default: nothing.
+     *
+     * <p>{@code ops.prepareWeights(layer.attentionOut(), layer.intermediate(), layer.output());   // once, at load}
+     */
+    default void prepareWeights(Tensor... linearWeights) {
+    }
+
+    /**
+     * Declares the projections of one {@link #selfAttention} (biases may be null) as unchanged until closed, so the
+     * backend may keep them fused (the CUDA backend: one {@code [3d, d]} weight and {@code [3d]} bias, for one GEMM
+     * into {@code qkv}). Optional: results are the same with or without it. Default: nothing.
+     */
+    default void prepareSelfAttention(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv) {
+    }
+
     // ---- pooling ------------------------------------------------------------------------------------
 
     /** Mask-aware mean over the first {@code lengths[b]} positions: {@code hidden[b, s, d] -> out[b, d]}. */

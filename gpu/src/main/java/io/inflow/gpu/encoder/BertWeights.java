@@ -1,6 +1,8 @@
 package io.inflow.gpu.encoder;
 
 import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Family;
+import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.model.BertConfig;
 import io.inflow.gpu.model.WeightSource;
 import io.inflow.gpu.tensor.Tensor;
@@ -10,7 +12,9 @@ import java.util.List;
 /**
  * All parameters of a BERT encoder, uploaded to a backend and owned here. Loaded by Hugging Face name
  * from any {@link WeightSource}; every tensor is checked against the shape {@link BertConfig} implies,
- * so a missing or mis-shaped weight fails at load with its name and both shapes.
+ * so a missing or mis-shaped weight fails at load with its name and both shapes. The layers' Linear weights and
+ * attention projections are declared to the backend at load ({@link TransformerOps#prepareWeights},
+ * {@link TransformerOps#prepareSelfAttention}); they must not be changed afterwards.
  *
  * <p>{@code try (BertWeights w = BertWeights.load(source, config, backend)) { ... }}
  */
@@ -60,10 +64,26 @@ public final class BertWeights implements AutoCloseable {
                         l.get(p + "output.dense.weight", d, f), l.get(p + "output.dense.bias", d),
                         l.get(p + "output.LayerNorm.weight", d), l.get(p + "output.LayerNorm.bias", d)));
             }
+            prepare(backend, layers);
             return new BertWeights(owned, word, pos, type, gamma, beta, layers);
         } catch (RuntimeException e) {
             owned.forEach(Tensor::close);
             throw e;
+        }
+    }
+
+    /**
+     * Declares the layers' Linear weights and attention projections to the backend, which may keep faster forms of
+     * them (CUDA: 16-bit copies, fused QKV); freed with the weights.
+     */
+    private static void prepare(Backend backend, List<BertLayerWeights> layers) {
+        if (!backend.families().contains(Family.TRANSFORMER)) {
+            return;
+        }
+        TransformerOps ops = backend.transformer();
+        for (BertLayerWeights w : layers) {
+            ops.prepareSelfAttention(w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias());
+            ops.prepareWeights(w.attentionOut(), w.intermediate(), w.output());
         }
     }
 

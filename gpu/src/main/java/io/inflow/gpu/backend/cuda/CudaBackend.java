@@ -16,8 +16,10 @@ import java.util.Set;
  * The CUDA backend: tensors live in a bounded device-memory pool ({@link CudaMemory}), kernels are the {@code .cu}
  * families under {@code src/main/cuda} loaded from their fatbins when the process's shared {@link CudaContext} is
  * created (driver calls run on the calling thread, the device's context made current there), and this backend's work
- * is ordered on its own stream. Host data moves through a pinned staging buffer. Families: {@link CudaTransformerOps} (float32 kernels, except the GEMM, whose inputs are
- * rounded to {@link GemmPrecision BF16} with float32 accumulation), {@link CudaImageOps}, {@link CudaRetrievalOps},
+ * is ordered on its own stream. Host data moves through a pinned staging buffer. Families: {@link CudaTransformerOps}
+ * (float32 kernels, except the GEMM, whose inputs are rounded to {@link GemmPrecision BF16} with float32
+ * accumulation; weights declared at load are kept as 16-bit copies and a self-attention's projections fused, freed
+ * with the weights or when the backend closes), {@link CudaImageOps}, {@link CudaRetrievalOps},
  * {@link CudaClusteringOps} and {@link CudaQuantizedOps} (the integer-only INT8 path, bit-identical to the CPU
  * reference; its parameters are uploaded once per object and freed when the backend closes).
  *
@@ -131,6 +133,19 @@ public final class CudaBackend implements Backend {
         return quantized;
     }
 
+    /** Resident 16-bit weight copies held now: {linear weights, fused self-attention projections} (tests). */
+    int[] residentWeights() {
+        return transformer.residentWeights();
+    }
+
+    /**
+     * Frees the resident weight copies: the GEMMs round the float32 weights per call until weights are declared
+     * again (tests).
+     */
+    void releaseResidentWeights() {
+        transformer.releaseResidentWeights();
+    }
+
     /** Device copies of quantized-model parameters held now (tests of the cache). */
     int cachedQuantizedParameters() {
         return quantized.cachedParameters();
@@ -205,7 +220,11 @@ public final class CudaBackend implements Backend {
             try {
                 retrieval.close();
             } finally {
-                quantized.close();
+                try {
+                    quantized.close();
+                } finally {
+                    transformer.close();
+                }
             }
             memory.close();
         } finally {

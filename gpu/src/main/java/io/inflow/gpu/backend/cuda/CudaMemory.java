@@ -1,9 +1,11 @@
 package io.inflow.gpu.backend.cuda;
 
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
-
 
 import io.inflow.gpu.backend.TensorMemory;
 import io.inflow.gpu.tensor.DType;
@@ -30,6 +32,8 @@ final class CudaMemory implements TensorMemory {
      * forward pass). Weak keys: a closed, unreachable tensor drops out.
      */
     private final Map<Tensor, int[]> intRanges = Collections.synchronizedMap(new WeakHashMap<>());
+    /** What runs when the tensor allocated at an address is closed ({@link #onRelease}), by that address. */
+    private final Map<Long, List<Runnable>> releaseHooks = new HashMap<>();
     private boolean closed;
 
     CudaMemory(CudaContext context, CudaBackendConfig config) {
@@ -75,11 +79,35 @@ final class CudaMemory implements TensorMemory {
         long bytes = Tensor.count(shape) * dtype.byteSize();
         long address = pool.allocate(bytes);   // bookkeeping only: no driver call, any thread
         try {
-            return Tensor.owning(address, Math.max(bytes, 1), Tensor.Location.DEVICE, () -> pool.free(address), dtype,
+            return Tensor.owning(address, Math.max(bytes, 1), Tensor.Location.DEVICE, () -> release(address), dtype,
                     shape);
         } catch (RuntimeException e) {
             pool.free(address);
             throw e;
+        }
+    }
+
+    /**
+     * Runs {@code hook} when {@code owner} (a tensor this memory allocated, not a view) is closed, after its memory
+     * went back to the pool: device data derived from it (a resident 16-bit copy of a weight) is freed with it.
+     */
+    void onRelease(Tensor owner, Runnable hook) {
+        if (!owner.ownsMemory() || owner.location() != Tensor.Location.DEVICE || !owns(owner.address())) {
+            throw new IllegalArgumentException("onRelease: " + owner + " is not a tensor allocated by this backend");
+        }
+        synchronized (releaseHooks) {
+            releaseHooks.computeIfAbsent(owner.address(), a -> new ArrayList<>()).add(hook);
+        }
+    }
+
+    private void release(long address) {
+        List<Runnable> hooks;
+        synchronized (releaseHooks) {   // before the address can be handed out again
+            hooks = releaseHooks.remove(address);
+        }
+        pool.free(address);
+        if (hooks != null) {
+            hooks.forEach(Runnable::run);
         }
     }
 

@@ -17,23 +17,75 @@ import io.inflow.gpu.tensor.Tensor;
  * The transformer family on CUDA: each method checks its arguments ({@link CudaChecks}, the CPU backends' messages),
  * then launches its kernel (launchers in {@code backend.cuda.kernels}) on the backend's stream from the context
  * thread. The GEMM rounds its inputs to {@link GemmPrecision} (float32 accumulation); the bias, and GELU, are fused in
- * its epilogue. {@link #linearResidual} and {@link #selfAttention} have no fused kernel: they are the plain
+ * its epilogue. Weights declared with {@link #prepareWeights} are read as 16-bit copies rounded once
+ * ({@link ResidentWeights}: bit for bit the per-call rounding, half the weight bytes); projections declared with
+ * {@link #prepareSelfAttention} run as one GEMM with the fused {@code [3d, d]} weight into {@code qkv}, read by the
+ * attention kernel in place. {@link #linearResidual}, and {@link #selfAttention} on undeclared weights, are the plain
  * compositions of {@link TransformerComposites} over this family's own kernels. Checks that need data values (token
  * ids, lengths) copy those small tensors to the host first.
  *
- * <p>{@code cudaBackend.transformer().linear(x, weight, bias, y);}
+ * <pre>{@code
+ * TransformerOps ops = cudaBackend.transformer();
+ * ops.prepareSelfAttention(wq, bq, wk, bk, wv, bv);     // once, at load
+ * ops.prepareWeights(wo);
+ * ops.selfAttention(x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, ctx);   // one GEMM + one attention kernel
+ * ops.linear(ctx2, wo, bo, y);                          // reads wo's 16-bit copy
+ * }</pre>
  */
-final class CudaTransformerOps implements TransformerOps {
+final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     private final CudaMemory memory;
     private final CudaContext context;
     private final KernelLauncher launcher;
     private final GemmPrecision precision;
+    private final ResidentWeights resident;
 
     CudaTransformerOps(CudaMemory memory, CudaContext context, KernelLauncher launcher, GemmPrecision precision) {
         this.memory = memory;
         this.context = context;
         this.launcher = launcher;
         this.precision = precision;
+        this.resident = new ResidentWeights(memory, launcher, precision);
+    }
+
+    @Override
+    public void prepareWeights(Tensor... linearWeights) {
+        context.run(() -> {
+            for (Tensor w : linearWeights) {
+                resident.prepareLinear(w);
+            }
+        });
+    }
+
+    @Override
+    public void prepareSelfAttention(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv) {
+        context.run(() -> resident.prepareSelfAttention(wq, bq, wk, bk, wv, bv));
+    }
+
+    /** Resident copies held now: {linear weights, fused self-attention projections} (tests). */
+    int[] residentWeights() {
+        return resident.counts();
+    }
+
+    /** Frees the resident copies: the per-call path until weights are declared again (tests compare the two). */
+    void releaseResidentWeights() {
+        resident.clear();
+    }
+
+    /** Frees the resident copies (the backend's close, before its memory). */
+    @Override
+    public void close() {
+        resident.close();
+    }
+
+    /** The GEMM with {@code weight^T}: its resident 16-bit copy when it has one, else rounded in the call. */
+    private void gemmWithWeight(Tensor x, Tensor weight, Tensor bias, GemmKernel.Epilogue epilogue, Tensor out,
+                                int[] mnk) {
+        Tensor w16 = resident.linear(weight);
+        if (w16 != null) {
+            GemmKernel.launchResident(launcher, precision, x, w16, bias, epilogue, out, mnk[0], mnk[1], mnk[2]);
+        } else {
+            GemmKernel.launch(launcher, precision, x, weight, true, bias, epilogue, out, mnk[0], mnk[1], mnk[2]);
+        }
     }
 
     @Override
@@ -50,8 +102,8 @@ final class CudaTransformerOps implements TransformerOps {
         if (bias != null) {
             CudaChecks.shape("linear", "bias", bias, mnk[1]);
         }
-        context.run(() -> GemmKernel.launch(launcher, precision, x, weight, true, bias,
-                bias == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, out, mnk[0], mnk[1], mnk[2]));
+        context.run(() -> gemmWithWeight(x, weight, bias,
+                bias == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, out, mnk));
     }
 
     /** {@code out = gelu(x · weight^T + bias)} in one kernel (the fused epilogue); without a bias, linear then gelu. */
@@ -63,8 +115,7 @@ final class CudaTransformerOps implements TransformerOps {
         }
         int[] mnk = CudaChecks.matmul(x, weight, true, out);
         CudaChecks.shape("linearGelu", "bias", bias, mnk[1]);
-        context.run(() -> GemmKernel.launch(launcher, precision, x, weight, true, bias,
-                GemmKernel.Epilogue.BIAS_GELU, out, mnk[0], mnk[1], mnk[2]));
+        context.run(() -> gemmWithWeight(x, weight, bias, GemmKernel.Epilogue.BIAS_GELU, out, mnk));
     }
 
     /** No fused residual epilogue yet: linear into a temporary device tensor, then add. */
@@ -155,11 +206,40 @@ final class CudaTransformerOps implements TransformerOps {
                 bsd[2] / heads));
     }
 
-    /** No fused QKV projection yet: three linears into thirds of {@code qkv}, then attention. */
+    /**
+     * With projections declared by {@link #prepareSelfAttention}: one GEMM with the fused {@code [3d, d]} weight
+     * into {@code qkv} viewed as {@code [b * s, 3d]} (each row q, k, v), then {@code attention_f32} reading q, k
+     * and v in place (row stride 3d); the checks and messages are the composition's. Otherwise the composition:
+     * three linears into thirds of {@code qkv}, then attention.
+     */
     @Override
     public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
                               Tensor lengths, int heads, Tensor qkv, Tensor out) {
-        TransformerComposites.selfAttention(this, x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, out);
+        ResidentWeights.Qkv fused = resident.selfAttention(wq, bq, wk, bk, wv, bv);
+        if (fused == null) {
+            TransformerComposites.selfAttention(this, x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, out);
+            return;
+        }
+        Tensor[] thirds = TransformerComposites.qkvThirds(x, qkv);
+        int t = x.dim(0) * x.dim(1);
+        int d = x.dim(2);
+        Tensor x2 = x.reshape(t, d);
+        Tensor[] weights = {wq, wk, wv};
+        Tensor[] biases = {bq, bk, bv};
+        for (int i = 0; i < 3; i++) {   // what the composition's three linears check
+            CudaChecks.matmul(x2, weights[i], true, thirds[i].reshape(t, d));
+            if (biases[i] != null) {
+                CudaChecks.shape("linear", "bias", biases[i], d);
+            }
+        }
+        int[] bsd = CudaChecks.attention(thirds[0], thirds[1], thirds[2], heads, out);
+        checkLengths("attention", lengths, bsd[0], bsd[1]);
+        Tensor rows = qkv.view(0, t, 3 * d);
+        context.run(() -> {
+            GemmKernel.launchResident(launcher, precision, x2, fused.weight(), fused.bias(),
+                    fused.bias() == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, rows, t, 3 * d, d);
+            AttentionKernel.launchFused(launcher, rows, lengths, out, bsd[0], bsd[1], heads, d / heads);
+        });
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.inflow.gpu.encoder.vit;
 
 import io.inflow.gpu.backend.Backend;
+import io.inflow.gpu.backend.Family;
+import io.inflow.gpu.backend.TransformerOps;
 import io.inflow.gpu.model.WeightArray;
 import io.inflow.gpu.model.WeightSource;
 import io.inflow.gpu.tensor.Tensor;
@@ -12,7 +14,9 @@ import java.util.List;
  * names from any {@link WeightSource}; every tensor is checked against the shape {@link VitConfig} implies, so a
  * missing or mis-shaped weight fails at load with its name and both shapes. The patch convolution
  * {@code [hidden, c, p, p]} is kept flattened as a Linear weight {@code [hidden, c * p * p]}; the class token is
- * stored with the first position embedding already added.
+ * stored with the first position embedding already added. The Linear weights and attention projections are declared
+ * to the backend at load ({@link TransformerOps#prepareWeights}, {@link TransformerOps#prepareSelfAttention}); they
+ * must not be changed afterwards.
  *
  * <p>{@code try (VitWeights w = VitWeights.load(source, config, backend)) { ... }}
  */
@@ -99,6 +103,7 @@ public final class VitWeights implements AutoCloseable {
                 classifier = get(source, backend, owned, n.classifier() + ".weight", labels, d);
                 classifierBias = get(source, backend, owned, n.classifier() + ".bias", labels);
             }
+            prepare(backend, layers, patchWeight, classifier);
             return new VitWeights(owned, patchWeight, patchBias, classToken, positions, preGamma, preBeta, layers,
                     finalGamma, finalBeta, classifier, classifierBias);
         } catch (RuntimeException e) {
@@ -119,6 +124,22 @@ public final class VitWeights implements AutoCloseable {
     VitWeights withoutPreNorm() {
         return new VitWeights(List.of(), patchWeight, patchBias, classTokenWithPosition, patchPositions, null, null,
                 layers, finalNormGamma, finalNormBeta, classifier, classifierBias);
+    }
+
+    /**
+     * Declares the Linear weights and attention projections to the backend, which may keep faster forms of them
+     * (CUDA: 16-bit copies, fused QKV); freed with the weights. {@code classifier} may be null.
+     */
+    private static void prepare(Backend backend, List<VitLayerWeights> layers, Tensor patchWeight, Tensor classifier) {
+        if (!backend.families().contains(Family.TRANSFORMER)) {
+            return;
+        }
+        TransformerOps ops = backend.transformer();
+        ops.prepareWeights(classifier == null ? new Tensor[] {patchWeight} : new Tensor[] {patchWeight, classifier});
+        for (VitLayerWeights w : layers) {
+            ops.prepareSelfAttention(w.query(), w.queryBias(), w.key(), w.keyBias(), w.value(), w.valueBias());
+            ops.prepareWeights(w.attentionOut(), w.up(), w.down());
+        }
     }
 
     private static Tensor get(WeightSource source, Backend backend, List<Tensor> owned, String name, int... shape) {

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@code Math.floorDiv} (must fail the quantized LayerNorm case: rows with a negative sum get another
  *       mean).</li>
  * </ul>
+ * The two {@code gemm.cu} bugs sit in the tile loop that {@code gemm_*_f32_w16} (resident 16-bit weights) shares
+ * with the float32 GEMM, so each must also fail a linear on a resident weight ({@link #residentLinearCase}).
  * Each control also runs the same cases on the unmutated build, which must pass.
  */
 class EmulatorMutationTest {
@@ -44,6 +46,8 @@ class EmulatorMutationTest {
         Path src = mutate("gemm.cu", B_FRAGMENT, B_FRAGMENT.replace("row_major> b[2]", "col_major> b[2]"));
         assertThatThrownBy(() -> matmulCase(src)).as("column-major B fragments must give wrong products")
                 .isInstanceOf(AssertionError.class).hasMessageContaining("matmul");
+        assertThatThrownBy(() -> residentLinearCase(src)).as("the same bug in the resident-weight GEMM")
+                .isInstanceOf(AssertionError.class).hasMessageContaining("resident linear");
     }
 
     @Test
@@ -52,6 +56,8 @@ class EmulatorMutationTest {
         Path src = mutate("gemm.cu", TILE_BARRIER, "        }\n\n        for (int kk = 0;");
         assertThatThrownBy(() -> matmulCase(src)).as("reading the tile before every thread wrote it")
                 .isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> residentLinearCase(src)).as("the same bug in the resident-weight GEMM")
+                .isInstanceOf(AssertionError.class).hasMessageContaining("resident linear");
     }
 
     @Test
@@ -74,6 +80,7 @@ class EmulatorMutationTest {
         EmulatedDevice.sharedOrSkip();
         Path sources = Path.of("src/main/cuda");
         matmulCase(sources);
+        residentLinearCase(sources);
         try (EmulatedDevice device = EmulatedDevice.start(build(sources))) {
             QuantCases q = new QuantCases(device);
             q.linearCase();
@@ -107,6 +114,54 @@ class EmulatorMutationTest {
     private void matmulCase(Path sources) throws Exception {
         try (EmulatedDevice device = EmulatedDevice.start(build(sources))) {
             new MatmulCase(backendOn(device)).run();
+        }
+    }
+
+    /**
+     * A linear on a weight declared resident ({@code gemm_bf16_f32_w16}), {@code [70, 97] x [65, 97]^T} (edge sizes),
+     * on an emulator built from {@code sources}: every element within the contract's BF16 bound of the exact
+     * product, or an {@link AssertionError} naming the element.
+     */
+    private void residentLinearCase(Path sources) throws Exception {
+        int m = 70;
+        int n = 65;
+        int k = 97;
+        java.util.Random rnd = new java.util.Random(9);
+        float[] x = new float[m * k];
+        float[] w = new float[n * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextFloat() * 2 - 1;
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = rnd.nextFloat() * 2 - 1;
+        }
+        TransformerContractTest.MatmulTolerance tol = TransformerContractTest.MatmulTolerance.BF16;
+        try (EmulatedDevice device = EmulatedDevice.start(build(sources));
+             Backend b = backendOn(device);
+             io.inflow.gpu.tensor.Tensor tx = b.upload(x, m, k);
+             io.inflow.gpu.tensor.Tensor tw = b.upload(w, n, k);
+             io.inflow.gpu.tensor.Tensor ty = b.allocate(io.inflow.gpu.tensor.DType.FLOAT32, m, n)) {
+            b.transformer().prepareWeights(tw);
+            assertThat(((CudaBackend) b).residentWeights()).containsExactly(1, 0);
+            b.transformer().linear(tx, tw, null, ty);
+            float[] y = b.download(ty);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    double magnitude = 0;
+                    for (int p = 0; p < k; p++) {
+                        double prod = (double) x[i * k + p] * w[j * k + p];
+                        sum += prod;
+                        magnitude += Math.abs(prod);
+                    }
+                    double bound = (tol.inputRounding() + k * tol.accumulationUnit()) * magnitude + 1e-30;
+                    double err = Math.abs(y[i * n + j] - sum);
+                    if (!(err <= bound)) {
+                        throw new AssertionError("resident linear: y[" + i + ", " + j + "] = " + y[i * n + j]
+                                + ", exact " + sum + ", error " + err + " > bound " + bound);
+                    }
+                }
+            }
         }
     }
 
