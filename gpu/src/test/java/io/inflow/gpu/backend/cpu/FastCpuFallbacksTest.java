@@ -90,6 +90,8 @@ class FastCpuFallbacksTest {
             fast.meanPool(seq, lengths, pooled);
             fast.firstTokenPool(seq, pooled);
             fast.lastTokenPool(seq, lengths, pooled);
+            fast.prepareWeights(w);                                  // load-time hints: no-ops on the CPU
+            fast.prepareSelfAttention(w, bias, w, bias, w, bias);
         }
         assertThat(called).as("every TransformerOps method was called").isEqualTo(methods(TransformerOps.class));
         assertThat(toReference).isEqualTo(new TreeSet<>(FastTransformerOps.FALLBACKS));
