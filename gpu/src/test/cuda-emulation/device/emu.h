@@ -33,6 +33,8 @@
 #define __launch_bounds__(...)
 #define __CUDACC__ 1
 #define __CUDA_ARCH__ 900
+// Kernel sources that use inline PTX (ptx.cuh) take the emulator's stand-ins (inc/inflow_ptx.h) when this is set.
+#define INFLOW_EMULATED_DEVICE 1
 
 // rewrite.py turns `__shared__ T name[N];` into `static T name[N]; EMU_STATIC_SHARED(name);`
 #define EMU_STATIC_SHARED(name) \

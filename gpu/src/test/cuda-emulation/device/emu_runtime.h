@@ -60,6 +60,10 @@ struct Warp {
     Exchange bank[2];
 };
 
+// Counts the blocks run by this process (run_block increments it first): per-thread state that must not outlive its
+// block (inflow_ptx.h's pending cp.async copies) is tagged with it.
+extern uint64_t g_block_serial;
+
 extern Warp* t_warp;      // the running thread's warp
 extern unsigned t_lane;   // the running thread's lane
 

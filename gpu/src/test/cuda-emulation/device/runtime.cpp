@@ -55,6 +55,8 @@ extern "C" [[noreturn]] void emu_fiber_entry();
 
 namespace emu {
 
+uint64_t g_block_serial = 0;
+
 Warp* t_warp = nullptr;
 unsigned t_lane = 0;
 alignas(256) unsigned char g_dynamic_shared[kMaxDynamicShared];
@@ -534,6 +536,7 @@ std::string deadlock_report() {
 
 // Runs one block to its end: every thread left the kernel (possibly after a fault or a deadlock, which abandon it).
 void run_block(uint3 b) {
+    ::emu::g_block_serial++;
     blockIdx = b;
     g_block_x.store(b.x, std::memory_order_relaxed);
     g_block_y.store(b.y, std::memory_order_relaxed);

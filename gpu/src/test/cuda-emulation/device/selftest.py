@@ -1200,6 +1200,41 @@ def test_semantics(binary):
     results['wmma s8 tiles, int32 accumulators wrapping around'] = emu.download('i', out, 256) == want
     for p in (dA, dB, dC, out):
         emu.free(p)
+    # ptx.cuh's stand-ins: cp.async into shared memory, ldmatrix (x4 for A, x2 / x2.trans for B), mma m16n8k16
+    A = [bf16(rng.uniform(-2, 2)) for _ in range(256)]
+    B = [[bf16(rng.uniform(-2, 2)) for _ in range(8)] for _ in range(16)]   # B[k][n]
+    Cin = [f32(rng.uniform(-2, 2)) for _ in range(128)]
+    bits = lambda vals: [f32_bits(v) >> 16 for v in vals]
+    dA = emu.upload('H', bits(A))
+    dBt = emu.upload('H', bits([B[k][n] for n in range(8) for k in range(16)]))
+    dBk = emu.upload('H', bits([B[k][n] for k in range(16) for n in range(8)]))
+    dC, out, early = emu.upload('f', Cin), emu.alloc(4 * 128), emu.alloc(4 * 32)
+    want = []
+    for r in range(16):
+        for n in range(8):
+            acc = Cin[r * 8 + n]
+            for k in range(16):
+                acc = f32(acc + A[r * 16 + k] * B[k][n])
+            want.append(acc)
+    for trans in (0, 1):
+        emu.launch('ptx_mma_bf16', (1, 1, 1), 32, 0, [(PTR, dA), (PTR, dBt), (PTR, dBk), (PTR, dC), (I32, trans),
+                                                      (PTR, out), (PTR, early)])
+        got = emu.download('f', out, 128)
+        results[f'ptx: cp.async + ldmatrix x4 / x2{".trans" if trans else ""} + mma m16n8k16 bf16 (PTX layouts)'] = \
+            got == want
+    results['ptx: shared memory read before cp.async.wait_group is still the NaN poison'] = \
+        all(v != v for v in emu.download('f', early, 32))
+    for p in (dA, dBt, dBk, dC, out, early):
+        emu.free(p)
+    src = emu.upload('f', [float(i + 1) for i in range(12)])
+    out = emu.alloc(4 * 8)
+    emu.launch('ptx_cp_async_groups', (1, 1, 1), 32, 0, [(PTR, src), (PTR, out)])
+    got = emu.download('f', out, 7)
+    results['ptx: cp.async groups land at wait_group N (older first), a short source zero-fills'] = \
+        got[0] != got[0] and got[1] != got[1] and got[2] == 1.0 and got[3] != got[3] and got[4] == 5.0 \
+        and got[5] == 0.0 and got[6] == 10.0
+    for p in (src, out):
+        emu.free(p)
     # a 1024-thread block
     out = emu.alloc(4)
     emu.launch('block_sum_1024', (1, 1, 1), 1024, 0, [(PTR, out)])

@@ -5,7 +5,9 @@
 // __nanosleep, the faults a launch must report (diverging collectives, a deadlock, __trap), planted missing barriers
 // that must give wrong results, and the faults that end the process (an endless loop, a stack overflow). Not a
 // project kernel: it is never built by nvcc.
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <inflow_ptx.h>
 #include <mma.h>
 
 constexpr unsigned FULL = 0xffffffffu;
@@ -116,6 +118,68 @@ extern "C" __global__ void wmma_s8(const signed char* A, const signed char* B, c
     wmma::load_matrix_sync(c, Cs, 16, wmma::mem_row_major);
     wmma::mma_sync(c, a, b, c);
     wmma::store_matrix_sync(C, c, 16, wmma::mem_row_major);
+}
+
+// D (16 x 8 floats, row major) = A . B + Cin through ptx.cuh's primitives, one warp, inputs already bf16 in global
+// memory: A [16][16] row major, copied into shared memory by cp.async (one 16-byte chunk a lane), Bt [8][16] (B
+// transposed, n-major), Bk [16][8] (k-major). A comes in by ldmatrix_x4 (lane l names row l % 16, column 8 (l / 16)),
+// B by ldmatrix_x2 from Bt (plain) or by ldmatrix_x2_trans from Bk; the accumulators are loaded and stored in the
+// PTX C-fragment layout. early[l] = the first A element lane l reads from shared memory after issuing its copy but
+// before waiting for it (must still be the NaN poison: copies land at the wait).
+extern "C" __global__ void ptx_mma_bf16(const __nv_bfloat16* A, const __nv_bfloat16* Bt, const __nv_bfloat16* Bk,
+                                        const float* Cin, int trans, float* D, float* early) {
+    using namespace inflow::ptx;
+    __shared__ __align__(16) __nv_bfloat16 As[256];
+    __shared__ __align__(16) __nv_bfloat16 Bts[128];
+    __shared__ __align__(16) __nv_bfloat16 Bks[128];
+    const unsigned lane = threadIdx.x;
+    cp_async_16(As + 8 * lane, A + 8 * lane, 16);
+    cp_async_commit();
+    early[lane] = __bfloat162float(As[8 * lane]);
+    cp_async_wait<0>();
+    if (lane < 16) {
+        Bts[8 * lane] = Bt[8 * lane];
+        for (int i = 1; i < 8; i++) Bts[8 * lane + i] = Bt[8 * lane + i];
+        for (int i = 0; i < 8; i++) Bks[8 * lane + i] = Bk[8 * lane + i];
+    }
+    __syncwarp();
+    uint32_t a[4], b[2];
+    ldmatrix_x4(a, As + (lane % 16) * 16 + (lane / 16) * 8);
+    if (trans) {
+        ldmatrix_x2_trans(b, Bks + (lane % 16) * 8);
+    } else {
+        ldmatrix_x2(b, Bts + (lane % 8) * 16 + ((lane / 8) % 2) * 8);
+    }
+    const unsigned g = lane / 4, t = lane % 4;
+    float d[4];
+    for (int i = 0; i < 4; i++) d[i] = Cin[(g + (i >= 2 ? 8 : 0)) * 8 + 2 * t + (i % 2)];
+    mma_16816<__nv_bfloat16>(d, a, b);
+    for (int i = 0; i < 4; i++) D[(g + (i >= 2 ? 8 : 0)) * 8 + 2 * t + (i % 2)] = d[i];
+}
+
+// Two commit groups, wait<1>: the older group has landed, the newer one not yet (its shared bytes still NaN); then
+// wait<0> lands it. out[0..3] = {old before, new before, old after wait<1>, new after wait<1>}, out[4] = new after
+// wait<0>; a source size below 16 zero-fills: out[5] = element 7 of a copy of 8 bytes (4 elements) = 0.
+extern "C" __global__ void ptx_cp_async_groups(const float* src, float* out) {
+    using namespace inflow::ptx;
+    __shared__ __align__(16) float s[12];
+    if (threadIdx.x == 0) {
+        cp_async_16(s, src, 16);
+        cp_async_commit();
+        cp_async_16(s + 4, src + 4, 16);
+        cp_async_commit();
+        cp_async_16(s + 8, src + 8, 8);
+        out[0] = s[0];
+        out[1] = s[4];
+        cp_async_wait<1>();
+        out[2] = s[0];
+        out[3] = s[4];
+        cp_async_commit();
+        cp_async_wait<0>();
+        out[4] = s[4];
+        out[5] = s[11];
+        out[6] = s[9];
+    }
 }
 
 // One block of 1024 threads: out[0] = sum of t over the block, by warp shuffles and a shared array.
