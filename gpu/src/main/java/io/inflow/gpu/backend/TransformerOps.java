@@ -1,5 +1,6 @@
 package io.inflow.gpu.backend;
 
+import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 
 /**
@@ -76,6 +77,20 @@ public interface TransformerOps {
      */
     void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out);
 
+    /**
+     * {@link #layerNorm} into float32 {@code out}, and the same values in the backend's {@link #activationType} into
+     * {@code lowCopy} (the next GEMM's operand) when it is another tensor. Encoders call it with {@code lowCopy == out}
+     * or null where the activation type is float32, so the CPU backends only ever run the plain LayerNorm.
+     */
+    default void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out,
+                           Tensor lowCopy) {
+        if (lowCopy != null && lowCopy != out) {
+            throw new UnsupportedOperationException("layerNorm: this backend keeps activations in float32; lowCopy "
+                    + lowCopy + " must be null or out");
+        }
+        layerNorm(x, residual, gamma, beta, eps, out);
+    }
+
     /** GELU, erf form: {@code x * 0.5 * (1 + erf(x / sqrt(2)))}. */
     void gelu(Tensor x, Tensor out);
 
@@ -137,6 +152,32 @@ public interface TransformerOps {
      * into {@code qkv}). Optional: results are the same with or without it. Default: nothing.
      */
     default void prepareSelfAttention(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv) {
+    }
+
+    // ---- activation precision and recorded forward passes -------------------------------------------
+
+    /**
+     * The element type an encoder should keep the activations between its GEMMs in (the GEMM operands: the fused
+     * QKV, the attention context, the FFN's intermediate and the LayerNorm outputs that feed a GEMM) for a model with
+     * attention heads of {@code headDim} and GELU activations. The residual stream, the hidden states handed to
+     * poolers and every output stay float32. Default: {@link DType#FLOAT32} (the CPU backends); the CUDA backend
+     * answers {@link DType#BFLOAT16} at BF16 GEMM precision where its tensor-core kernels cover the shape.
+     */
+    default DType activationType(int headDim) {
+        return DType.FLOAT32;
+    }
+
+    /**
+     * Runs {@code forward}, a sequence of this family's calls whose work depends only on the shapes under
+     * {@code key} (and the tensors it names). A backend that can replay recorded work (CUDA graphs) records the
+     * kernels {@code forward} launches and, when the same launches recur under the same key, runs them as one graph:
+     * the argument checks in {@code forward} still run every time. Results are the same as running {@code forward}.
+     * Default: {@code forward.run()}.
+     *
+     * <p>{@code ops.recorded(List.of("bert", batch, seq), () -> layers(x));}
+     */
+    default void recorded(Object key, Runnable forward) {
+        forward.run();
     }
 
     // ---- pooling ------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -41,6 +43,8 @@ import org.junit.jupiter.api.Assumptions;
  * }</pre>
  */
 public final class EmulatedDevice implements DeviceApi, AutoCloseable {
+    /** Streams under capture and the launches recorded on each (guarded by this). */
+    private final Map<Object, List<Runnable>> capturing = new IdentityHashMap<>();
     private static final Path DEVICE_SOURCES = Path.of("src/test/cuda-emulation/device");
     private static final Path BUILD = Path.of("target/cuda-emulator");
     /** Device memory of each emulated backend's pool (the emulator allocates it with malloc). */
@@ -262,6 +266,7 @@ public final class EmulatedDevice implements DeviceApi, AutoCloseable {
 
     @Override
     public synchronized void copyToDevice(long to, HostStaging from, long bytes, Object stream) {
+        notCapturing(stream, "a copy");
         try {
             send(request(HTOD, 16).putLong(to).putLong(bytes));
             byte[] chunk = new byte[(int) Math.min(bytes, 1 << 20)];
@@ -278,6 +283,7 @@ public final class EmulatedDevice implements DeviceApi, AutoCloseable {
 
     @Override
     public synchronized void copyToHost(HostStaging to, long from, long bytes, Object stream) {
+        notCapturing(stream, "a copy");
         try {
             send(request(DTOH, 16).putLong(from).putLong(bytes));
             status("copy " + bytes + " bytes to the host");
@@ -294,6 +300,7 @@ public final class EmulatedDevice implements DeviceApi, AutoCloseable {
 
     @Override
     public synchronized void copyOnDevice(long to, long from, long bytes, Object stream) {
+        notCapturing(stream, "a copy");
         try {
             send(request(DTOD, 24).putLong(to).putLong(from).putLong(bytes));
             status("copy " + bytes + " bytes on the device");
@@ -320,9 +327,55 @@ public final class EmulatedDevice implements DeviceApi, AutoCloseable {
     public void allowSharedBytes(Object function, String name, int bytes) {
     }
 
+    /**
+     * Stream capture as the driver does it, in Java: the launches {@code launches} queues on {@code stream} are
+     * recorded, not run; the graph replays them in order on {@link #launchGraph}. A copy on a capturing stream fails
+     * (the backend never copies inside a recorded pass).
+     */
+    @Override
+    public Object captureGraph(Object stream, Runnable launches) {
+        List<Runnable> graph = new ArrayList<>();
+        synchronized (this) {
+            if (capturing.containsKey(stream)) {
+                throw new IllegalStateException("stream is already capturing");
+            }
+            capturing.put(stream, graph);
+        }
+        try {
+            launches.run();
+        } finally {
+            synchronized (this) {
+                capturing.remove(stream);
+            }
+        }
+        return List.copyOf(graph);
+    }
+
+    @Override
+    public void launchGraph(Object graph, Object stream) {
+        @SuppressWarnings("unchecked")
+        List<Runnable> launches = (List<Runnable>) graph;
+        launches.forEach(Runnable::run);
+    }
+
+    @Override
+    public void destroyGraph(Object graph) {
+    }
+
+    private void notCapturing(Object stream, String what) {
+        if (capturing.containsKey(stream)) {
+            throw new IllegalStateException(what + " on a stream under capture (not recordable here)");
+        }
+    }
+
     @Override
     public synchronized void launch(Object function, String name, int gridX, int gridY, int gridZ, int block,
                                     int sharedBytes, Object stream, KernelArgs args, String shapes) {
+        List<Runnable> graph = capturing.get(stream);
+        if (graph != null) {
+            graph.add(() -> launch(function, name, gridX, gridY, gridZ, block, sharedBytes, stream, args, shapes));
+            return;
+        }
         byte[] n = name.getBytes(StandardCharsets.US_ASCII);
         ByteBuffer b = request(LAUNCH, 2 + n.length + 24 + 9 * args.count());
         b.putShort((short) n.length).put(n).putInt(gridX).putInt(gridY).putInt(gridZ).putInt(block)

@@ -138,6 +138,11 @@ public final class CudaBackend implements Backend {
         return transformer.residentWeights();
     }
 
+    /** {eager passes, graphs captured, graph replays} of the recorded forward passes so far. */
+    long[] graphCounts() {
+        return transformer.graphCounts();
+    }
+
     /**
      * Frees the resident weight copies: the GEMMs round the float32 weights per call until weights are declared
      * again (tests).

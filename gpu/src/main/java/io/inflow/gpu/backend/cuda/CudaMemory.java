@@ -23,6 +23,7 @@ import io.inflow.gpu.tensor.Tensor;
 final class CudaMemory implements TensorMemory {
     private final DeviceApi api;
     private final Object stream;
+    private volatile Runnable beforeStreamUse = () -> { };
     private final DeviceMemoryPool pool;
     private final DeviceApi.HostStaging staging;
     /**
@@ -59,6 +60,19 @@ final class CudaMemory implements TensorMemory {
     /** The stream all of this backend's copies and kernels are ordered on. */
     Object stream() {
         return stream;
+    }
+
+    /**
+     * Runs before every copy or wait this memory queues on the stream: the launcher issues the kernels the calling
+     * thread holds back while it records a forward pass ({@link KernelLauncher#collect}), so stream order stays
+     * program order.
+     */
+    void beforeStreamUse(Runnable hook) {
+        this.beforeStreamUse = hook;
+    }
+
+    private void streamUse() {
+        beforeStreamUse.run();
     }
 
     /** Whether {@code address} lies in this backend's pool. */
@@ -161,6 +175,7 @@ final class CudaMemory implements TensorMemory {
         if (!srcDevice && !dstDevice) {
             dst.copyFrom(src);
         } else if (srcDevice && dstDevice) {
+            streamUse();
             synchronized (this) {
                 api.copyOnDevice(pool.checked(dst.address(), bytes), pool.checked(src.address(), bytes), bytes, stream);
                 sync("copy");
@@ -225,12 +240,14 @@ final class CudaMemory implements TensorMemory {
 
     /** Waits until all work queued on the stream has finished. */
     void synchronize() {
+        streamUse();
         sync("synchronize");
     }
 
     // Copies through the staging buffer (one at a time: the buffer is shared).
 
     private synchronized void toDevice(float[] floats, int[] ints, long deviceAddress, int count) {
+        streamUse();
         int chunk = (int) (staging.bytes() / 4);
         for (int done = 0; done < count; done += chunk) {
             int n = Math.min(chunk, count - done);
@@ -246,6 +263,7 @@ final class CudaMemory implements TensorMemory {
     }
 
     private synchronized void toHost(long deviceAddress, float[] floats, int[] ints, int count) {
+        streamUse();
         int chunk = (int) (staging.bytes() / 4);
         for (int done = 0; done < count; done += chunk) {
             int n = Math.min(chunk, count - done);
@@ -261,6 +279,7 @@ final class CudaMemory implements TensorMemory {
     }
 
     private synchronized void hostToDevice(long hostAddress, long deviceAddress, long bytes) {
+        streamUse();
         for (long done = 0; done < bytes; done += staging.bytes()) {
             long n = Math.min(staging.bytes(), bytes - done);
             NativeMemory.copy(hostAddress + done, staging.address(), n);
@@ -270,6 +289,7 @@ final class CudaMemory implements TensorMemory {
     }
 
     private synchronized void deviceToHost(long deviceAddress, long hostAddress, long bytes) {
+        streamUse();
         for (long done = 0; done < bytes; done += staging.bytes()) {
             long n = Math.min(staging.bytes(), bytes - done);
             api.copyToHost(staging, pool.checked(deviceAddress + done, n), n, stream);

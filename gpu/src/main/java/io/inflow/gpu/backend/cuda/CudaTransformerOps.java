@@ -38,6 +38,7 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     private final KernelLauncher launcher;
     private final GemmPrecision precision;
     private final ResidentWeights resident;
+    private final CudaGraphs graphs;
 
     CudaTransformerOps(CudaMemory memory, CudaContext context, KernelLauncher launcher, GemmPrecision precision) {
         this.memory = memory;
@@ -45,6 +46,18 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
         this.launcher = launcher;
         this.precision = precision;
         this.resident = new ResidentWeights(memory, launcher, precision);
+        this.graphs = new CudaGraphs(context, memory, launcher);
+    }
+
+    /** The pass's launches replayed as a CUDA graph once they recur ({@link CudaGraphs}). */
+    @Override
+    public void recorded(Object key, Runnable forward) {
+        context.run(() -> graphs.run(key, forward));
+    }
+
+    /** {eager passes, graphs captured, graph replays} (tests, the benchmark). */
+    long[] graphCounts() {
+        return graphs.counts();
     }
 
     @Override
@@ -74,6 +87,7 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     /** Frees the resident copies (the backend's close, before its memory). */
     @Override
     public void close() {
+        graphs.close();
         resident.close();
     }
 

@@ -70,6 +70,18 @@ public interface DeviceApi {
     void launch(Object function, String name, int gridX, int gridY, int gridZ, int block, int sharedBytes,
                 Object stream, KernelArgs args, String shapes);
 
+    /**
+     * Records the kernels {@code launches} queues on {@code stream} (through {@link #launch}, nothing else) as a graph
+     * instead of running them (stream capture), and returns it instantiated, ready for {@link #launchGraph}. The
+     * pointers and values of every argument are fixed in it.
+     */
+    Object captureGraph(Object stream, Runnable launches);
+
+    /** Queues a graph from {@link #captureGraph} on {@code stream}: its kernels run in their recorded order. */
+    void launchGraph(Object graph, Object stream);
+
+    void destroyGraph(Object graph);
+
     /** Releases the device (the last backend using it closes it). */
     void close();
 }

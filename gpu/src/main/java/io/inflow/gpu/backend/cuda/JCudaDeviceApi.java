@@ -8,6 +8,10 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
@@ -18,8 +22,10 @@ import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import static jcuda.driver.JCudaDriver.cuPointerGetAttribute;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.nio.charset.StandardCharsets;
@@ -31,6 +37,10 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
@@ -213,6 +223,47 @@ final class JCudaDeviceApi implements DeviceApi {
         makeCurrent();
         CudaCheck.check(cuLaunchKernel((CUfunction) function, gridX, gridY, gridZ, block, 1, 1, sharedBytes,
                 (CUstream) stream, args.toKernelParams(), null), "cuLaunchKernel", name, shapes);
+    }
+
+    /**
+     * {@code cuStreamBeginCapture} in thread-local mode (another thread's unrelated CUDA calls do not break the
+     * capture), the launches, {@code cuStreamEndCapture}, {@code cuGraphInstantiate}; the graph template is destroyed
+     * once instantiated.
+     */
+    @Override
+    public Object captureGraph(Object stream, Runnable launches) {
+        makeCurrent();
+        CUstream s = (CUstream) stream;
+        CudaCheck.check(cuStreamBeginCapture(s, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                "cuStreamBeginCapture", "graph", "-");
+        CUgraph graph = new CUgraph();
+        try {
+            launches.run();
+        } finally {
+            int ended = cuStreamEndCapture(s, graph);
+            if (ended != CUresult.CUDA_SUCCESS) {
+                CudaCheck.check(ended, "cuStreamEndCapture", "graph", "-");
+            }
+        }
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            CudaCheck.check(cuGraphInstantiate(exec, graph, 0), "cuGraphInstantiate", "graph", "-");
+            return exec;
+        } finally {
+            cuGraphDestroy(graph);
+        }
+    }
+
+    @Override
+    public void launchGraph(Object graph, Object stream) {
+        makeCurrent();
+        CudaCheck.check(cuGraphLaunch((CUgraphExec) graph, (CUstream) stream), "cuGraphLaunch", "graph", "-");
+    }
+
+    @Override
+    public void destroyGraph(Object graph) {
+        makeCurrent();
+        cuGraphExecDestroy((CUgraphExec) graph);
     }
 
     @Override

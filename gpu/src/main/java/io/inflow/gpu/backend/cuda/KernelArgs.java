@@ -72,6 +72,11 @@ public final class KernelArgs {
         return bits.get(i);
     }
 
+    /** Whether {@code other} passes the same kinds and values (addresses, int / long / float bits) in the same order. */
+    public boolean sameValues(KernelArgs other) {
+        return kinds.equals(other.kinds) && bits.equals(other.bits);
+    }
+
     /** The tensor passed at {@code i} ({@code null} for scalars and null pointers). */
     Tensor tensor(int i) {
         return tensors.get(i);

@@ -7,6 +7,7 @@ import io.inflow.gpu.backend.Workspace;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The vision-transformer forward pass on any {@link Backend}: patch embedding ({@link io.inflow.gpu.backend.ImageOps#patchify}, then one
@@ -82,11 +83,26 @@ public final class VitTransformer implements AutoCloseable {
         int[] full = new int[b];
         Arrays.fill(full, s);
         backend.write(lengths, full);
-        Tensor h = ws.get("h", b, s, d);
+        DType act = config.activation() == VitConfig.Activation.GELU
+                ? ops.activationType(d / config.heads()) : DType.FLOAT32;
+        ops.recorded(List.of(this, b), () -> blocks(x, b, act));
+        return x;
+    }
+
+    /**
+     * The pre-LN blocks and the final LayerNorm on {@code x [b, tokens, hidden]} in place; the LayerNorm outputs,
+     * q/k/v, the context and the MLP's hidden layer in {@code act} (bf16 on CUDA), the residual stream float32.
+     */
+    private void blocks(Tensor x, int b, DType act) {
+        int d = config.hidden();
+        int s = config.tokens();
+        int t = b * s;
+        Tensor x2 = x.reshape(t, d);
+        Tensor h = ws.get(act == DType.FLOAT32 ? "h" : "h.low", act, b, s, d);
         Tensor h2 = h.reshape(t, d);
-        Tensor qkv = ws.get("qkv", 3 * t * d);
-        Tensor ctx = ws.get("ctx", b, s, d);
-        Tensor mlp = ws.get("mlp", t, config.intermediate());
+        Tensor qkv = ws.get(act == DType.FLOAT32 ? "qkv" : "qkv.low", act, 3 * t * d);
+        Tensor ctx = ws.get(act == DType.FLOAT32 ? "ctx" : "ctx.low", act, b, s, d);
+        Tensor mlp = ws.get(act == DType.FLOAT32 ? "mlp" : "mlp.low", act, t, config.intermediate());
         float eps = config.layerNormEps();
         for (VitLayerWeights w : weights.layers) {
             ops.layerNorm(x2, null, w.norm1Gamma(), w.norm1Beta(), eps, h2);
@@ -103,7 +119,6 @@ public final class VitTransformer implements AutoCloseable {
             ops.linearResidual(mlp, w.down(), w.downBias(), x2);
         }
         ops.layerNorm(x2, null, weights.finalNormGamma, weights.finalNormBeta, eps, x2);
-        return x;
     }
 
     /** The int32 {@code [b]} lengths of the last {@link #forward} (all {@code tokens}), for mask-aware pooling. */

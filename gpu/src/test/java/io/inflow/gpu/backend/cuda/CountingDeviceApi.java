@@ -20,6 +20,8 @@ public final class CountingDeviceApi implements DeviceApi {
     private final DeviceApi device;
     private final Map<String, Integer> launches = new TreeMap<>();
     private int synchronizations;
+    private int graphLaunches;
+    private int captures;
 
     public CountingDeviceApi(DeviceApi device) {
         this.device = device;
@@ -34,6 +36,8 @@ public final class CountingDeviceApi implements DeviceApi {
     public synchronized void reset() {
         launches.clear();
         synchronizations = 0;
+        graphLaunches = 0;
+        captures = 0;
     }
 
     /** Launches since the last {@link #reset}. */
@@ -119,11 +123,45 @@ public final class CountingDeviceApi implements DeviceApi {
         device.allowSharedBytes(function, name, bytes);
     }
 
+    /**
+     * Graph launches since the last {@link #reset}. A graph's kernels count as launches once, when it is captured, not
+     * at each replay.
+     */
+    public synchronized int graphLaunches() {
+        return graphLaunches;
+    }
+
+    /** Graphs captured since the last {@link #reset}. */
+    public synchronized int graphsCaptured() {
+        return captures;
+    }
+
+    @Override
+    public Object captureGraph(Object stream, Runnable launches) {
+        synchronized (this) {
+            captures++;
+        }
+        return device.captureGraph(stream, launches);
+    }
+
+    @Override
+    public void launchGraph(Object graph, Object stream) {
+        synchronized (this) {
+            graphLaunches++;
+        }
+        device.launchGraph(graph, stream);
+    }
+
+    @Override
+    public void destroyGraph(Object graph) {
+        device.destroyGraph(graph);
+    }
+
     @Override
     public void launch(Object function, String name, int gridX, int gridY, int gridZ, int block, int sharedBytes,
                        Object stream, KernelArgs args, String shapes) {
         synchronized (this) {
-            launches.merge(name, 1, Integer::sum);
+            launches.merge(name, 1, Integer::sum);   // also while capturing: the kernels the graph will run
         }
         device.launch(function, name, gridX, gridY, gridZ, block, sharedBytes, stream, args, shapes);
     }

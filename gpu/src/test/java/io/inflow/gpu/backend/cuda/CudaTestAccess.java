@@ -24,4 +24,9 @@ public final class CudaTestAccess {
     public static void releaseResidentWeights(Backend cuda) {
         ((CudaBackend) cuda).releaseResidentWeights();
     }
+
+    /** {eager passes, graphs captured, graph replays} of the backend's recorded forward passes ({@code CudaGraphs}). */
+    public static long[] graphCounts(Backend cuda) {
+        return ((CudaBackend) cuda).graphCounts();
+    }
 }
