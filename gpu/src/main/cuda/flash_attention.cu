@@ -90,7 +90,7 @@ __device__ __forceinline__ void flash_attention(const bf16* __restrict__ qkv, co
     const int b = blockIdx.z;
     const int d = heads * HD;
     const int row_stride = 3 * d;
-    const int len = lengths[b];
+    const int len = min(lengths[b], seq);   // in 1..seq (checked by the caller); clamped so keys never pass seq
     const size_t row0 = (size_t)b * seq;
 
     if (q0 >= len) {
