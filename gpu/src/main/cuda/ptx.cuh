@@ -28,6 +28,22 @@
 
 #ifdef INFLOW_EMULATED_DEVICE
 #include <inflow_ptx.h>
+// The emulator's rewrite.py inlines this file inside namespace emu_family_<family> and hoists <inflow_ptx.h> to the
+// global scope, so "inflow::ptx" below (pack2, to_float) is the family's and the stand-ins are ::inflow::ptx's:
+// name them here too, so that a kernel finds both as inflow::ptx::X (or through one using-directive).
+namespace inflow {
+namespace ptx {
+using ::inflow::ptx::cp_async_16;
+using ::inflow::ptx::cp_async_commit;
+using ::inflow::ptx::cp_async_wait;
+using ::inflow::ptx::ldmatrix_x1;
+using ::inflow::ptx::ldmatrix_x2;
+using ::inflow::ptx::ldmatrix_x4;
+using ::inflow::ptx::ldmatrix_x2_trans;
+using ::inflow::ptx::ldmatrix_x4_trans;
+using ::inflow::ptx::mma_16816;
+}  // namespace ptx
+}  // namespace inflow
 #else
 
 namespace inflow {

@@ -660,6 +660,49 @@ def test_attention(emu):
           f'(bar 1e-5); the fused qkv layout bit for bit the same')
 
 
+def test_flash_attention(emu):
+    """flash_attention_bf16_hd32 / _hd64 / _hd128 (bf16 tensor cores, fused qkv): a double softmax of the same bf16
+    q, k, v within (2^-9 + 2^-9 + 2^-12) max |v| of the column (P rounded to bf16 before P V, the output rounded to
+    bf16, fp32 scores and sums: EmulatedFlashAttentionTest's bound); padded query rows exactly zero."""
+    rng = random.Random(12)
+    for hd, seq, heads, lengths in ((32, 70, 2, [70, 5]), (64, 20, 1, [20, 1]), (128, 9, 1, [7])):
+        batch, d = len(lengths), heads * hd
+        q, k, v = ([bf16(rng.gauss(0, s)) for _ in range(batch * seq * d)] for s in (1.5, 1, 2))
+        fused = [x for t in range(batch * seq) for part in (q, k, v) for x in part[t * d:(t + 1) * d]]
+        dqkv = emu.upload('H', [f32_bits(x) >> 16 for x in fused])
+        dl = emu.upload('i', lengths)
+        out = emu.upload('H', [0x7fc1] * (batch * seq * d))   # NaN: every element must be written
+        shared = (64 + 4 * 64) * (hd + 8) * 2   # FlashAttentionKernel.sharedBytes
+        scale_log2 = f32(1.0 / (math.sqrt(hd) * math.log(2.0)))
+        emu.launch(f'flash_attention_bf16_hd{hd}', ((seq + 63) // 64, heads, batch), 128, shared,
+                   [(PTR, dqkv), (PTR, dl), (PTR, out), (I32, seq), (I32, heads), (F32, scale_log2)])
+        got = [from_bits(b << 16) for b in emu.download('H', out, batch * seq * d)]
+        worst = 0.0
+        for b in range(batch):
+            for h in range(heads):
+                for i in range(seq):
+                    base = (b * seq + i) * d + h * hd
+                    if i >= lengths[b]:
+                        worst = max(worst, 0.0 if all(f32_bits(g) == 0 for g in got[base:base + hd]) else math.inf)
+                        continue
+                    s = [sum(q[base + t] * k[(b * seq + j) * d + h * hd + t] for t in range(hd)) / math.sqrt(hd)
+                         for j in range(lengths[b])]
+                    m = max(s)
+                    w = [math.exp(x - m) for x in s]
+                    z = sum(w)
+                    for t in range(hd):
+                        col = [v[(b * seq + j) * d + h * hd + t] for j in range(lengths[b])]
+                        want = sum(wj * x for wj, x in zip(w, col)) / z
+                        bound = (2 ** -9 + 2 ** -9 + 2 ** -12) * max(abs(x) for x in col) + 1e-6
+                        g = got[base + t]
+                        worst = max(worst, abs(g - want) / bound if g == g else math.inf)
+        check(worst <= 1, f'flash_attention_bf16_hd{hd}: error {worst:.3g} of the bound')
+        for p in (dqkv, dl, out):
+            emu.free(p)
+        print(f'flash_attention_bf16_hd{hd}: batch {batch}, seq {seq} (lengths {lengths}), {heads} heads: worst error '
+              f'{worst:.2f} of the bound, padded rows zero')
+
+
 def test_image(emu):
     rng = random.Random(11)
     results = {}
@@ -1357,7 +1400,7 @@ def main():
     emu = Emulator(binary)
     start = time.time()
     for test in (test_memory, test_add, test_layernorm, test_gemm, test_gemm_resident, test_prim, test_topk, test_elementwise,
-                 test_embedding_pooling, test_attention, test_image, test_maxsim, test_linear_algebra, test_quant,
+                 test_embedding_pooling, test_attention, test_flash_attention, test_image, test_maxsim, test_linear_algebra, test_quant,
                  test_errors,
                  test_timing):
         try:
