@@ -28,6 +28,14 @@
 
 #ifdef INFLOW_EMULATED_DEVICE
 #include <inflow_ptx.h>
+// The emulator's rewrite.py hoists <inflow_ptx.h> to file scope but puts this file (and its family's .cu) inside
+// namespace emu_family_<family>, so `inflow::ptx::` in a kernel names the family's own inflow::ptx (pack2 below);
+// this makes the hoisted stand-ins visible through it too. Harmless at file scope (a namespace naming itself).
+namespace inflow {
+namespace ptx {
+using namespace ::inflow::ptx;
+}  // namespace ptx
+}  // namespace inflow
 #else
 
 namespace inflow {
