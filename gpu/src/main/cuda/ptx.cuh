@@ -28,20 +28,12 @@
 
 #ifdef INFLOW_EMULATED_DEVICE
 #include <inflow_ptx.h>
-// The emulator's rewrite.py inlines this file inside namespace emu_family_<family> and hoists <inflow_ptx.h> to the
-// global scope, so "inflow::ptx" below (pack2, to_float) is the family's and the stand-ins are ::inflow::ptx's:
-// name them here too, so that a kernel finds both as inflow::ptx::X (or through one using-directive).
+// The emulator's rewrite.py hoists <inflow_ptx.h> to file scope but puts this file (and its family's .cu) inside
+// namespace emu_family_<family>, so `inflow::ptx::` in a kernel names the family's own inflow::ptx (pack2 below);
+// this makes the hoisted stand-ins visible through it too. Harmless at file scope (a namespace naming itself).
 namespace inflow {
 namespace ptx {
-using ::inflow::ptx::cp_async_16;
-using ::inflow::ptx::cp_async_commit;
-using ::inflow::ptx::cp_async_wait;
-using ::inflow::ptx::ldmatrix_x1;
-using ::inflow::ptx::ldmatrix_x2;
-using ::inflow::ptx::ldmatrix_x4;
-using ::inflow::ptx::ldmatrix_x2_trans;
-using ::inflow::ptx::ldmatrix_x4_trans;
-using ::inflow::ptx::mma_16816;
+using namespace ::inflow::ptx;
 }  // namespace ptx
 }  // namespace inflow
 #else

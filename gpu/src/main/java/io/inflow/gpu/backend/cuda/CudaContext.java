@@ -30,7 +30,8 @@ public final class CudaContext implements AutoCloseable {
     static final String KERNEL_RESOURCES = "/io/inflow/gpu/kernels/";
     /** Every kernel module ({@code <name>.fatbin}), loaded when a context is created. */
     public static final List<String> KERNEL_MODULES = List.of("activations", "attention", "cluster", "elementwise",
-            "embedding", "flash_attention", "gemm", "image", "layernorm", "maxsim", "pooling", "quant", "retrieval");
+            "embedding", "flash_attention", "gemm", "gemm_tc", "image", "layernorm", "maxsim", "pooling", "quant",
+            "retrieval");
 
     private final DeviceApi api;
     private final int ordinal;

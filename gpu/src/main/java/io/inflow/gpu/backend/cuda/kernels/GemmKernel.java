@@ -26,9 +26,13 @@ public final class GemmKernel {
     static final int THREADS = 128;
     static final int ROUND_THREADS = 256;
 
-    /** What happens to each output element before it is stored (the kernel's {@code epilogue} argument). */
+    /**
+     * What happens to each output element before it is stored (the kernel's {@code epilogue} argument).
+     * {@link #BIAS_RESIDUAL} ({@code c = acc + bias + c}, the float32 {@code c} read and then written in place) is only
+     * implemented by {@code gemm_tc.cu} ({@link GemmTcKernel}); this class's launchers refuse it.
+     */
     public enum Epilogue {
-        NONE(0), BIAS(1), BIAS_GELU(2);
+        NONE(0), BIAS(1), BIAS_GELU(2), BIAS_RESIDUAL(3);
 
         final int code;
 
@@ -66,6 +70,11 @@ public final class GemmKernel {
 
     private static void launch(KernelLauncher launcher, String kernel, Tensor a, Tensor b, boolean transposeB,
                                Tensor bias, Epilogue epilogue, Tensor c, int m, int n, int k) {
+        if (epilogue == Epilogue.BIAS_RESIDUAL) {
+            throw new IllegalArgumentException("gemm: epilogue BIAS_RESIDUAL is not implemented by " + kernel
+                    + " (only NONE, BIAS, BIAS_GELU); use GemmTcKernel (bf16 activations) or add the residual"
+                    + " separately");
+        }
         if (epilogue != Epilogue.NONE && bias == null) {
             throw new IllegalArgumentException("gemm: epilogue " + epilogue + " needs a bias");
         }
