@@ -31,6 +31,41 @@ final class CudaChecks {
         return ShapeChecks.dtype(op, arg, t, dtype);
     }
 
+    /** A device matrix (rank >= 2) of float32 or bfloat16 (the encoder's activations); returns {rows, cols}. */
+    static int[] floatMatrix(String op, String arg, Tensor t) {
+        floatType(op, arg, device(op, arg, t));
+        if (t.rank() < 2) {
+            throw new IllegalArgumentException(op + ": " + arg + " must be a matrix (found " + t + ")");
+        }
+        int cols = t.dim(-1);
+        return new int[] {Math.toIntExact(t.elementCount() / Math.max(cols, 1)), cols};
+    }
+
+    /** A device {@code [b, s, d]} tensor of float32 or bfloat16; returns {b, s, d}. */
+    static int[] floatSequence(String op, String arg, Tensor t) {
+        floatType(op, arg, device(op, arg, t));
+        if (t.rank() != 3) {
+            throw new IllegalArgumentException(op + ": " + arg + " must be [batch, seq, dim] (found " + t + ")");
+        }
+        return new int[] {t.dim(0), t.dim(1), t.dim(2)};
+    }
+
+    /** Same element count, each float32 or bfloat16. */
+    static void sameFloatSize(String op, String argA, Tensor a, String argB, Tensor b) {
+        floatType(op, argA, device(op, argA, a));
+        floatType(op, argB, device(op, argB, b));
+        if (a.elementCount() != b.elementCount()) {
+            throw new IllegalArgumentException(op + ": " + argA + " " + Arrays.toString(a.shape()) + " and " + argB
+                    + " " + Arrays.toString(b.shape()) + " differ in size");
+        }
+    }
+
+    private static void floatType(String op, String arg, Tensor t) {
+        if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.BFLOAT16) {
+            throw new IllegalArgumentException(op + ": " + arg + " must be FLOAT32 or BFLOAT16 (found " + t + ")");
+        }
+    }
+
     static void length(int length, Tensor t) {
         if (length != t.elementCount()) {
             throw new IllegalArgumentException("array of " + length + " elements for tensor "

@@ -7,11 +7,15 @@ import io.inflow.gpu.backend.cuda.kernels.ActivationsKernel;
 import io.inflow.gpu.backend.cuda.kernels.AttentionKernel;
 import io.inflow.gpu.backend.cuda.kernels.ElementwiseKernel;
 import io.inflow.gpu.backend.cuda.kernels.EmbeddingKernel;
+import io.inflow.gpu.backend.cuda.kernels.FlashAttentionKernel;
 import io.inflow.gpu.backend.cuda.kernels.GemmKernel;
+import io.inflow.gpu.backend.cuda.kernels.GemmTcKernel;
 import io.inflow.gpu.backend.cuda.kernels.LayerNormKernel;
 import io.inflow.gpu.backend.cuda.kernels.PoolingKernel;
 import io.inflow.gpu.tensor.DType;
 import io.inflow.gpu.tensor.Tensor;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The transformer family on CUDA: each method checks its arguments ({@link CudaChecks}, the CPU backends' messages),
@@ -60,6 +64,17 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
         return graphs.counts();
     }
 
+    /**
+     * BF16 at BF16 GEMM precision where the flash-attention kernel covers {@code headDim} (32, 64, 128): the
+     * encoders then hand this family bf16 GEMM operands, which run on the tensor-core GEMM ({@code gemm_tc.cu}) and
+     * flash attention; float32 otherwise (the WMMA GEMM and {@code attention_f32}).
+     */
+    @Override
+    public DType activationType(int headDim) {
+        return precision == GemmPrecision.BF16 && FlashAttentionKernel.supports(headDim) ? DType.BFLOAT16
+                : DType.FLOAT32;
+    }
+
     @Override
     public void prepareWeights(Tensor... linearWeights) {
         context.run(() -> {
@@ -89,7 +104,79 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     public void close() {
         graphs.close();
         resident.close();
+        synchronized (zeroBiases) {
+            zeroBiases.values().forEach(Tensor::close);
+            zeroBiases.clear();
+        }
     }
+
+    // ---- bf16 activations: the tensor-core GEMM -------------------------------------------------------
+
+    private final Map<Integer, Tensor> zeroBiases = new HashMap<>();
+
+    private static boolean low(Tensor t) {
+        return t.dtype() == DType.BFLOAT16;
+    }
+
+    /**
+     * {@code out = epilogue(x · weight^T + bias)} with bf16 {@code x}, on the resident bf16 copy of {@code weight}
+     * (made now if the weight was not declared; rounded into a temporary when it cannot be kept). {@code out} is
+     * bf16 or float32 ({@code BIAS_RESIDUAL}: float32, read and written in place). A null bias is a zero bias.
+     */
+    private void gemmLow(String op, Tensor x, Tensor weight, Tensor bias, GemmKernel.Epilogue epilogue, Tensor out) {
+        int[] xm = CudaChecks.floatMatrix(op, "x", x);
+        CudaChecks.dtype(op, "weight", CudaChecks.device(op, "weight", weight), DType.FLOAT32);
+        CudaChecks.shape(op, "weight", weight, weight.rank() == 2 ? weight.dim(0) : -1, xm[1]);
+        int n = weight.dim(0);
+        int[] om = CudaChecks.floatMatrix(op, "out", out);
+        if (om[0] != xm[0] || om[1] != n) {
+            throw new IllegalArgumentException(op + ": out expected [" + xm[0] + ", " + n + "], found " + out);
+        }
+        if (bias != null) {
+            CudaChecks.dtype(op, "bias", bias, DType.FLOAT32);
+            CudaChecks.shape(op, "bias", bias, n);
+        }
+        if (!GemmTcKernel.supports(xm[1])) {
+            throw new IllegalArgumentException(op + ": bf16 activations need the input width to be a multiple of 8 "
+                    + "(found " + xm[1] + ")");
+        }
+        context.run(() -> {
+            Tensor b = bias != null ? bias : zeroBias(n);
+            Tensor w16 = resident.linear(weight);
+            if (w16 == null) {
+                resident.prepareLinear(weight);
+                w16 = resident.linear(weight);
+            }
+            if (w16 != null) {
+                GemmTcKernel.launch(launcher, x, w16, b, epilogue, out, xm[0], n, xm[1]);
+                return;
+            }
+            try (Tensor once = memory.allocate(DType.BFLOAT16, n, xm[1])) {   // a view or borrowed weight
+                GemmKernel.round(launcher, precision, weight, once, (long) n * xm[1]);
+                GemmTcKernel.launch(launcher, x, once, b, epilogue, out, xm[0], n, xm[1]);
+            }
+        });
+    }
+
+    private Tensor zeroBias(int n) {
+        synchronized (zeroBiases) {
+            Tensor z = zeroBiases.get(n);
+            if (z == null) {
+                z = memory.allocate(DType.FLOAT32, n);
+                ElementwiseKernel.fill(launcher, z, 0f, n);
+                zeroBiases.put(n, z);
+            }
+            return z;
+        }
+    }
+
+    /** LayerNorm of float32 {@code x + residual} into float32 {@code out} (or null) and bf16 {@code low}. */
+    private void layerNormLow(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out, Tensor low) {
+        int[] rc = CudaChecks.layerNorm(x, residual, gamma, beta, out != null ? out : x);
+        CudaChecks.sameFloatSize("layerNorm", "x", x, "out", low);
+        context.run(() -> LayerNormKernel.launchBf16(launcher, x, residual, gamma, beta, eps, out, low, rc[0], rc[1]));
+    }
+
 
     /** The GEMM with {@code weight^T}: its resident 16-bit copy when it has one, else rounded in the call. */
     private void gemmWithWeight(Tensor x, Tensor weight, Tensor bias, GemmKernel.Epilogue epilogue, Tensor out,
@@ -112,6 +199,10 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     /** The bias is added in the GEMM's epilogue (one pass over the output instead of two). */
     @Override
     public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        if (low(x)) {
+            gemmLow("linear", x, weight, bias, GemmKernel.Epilogue.BIAS, out);
+            return;
+        }
         int[] mnk = CudaChecks.matmul(x, weight, true, out);
         if (bias != null) {
             CudaChecks.shape("linear", "bias", bias, mnk[1]);
@@ -123,6 +214,10 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     /** {@code out = gelu(x · weight^T + bias)} in one kernel (the fused epilogue); without a bias, linear then gelu. */
     @Override
     public void linearGelu(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        if (low(x)) {
+            gemmLow("linearGelu", x, weight, bias, GemmKernel.Epilogue.BIAS_GELU, out);
+            return;
+        }
         if (bias == null) {
             TransformerComposites.linearGelu(this, x, weight, null, out);
             return;
@@ -132,9 +227,17 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
         context.run(() -> gemmWithWeight(x, weight, bias, GemmKernel.Epilogue.BIAS_GELU, out, mnk));
     }
 
-    /** No fused residual epilogue yet: linear into a temporary device tensor, then add. */
+    /**
+     * With bf16 {@code x}: one tensor-core GEMM whose epilogue adds the bias and the float32 residual in place. With
+     * float32 {@code x}: linear into a temporary device tensor, then add.
+     */
     @Override
     public void linearResidual(Tensor x, Tensor weight, Tensor bias, Tensor residualOut) {
+        if (low(x)) {
+            CudaChecks.dtype("linearResidual", "residualOut", residualOut, DType.FLOAT32);
+            gemmLow("linearResidual", x, weight, bias, GemmKernel.Epilogue.BIAS_RESIDUAL, residualOut);
+            return;
+        }
         TransformerComposites.linearResidual(this, memory, x, weight, bias, residualOut);
     }
 
@@ -163,10 +266,27 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
         context.run(() -> ElementwiseKernel.scaleAdd(launcher, acc, x, alpha, acc.elementCount()));
     }
 
+    /** A bf16 {@code out} gets the warp-per-row kernel writing bf16 only. */
     @Override
     public void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        if (low(out)) {
+            layerNormLow(x, residual, gamma, beta, eps, null, out);
+            return;
+        }
         int[] rc = CudaChecks.layerNorm(x, residual, gamma, beta, out);
         context.run(() -> LayerNormKernel.launch(launcher, x, residual, gamma, beta, eps, out, rc[0], rc[1]));
+    }
+
+    /** Both outputs from one kernel ({@code layernorm_f32_bf16}) when {@code lowCopy} is a bf16 tensor. */
+    @Override
+    public void layerNorm(Tensor x, Tensor residual, Tensor gamma, Tensor beta, float eps, Tensor out,
+                          Tensor lowCopy) {
+        if (lowCopy == null || lowCopy == out) {
+            layerNorm(x, residual, gamma, beta, eps, out);
+            return;
+        }
+        CudaChecks.dtype("layerNorm", "lowCopy", lowCopy, DType.BFLOAT16);
+        layerNormLow(x, residual, gamma, beta, eps, out, lowCopy);
     }
 
     @Override
@@ -229,6 +349,10 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
     @Override
     public void selfAttention(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
                               Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        if (low(x)) {
+            selfAttentionLow(x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, out);
+            return;
+        }
         ResidentWeights.Qkv fused = resident.selfAttention(wq, bq, wk, bk, wv, bv);
         if (fused == null) {
             TransformerComposites.selfAttention(this, x, wq, bq, wk, bk, wv, bv, lengths, heads, qkv, out);
@@ -253,6 +377,54 @@ final class CudaTransformerOps implements TransformerOps, AutoCloseable {
             GemmKernel.launchResident(launcher, precision, x2, fused.weight(), fused.bias(),
                     fused.bias() == null ? GemmKernel.Epilogue.NONE : GemmKernel.Epilogue.BIAS, rows, t, 3 * d, d);
             AttentionKernel.launchFused(launcher, rows, lengths, out, bsd[0], bsd[1], heads, d / heads);
+        });
+    }
+
+    /**
+     * bf16 {@code x}, {@code qkv} and {@code out}: the fused {@code [3d, d]} projection (declared, or prepared now) as
+     * one tensor-core GEMM into {@code qkv} viewed as {@code [b * s, 3d]} (bf16), then flash attention reading it in
+     * place and writing the bf16 context.
+     */
+    private void selfAttentionLow(Tensor x, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
+                                  Tensor lengths, int heads, Tensor qkv, Tensor out) {
+        String op = "selfAttention";
+        int[] bsd = CudaChecks.floatSequence(op, "x", x);
+        int b = bsd[0];
+        int s = bsd[1];
+        int d = bsd[2];
+        int t = b * s;
+        CudaChecks.dtype(op, "qkv", CudaChecks.device(op, "qkv", qkv), DType.BFLOAT16);
+        CudaChecks.dtype(op, "out", CudaChecks.device(op, "out", out), DType.BFLOAT16);
+        if (out.rank() != 3 || out.dim(0) != b || out.dim(1) != s || out.dim(2) != d) {
+            throw new IllegalArgumentException(op + ": out expected [" + b + ", " + s + ", " + d + "], found " + out);
+        }
+        if (qkv.elementCount() < 3L * t * d) {
+            throw new IllegalArgumentException(op + ": qkv holds " + qkv.elementCount() + " values, needs 3 * "
+                    + t + " * " + d);
+        }
+        if (heads < 1 || d % heads != 0 || !FlashAttentionKernel.supports(d / heads)) {
+            throw new IllegalArgumentException(op + ": bf16 activations need a head size of 32, 64 or 128 (dim " + d
+                    + ", heads " + heads + ")");
+        }
+        for (Tensor w : new Tensor[] {wq, wk, wv}) {
+            CudaChecks.shape(op, "weight", w, d, d);
+        }
+        checkLengths("attention", lengths, b, s);
+        ResidentWeights.Qkv fused = resident.selfAttention(wq, bq, wk, bk, wv, bv);
+        if (fused == null) {
+            context.run(() -> resident.prepareSelfAttention(wq, bq, wk, bk, wv, bv));
+            fused = resident.selfAttention(wq, bq, wk, bk, wv, bv);
+        }
+        if (fused == null) {
+            throw new IllegalArgumentException(op + ": bf16 activations need projections the backend can keep fused"
+                    + " (float32 [d, d] weights it allocated; declare them with prepareSelfAttention)");
+        }
+        ResidentWeights.Qkv f = fused;
+        Tensor rows = qkv.view(0, t, 3 * d);
+        context.run(() -> {
+            GemmTcKernel.launch(launcher, x.reshape(t, d), f.weight(), f.bias() != null ? f.bias() : zeroBias(3 * d),
+                    GemmKernel.Epilogue.BIAS, rows, t, 3 * d, d);
+            FlashAttentionKernel.launch(launcher, rows, lengths, out.reshape(t, d), b, s, heads, d / heads);
         });
     }
 
