@@ -92,6 +92,11 @@ class FastCpuFallbacksTest {
             fast.lastTokenPool(seq, lengths, pooled);
             fast.prepareWeights(w);                                  // load-time hints: no-ops on the CPU
             fast.prepareSelfAttention(w, bias, w, bias, w, bias);
+            fast.layerNorm(x, null, bias, bias, 1e-5f, y, y);            // float32 activations: the plain LayerNorm
+            assertThat(fast.activationType(32)).isEqualTo(DType.FLOAT32);
+            boolean[] ran = {false};
+            fast.recorded("key", () -> ran[0] = true);                // no graphs on the CPU: runs the pass
+            assertThat(ran[0]).isTrue();
         }
         assertThat(called).as("every TransformerOps method was called").isEqualTo(methods(TransformerOps.class));
         assertThat(toReference).isEqualTo(new TreeSet<>(FastTransformerOps.FALLBACKS));

@@ -119,7 +119,7 @@ class EmulatedFlashAttentionTest {
      * Runs {@code c} on {@code device} and compares with the reference; throws an {@link AssertionError} naming the
      * case and the first element out of bound (used by {@link EmulatedFlashAttentionMutationTest} too).
      */
-    static void check(EmulatedDevice device, Case c) {
+    static void check(DeviceApi device, Case c) {
         int b = c.batch();
         int s = c.seq();
         int hd = c.headDim();
@@ -198,7 +198,7 @@ class EmulatedFlashAttentionTest {
         final KernelLauncher launcher;
         private final BufferAllocator host = new RootAllocator();
 
-        Session(EmulatedDevice device) {
+        Session(DeviceApi device) {
             CudaContext context = CudaContext.on(device);
             CudaBackendConfig config = CudaBackendConfig.builder().poolBytes(64L << 20).stagingBytes(4L << 20)
                     .syncAfterLaunch(true).build();
