@@ -18,7 +18,8 @@ import java.util.Map;
  * </ol>
  * A pass that copies or waits on the stream midway (a value check that reads lengths back) is issued as it goes and
  * not recorded. A graph therefore only ever runs with the pointers the pass itself just computed, so it never
- * touches freed memory. At most {@value #MAX_ENTRIES} keys are kept (least recently used dropped). Off when
+ * touches freed memory. The capture holds the stream's lock (the backend's {@link CudaMemory} monitor, which every
+ * launch and copy on the stream takes), so another thread sharing the backend cannot put work into the graph. At most {@value #MAX_ENTRIES} keys are kept (least recently used dropped). Off when
  * {@code inflow.cuda.sync-after-launch} is set (debugging wants each launch on its own).
  *
  * <pre>{@code
@@ -68,13 +69,15 @@ final class CudaGraphs implements AutoCloseable {
             }
             Entry e = entries.get(key);
             if (e != null && same(e.launches, launches)) {
-                if (e.graph == null) {
-                    e.graph = context.api().captureGraph(memory.stream(), () -> launcher.issue(launches));
-                    captures++;
-                } else {
-                    replays++;
+                synchronized (memory) {   // the stream's lock: no other thread's launch or copy joins the capture
+                    if (e.graph == null) {
+                        e.graph = context.api().captureGraph(memory.stream(), () -> launcher.issue(launches));
+                        captures++;
+                    } else {
+                        replays++;
+                    }
+                    context.api().launchGraph(e.graph, memory.stream());
                 }
-                context.api().launchGraph(e.graph, memory.stream());
                 return;
             }
             launcher.issue(launches);

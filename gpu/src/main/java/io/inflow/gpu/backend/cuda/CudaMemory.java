@@ -239,7 +239,7 @@ final class CudaMemory implements TensorMemory {
     }
 
     /** Waits until all work queued on the stream has finished. */
-    void synchronize() {
+    synchronized void synchronize() {   // the stream's lock: no wait inside another thread's graph capture
         streamUse();
         sync("synchronize");
     }

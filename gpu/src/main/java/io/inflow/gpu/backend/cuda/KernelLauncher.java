@@ -78,11 +78,13 @@ public final class KernelLauncher {
     /** Issues launches (from {@link #collect}) on the stream, in order. */
     void issue(List<Launch> launches) {
         DeviceApi api = context.api();
-        for (Launch l : launches) {
-            api.launch(l.function, l.name, l.gridX, l.gridY, l.gridZ, l.block, l.sharedBytes, memory.stream(), l.args,
-                    l.shapes);
-            if (syncAfterLaunch) {
-                api.synchronize(memory.stream());
+        synchronized (memory) {
+            for (Launch l : launches) {
+                api.launch(l.function, l.name, l.gridX, l.gridY, l.gridZ, l.block, l.sharedBytes, memory.stream(),
+                        l.args, l.shapes);
+                if (syncAfterLaunch) {
+                    api.synchronize(memory.stream());
+                }
             }
         }
     }
@@ -123,9 +125,11 @@ public final class KernelLauncher {
             h.add(new Launch(f, function, gridX, gridY, gridZ, block, sharedBytes, shapes, args));
             return;
         }
-        api.launch(f, function, gridX, gridY, gridZ, block, sharedBytes, memory.stream(), args, shapes);
-        if (syncAfterLaunch) {
-            api.synchronize(memory.stream());
+        synchronized (memory) {   // the stream's lock: never inside another thread's graph capture
+            api.launch(f, function, gridX, gridY, gridZ, block, sharedBytes, memory.stream(), args, shapes);
+            if (syncAfterLaunch) {
+                api.synchronize(memory.stream());
+            }
         }
     }
 
