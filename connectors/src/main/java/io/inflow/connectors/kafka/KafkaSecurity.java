@@ -97,7 +97,7 @@ final class KafkaSecurity {
             String module = LOGIN_MODULES.getOrDefault(mechanism, "<LoginModule class>");
             throw new IllegalArgumentException(key(PROTOCOL) + " is " + protocol + " but " + key(JAAS)
                     + " is not set: Kafka clients cannot log in without it. Set it to the login module and"
-                    + " credentials, e.g. -D" + key(JAAS) + "='" + module + " required username=\"...\""
+                    + " credentials, e.g. -D" + KafkaOptions.PROPERTIES_PREFIX + JAAS + "='" + module + " required username=\"...\""
                     + " password=\"...\";' (or keep the secret in a file: see README, Secured Kafka)");
         }
         String literal = props.get(JAAS);
