@@ -27,6 +27,11 @@ final class PipelineProcess implements AutoCloseable {
     }
 
     static PipelineProcess start(Path log, List<String> args) throws IOException {
+        return start(log, List.of(), args);
+    }
+
+    /** As {@link #start(Path, List)} with extra JVM options (e.g. {@code -Dlog4j2.configurationFile=...}). */
+    static PipelineProcess start(Path log, List<String> jvmArgs, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -35,6 +40,7 @@ final class PipelineProcess implements AutoCloseable {
             }
         }
         cmd.add("-Xmx1g");
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         cmd.add("io.inflow.jobs.cli.Main");

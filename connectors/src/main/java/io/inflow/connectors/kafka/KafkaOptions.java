@@ -100,8 +100,8 @@ public final class KafkaOptions {
     /**
      * Reads and validates the Kafka keys; errors say which key to change.
      *
-     * @throws IllegalArgumentException on a missing bootstrap server list, one none of whose hosts resolves, or an
-     *     out-of-range timeout
+     * @throws IllegalArgumentException on a missing bootstrap server list, one none of whose hosts resolves, an
+     *     out-of-range timeout, or client security settings no client could start with (see {@link KafkaSecurity})
      */
     public static KafkaSettings settings(ReadableConfig config) {
         String bootstrap = config.getOptional(BOOTSTRAP_SERVERS).orElseThrow(() -> new IllegalArgumentException(
@@ -123,6 +123,7 @@ public final class KafkaOptions {
                 extra.setProperty(k.substring(PROPERTIES_PREFIX.length()), v);
             }
         });
+        KafkaSecurity.check(extra);
         String textGroup = config.get(GROUP_ID);
         String imageGroup = imageGroupId(config);
         if (textGroup.isBlank() || imageGroup.isBlank()) {

@@ -2,6 +2,10 @@ package io.inflow.connectors.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +75,7 @@ public final class TopicAdmin {
         Properties props = settings.clientProperties();
         props.setProperty("request.timeout.ms", "15000");
         props.setProperty("default.api.timeout.ms", "30000");
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = open(settings, props)) {
             java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<org.apache.kafka.common.config.ConfigResource> resources = need.keySet().stream()
                     .filter(existing::contains)
@@ -99,7 +103,9 @@ public final class TopicAdmin {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while reading topic configurations", e);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException e) {
+            throw failure(settings, "describing its topics", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("Kafka at " + settings.bootstrapServers() + " did not describe its topics"
                     + " within 30 s (" + e.getMessage() + "); check inflow.kafka.bootstrap-servers", e);
         }
@@ -114,13 +120,17 @@ public final class TopicAdmin {
         Properties props = settings.clientProperties();
         props.setProperty("request.timeout.ms", "15000");
         props.setProperty("default.api.timeout.ms", "30000");
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = open(settings, props)) {
             for (NewTopic topic : topics(settings.topics(), settings.sinkLimits(), partitions, replication)) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
                     LOG.info("created topic {} ({} partitions, replication {})", topic.name(), partitions,
                             replication);
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof AuthenticationException
+                            || e.getCause() instanceof AuthorizationException) {
+                        throw failure(settings, "creating topic " + topic.name(), e.getCause());
+                    }
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw new IllegalStateException("cannot create topic " + topic.name() + " on "
                                 + settings.bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
@@ -137,6 +147,59 @@ public final class TopicAdmin {
     }
 
     /**
+     * An admin client; a client configuration Kafka refuses (e.g. a trust store it cannot load) fails naming the
+     * {@code inflow.kafka.properties.*} settings, without their secret values.
+     */
+    static Admin open(KafkaSettings settings, Properties props) {
+        try {
+            return Admin.create(props);
+        } catch (KafkaException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new IllegalArgumentException(KafkaSecurity.scrub("cannot create a Kafka client for "
+                    + settings.bootstrapServers() + ": " + e.getMessage() + " (" + root + "); check the '"
+                    + KafkaOptions.PROPERTIES_PREFIX + "*' settings", propertyMap(props)), e);
+        }
+    }
+
+    /**
+     * What a failed admin call means for the user: refused credentials or TLS name the security settings to check;
+     * anything else says what failed and where.
+     */
+    static RuntimeException failure(KafkaSettings settings, String doing, Throwable cause) {
+        String where = "Kafka at " + settings.bootstrapServers();
+        Map<String, String> props = propertyMap(settings.clientProperties());
+        String p = KafkaOptions.PROPERTIES_PREFIX;
+        if (cause instanceof SslAuthenticationException) {
+            return new IllegalArgumentException(KafkaSecurity.scrub(where + ": TLS handshake failed while "
+                    + doing + " (" + cause.getMessage() + "); check '" + p + "security.protocol', '" + p
+                    + "ssl.truststore.location' (the CA that signed the broker's certificate) and '" + p
+                    + "ssl.endpoint.identification.algorithm' (the broker's host name must be in its certificate)",
+                    props), cause);
+        }
+        if (cause instanceof AuthenticationException) {
+            return new IllegalArgumentException(KafkaSecurity.scrub(where + " refused Inflow's login while "
+                    + doing + " (" + cause.getMessage() + "); check the user name and password in '" + p
+                    + "sasl.jaas.config' and '" + p + "sasl.mechanism' (the broker must enable it)", props), cause);
+        }
+        if (cause instanceof AuthorizationException) {
+            return new IllegalArgumentException(KafkaSecurity.scrub(where + " denied " + doing + " ("
+                    + cause.getMessage() + "): the user of '" + p + "sasl.jaas.config' needs ACLs for Inflow's"
+                    + " topics, consumer groups and transactional ids", props), cause);
+        }
+        return new IllegalStateException(KafkaSecurity.scrub(where + " failed while " + doing + ": " + cause,
+                props), cause);
+    }
+
+    private static Map<String, String> propertyMap(Properties props) {
+        Map<String, String> m = new java.util.HashMap<>();
+        props.stringPropertyNames().forEach(k -> m.put(k, props.getProperty(k)));
+        return m;
+    }
+
+    /**
      * The topics of {@code names} that do not exist on the cluster.
      *
      * @throws IllegalStateException when the cluster cannot be reached within 30 s
@@ -145,13 +208,15 @@ public final class TopicAdmin {
         Properties props = settings.clientProperties();
         props.setProperty("request.timeout.ms", "15000");
         props.setProperty("default.api.timeout.ms", "30000");
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = open(settings, props)) {
             java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             return names.stream().filter(n -> !existing.contains(n)).distinct().toList();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing topics", e);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException e) {
+            throw failure(settings, "listing its topics", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("Kafka at " + settings.bootstrapServers() + " did not list its topics"
                     + " within 30 s (" + e.getMessage() + "); check inflow.kafka.bootstrap-servers", e);
         }

@@ -41,9 +41,23 @@ public final class OutputAudit implements AutoCloseable {
     private final List<String> unreadable = new ArrayList<>();
 
     public OutputAudit(String bootstrapServers, String enrichedTopic, String deadLetterTopic) {
-        this.enrichedTopic = enrichedTopic;
+        this(props(bootstrapServers), enrichedTopic, deadLetterTopic);
+    }
+
+    private static Properties props(String bootstrapServers) {
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", bootstrapServers);
+        return p;
+    }
+
+    /**
+     * As {@link #OutputAudit(String, String, String)} with the client properties {@code client} (bootstrap.servers
+     * and e.g. the security settings of a SASL_SSL cluster).
+     */
+    public OutputAudit(Properties client, String enrichedTopic, String deadLetterTopic) {
+        this.enrichedTopic = enrichedTopic;
+        Properties p = new Properties();
+        p.putAll(client);
         p.setProperty("group.id", "inflow-audit-" + UUID.randomUUID());
         p.setProperty("isolation.level", "read_committed");
         p.setProperty("auto.offset.reset", "earliest");

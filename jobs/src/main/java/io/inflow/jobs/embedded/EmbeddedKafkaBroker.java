@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -44,16 +45,57 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Largest record the embedded broker accepts (Kafka's default is about 1 MiB). */
     public static final int MAX_MESSAGE_BYTES = 16 << 20;
 
+    /** The SASL mechanism of the secured listener. */
+    public static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
+
+    /**
+     * A client listener with SASL_SSL (SCRAM-SHA-512 over TLS) instead of PLAINTEXT, as a secured production cluster
+     * has; the controller listener stays PLAINTEXT on loopback (clients never reach it).
+     *
+     * @param keyStore PKCS12 key store with the broker's private key and a certificate for 127.0.0.1 / localhost
+     * @param trustStore PKCS12 trust store with the CA that signed it (the broker talks to itself through the
+     *     secured listener, as brokers of a cluster talk to each other)
+     * @param users SCRAM users and their passwords, written into the KRaft metadata when the storage is formatted
+     *     (SCRAM users must exist before the broker serves); a {@code broker} user for the broker itself is added
+     */
+    public record SaslSsl(Path keyStore, String keyStorePassword, Path trustStore, String trustStorePassword,
+            Map<String, String> users) {
+
+        /** Client properties for {@code user} (one of {@link #users()}) against this listener. */
+        public Properties clientProperties(String user) {
+            String password = users.get(user);
+            if (password == null) {
+                throw new IllegalArgumentException("no SCRAM user " + user + " (users: " + users.keySet() + ")");
+            }
+            Properties p = new Properties();
+            p.setProperty("security.protocol", "SASL_SSL");
+            p.setProperty("sasl.mechanism", SCRAM_MECHANISM);
+            p.setProperty("sasl.jaas.config", jaas(user, password));
+            p.setProperty("ssl.truststore.location", trustStore.toString());
+            p.setProperty("ssl.truststore.password", trustStorePassword);
+            p.setProperty("ssl.truststore.type", "PKCS12");
+            return p;
+        }
+
+        static String jaas(String user, String password) {
+            return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
+        }
+    }
+
     private final KafkaRaftServer server;
     private final Path dataDir;
     private final boolean deleteOnClose;
     private final int port;
+    private final SaslSsl security;
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, int port) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, int port,
+            SaslSsl security) {
         this.server = server;
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
         this.port = port;
+        this.security = security;
     }
 
     /**
@@ -62,6 +104,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param dataDir where the log lives; null for a temporary directory removed on {@link #close()}
      */
     public static EmbeddedKafkaBroker start(Path dataDir) {
+        return start(dataDir, null);
+    }
+
+    /**
+     * As {@link #start(Path)}, with a SASL_SSL client listener when {@code security} is given.
+     *
+     * <pre>{@code
+     * try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(null, new SaslSsl(ks, kp, ts, tp,
+     *         Map.of("inflow", secret)))) {
+     *     Properties client = kafka.security().clientProperties("inflow");
+     * }
+     * }</pre>
+     */
+    public static EmbeddedKafkaBroker start(Path dataDir, SaslSsl security) {
+        if (security != null) {
+            Map<String, String> users = new java.util.TreeMap<>(security.users());
+            users.putIfAbsent("broker", Uuid.randomUuid().toString());
+            security = new SaslSsl(security.keyStore(), security.keyStorePassword(), security.trustStore(),
+                    security.trustStorePassword(), Map.copyOf(users));
+        }
         long t0 = System.nanoTime();
         boolean temp = dataDir == null;
         try {
@@ -73,18 +135,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     previous.load(r);
                 }
             }
-            int brokerPort = Ports.loopbackPortOr(portOf(previous, "PLAINTEXT"));
+            int brokerPort = Ports.loopbackPortOr(portOf(previous, security == null ? "PLAINTEXT" : "SASL_SSL"));
             int controllerPort = Ports.loopbackPortOr(portOf(previous, "CONTROLLER"));
-            Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort);
+            Properties props = brokerProperties(dir.resolve("log"), brokerPort, controllerPort, security);
             try (Writer w = Files.newBufferedWriter(propsFile)) {
                 props.store(w, "Inflow embedded Kafka broker (KRaft combined mode)");
             }
             if (!Files.exists(dir.resolve("log").resolve("meta.properties"))) {
-                format(propsFile);
+                format(propsFile, security);
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temp, brokerPort);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temp, brokerPort, security);
             broker.awaitReady();
             LOG.info("Kafka broker up at {} in {} ms (data in {})", broker.bootstrapServers(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), dir);
@@ -105,6 +167,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     static Properties brokerProperties(Path logDir, int brokerPort, int controllerPort) {
+        return brokerProperties(logDir, brokerPort, controllerPort, null);
+    }
+
+    static Properties brokerProperties(Path logDir, int brokerPort, int controllerPort, SaslSsl security) {
         Properties p = new Properties();
         p.setProperty("process.roles", "broker,controller");
         p.setProperty("node.id", "1");
@@ -132,14 +198,42 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.setProperty("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
         // the broker maximum the exactly-once sinks must stay under (Kafka's default, stated explicitly)
         p.setProperty("transaction.max.timeout.ms", "900000");
+        if (security != null) {
+            p.setProperty("listeners", "SASL_SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:"
+                    + controllerPort);
+            p.setProperty("advertised.listeners", "SASL_SSL://127.0.0.1:" + brokerPort);
+            p.setProperty("inter.broker.listener.name", "SASL_SSL");
+            p.setProperty("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+            p.setProperty("sasl.enabled.mechanisms", SCRAM_MECHANISM);
+            p.setProperty("sasl.mechanism.inter.broker.protocol", SCRAM_MECHANISM);
+            p.setProperty("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                    SaslSsl.jaas("broker", security.users().get("broker")));
+            p.setProperty("ssl.keystore.location", security.keyStore().toString());
+            p.setProperty("ssl.keystore.password", security.keyStorePassword());
+            p.setProperty("ssl.key.password", security.keyStorePassword());
+            p.setProperty("ssl.keystore.type", "PKCS12");
+            p.setProperty("ssl.truststore.location", security.trustStore().toString());
+            p.setProperty("ssl.truststore.password", security.trustStorePassword());
+            p.setProperty("ssl.truststore.type", "PKCS12");
+            p.setProperty("ssl.client.auth", "none");
+        }
         return p;
     }
 
-    private static void format(Path propsFile) {
+    private static void format(Path propsFile, SaslSsl security) {
         String clusterId = Uuid.randomUuid().toString();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = StorageTool$.MODULE$.execute(new String[] {"format", "--cluster-id", clusterId, "--config",
-                propsFile.toString(), "--ignore-formatted"}, new PrintStream(out, true, StandardCharsets.UTF_8));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("format", "--cluster-id",
+                clusterId, "--config", propsFile.toString(), "--ignore-formatted"));
+        if (security != null) {
+            // kafka-storage format --add-scram: the SCRAM users go into the bootstrap metadata
+            security.users().forEach((user, password) -> {
+                args.add("--add-scram");
+                args.add(SCRAM_MECHANISM + "=[name=" + user + ",password=" + password + "]");
+            });
+        }
+        int rc = StorageTool$.MODULE$.execute(args.toArray(String[]::new),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
         if (rc != 0) {
             throw new IllegalStateException("kafka-storage format failed (" + rc + "): "
                     + out.toString(StandardCharsets.UTF_8));
@@ -147,7 +241,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     private void awaitReady() {
-        Properties p = new Properties();
+        Properties p = security == null ? new Properties() : security.clientProperties("broker");
         p.setProperty("bootstrap.servers", bootstrapServers());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         try (Admin admin = Admin.create(p)) {
@@ -171,6 +265,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** {@code 127.0.0.1:<port>}. */
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The secured listener's settings (with the {@code broker} user added), or null for PLAINTEXT. */
+    public SaslSsl security() {
+        return security;
     }
 
     /** The broker's data directory. */
