@@ -278,7 +278,7 @@ public final class SessionCluster {
             from = dir.latest();
         }
         dir.configure(job, from);
-        out.println(from.map(p -> "resuming from " + p.describe())
+        out.println(from.map(p -> "resuming from " + p.directory() + " (" + p.describe() + ")")
                 .orElse("starting without state: sources start at " + job.get(KafkaOptions.STARTING_OFFSETS)));
         Map<String, String> keys = new TreeMap<>(job.toMap());
         ObjectNode body = JSON.createObjectNode();
