@@ -22,7 +22,8 @@ public record CommandLine(String command, Set<String> flags, List<String> values
     /** Flags that take a value, e.g. {@code --data-dir DIR}. */
     private static final Set<String> WITH_VALUE = Set.of("--data-dir", "--bootstrap-servers", "--config",
             "--timeout", "--state-dir", "--model", "--calibration", "--texts", "--images", "--held-out", "--max-tokens",
-            "--smoothing", "--out", "--threads", "--size-budget");
+            "--smoothing", "--out", "--threads", "--size-budget", "--taskmanagers", "--slots", "--rest-port",
+            "--metrics-port", "--jar", "--flink-lib");
 
     public static CommandLine parse(String[] args) {
         if (args.length == 0) {
@@ -32,7 +33,13 @@ public record CommandLine(String command, Set<String> flags, List<String> values
         List<String> values = new ArrayList<>();
         Configuration fromFile = new Configuration();
         Configuration fromArgs = new Configuration();
-        for (int i = 1; i < args.length; i++) {
+        String command = args[0];
+        int first = 1;
+        if (command.equals("cluster") && args.length > 1 && !args[1].startsWith("-")) {
+            command = "cluster " + args[1]; // cluster start | status | submit | stop
+            first = 2;
+        }
+        for (int i = first; i < args.length; i++) {
             String a = args[i];
             if (a.startsWith("-D")) {
                 int eq = a.indexOf('=');
@@ -58,7 +65,7 @@ public record CommandLine(String command, Set<String> flags, List<String> values
             }
         }
         fromFile.addAll(fromArgs);
-        return new CommandLine(args[0], flags, values, fromFile);
+        return new CommandLine(command, flags, values, fromFile);
     }
 
     /** The value of a flag that takes one, or null. */

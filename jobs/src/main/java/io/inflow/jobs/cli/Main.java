@@ -4,6 +4,8 @@ import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.InflowPipeline;
 import io.inflow.jobs.InflowPipelineJob;
+import io.inflow.jobs.cluster.ClusterLayout;
+import io.inflow.jobs.cluster.SessionCluster;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.demo.DemoRunner;
 import io.inflow.jobs.embedded.LocalFlink;
@@ -83,6 +85,21 @@ public final class Main {
                         --threads N         CPU threads (default: available processors)
                         --size-budget F     layer-wise mixed INT4/INT8: the layers' weights at most F (0.5..1) of
                                             their INT8 size, least important layers at 4 bits (default 1: INT8)
+              cluster start   Start a standalone Flink session cluster from the Maven jars (jobs/target/flink-lib):
+                      a JobManager and TaskManagers as separate JVMs (memory flags as Flink's scripts compute them),
+                      web UI and REST API, a Prometheus port per process, checkpoints under the data directory.
+                      Starts only what is not running (a killed TaskManager or JobManager comes back).
+                        --data-dir DIR        pid files, logs, conf/, state/ (default ~/.inflow/cluster)
+                        --taskmanagers N      (default 2)     --slots N   slots per TaskManager (default 2)
+                        --rest-port N         web UI / REST (default 8081)
+                        --metrics-port N      Prometheus: JobManager N, TaskManager i N+i (default 9249)
+                        -Dkey=value           extra Flink configuration written to DIR/conf/config.yaml
+              cluster status  Processes, TaskManagers, slots and jobs of the cluster (REST /overview, /taskmanagers).
+              cluster submit  Upload the cluster jar (jobs/target/inflow-jobs-*-flink.jar) over REST and run the
+                      pipeline with the same options and -D keys as 'run' (--bootstrap-servers, --create-topics,
+                      --fresh); resumes from the newest retained checkpoint in DIR/state/<group> unless --fresh.
+                        --jar FILE            another cluster jar
+              cluster stop    SIGTERM to the JobManager, then the TaskManagers (SIGKILL after 30 s).
               help    Show this text.
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
@@ -190,6 +207,45 @@ public final class Main {
             return true;
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             return false;
+        }
+    }
+
+    /** {@code ./inflow cluster start|status|submit|stop}: see {@link SessionCluster}. */
+    static int cluster(CommandLine cl, PrintStream out) throws Exception {
+        String dir = cl.value("--data-dir");
+        SessionCluster cluster = new SessionCluster(dir == null ? ClusterLayout.defaultLocation()
+                : new ClusterLayout(Path.of(dir).toAbsolutePath()),
+                SessionCluster.Artifacts.locate(cl.value("--flink-lib"), cl.value("--jar")));
+        switch (cl.command()) {
+            case "cluster start" -> {
+                cluster.start(new SessionCluster.Options(intFlag(cl, "--taskmanagers", 0), intFlag(cl, "--slots", 0),
+                        intFlag(cl, "--rest-port", 0), intFlag(cl, "--metrics-port", 0), cl.configuration()), out,
+                        Duration.ofMinutes(3));
+                return 0;
+            }
+            case "cluster status" -> {
+                return cluster.status(out);
+            }
+            case "cluster submit" -> {
+                Configuration conf = new Configuration(cl.configuration());
+                String bootstrap = cl.value("--bootstrap-servers");
+                if (bootstrap != null) {
+                    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
+                }
+                PipelineSettings settings = PipelineSettings.from(conf);
+                if (cl.has("--create-topics")) {
+                    TopicAdmin.ensureTopics(settings.kafka(), 1, (short) 1);
+                } else {
+                    requireInputTopics(settings);
+                }
+                TopicAdmin.checkOutputLimits(settings.kafka());
+                cluster.submit(conf, cl.has("--fresh"), out);
+                return 0;
+            }
+            default -> {
+                cluster.stop(out, Duration.ofSeconds(30));
+                return 0;
+            }
         }
     }
 
@@ -301,6 +357,9 @@ public final class Main {
             }
             case "stop" -> {
                 return stop(cl, out);
+            }
+            case "cluster start", "cluster status", "cluster submit", "cluster stop" -> {
+                return cluster(cl, out);
             }
             case "help", "--help", "-h" -> {
                 out.print(USAGE);
