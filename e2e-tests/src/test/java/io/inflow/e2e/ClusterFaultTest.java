@@ -129,13 +129,7 @@ class ClusterFaultTest {
         LOG.info("cluster up in {} s", (System.nanoTime() - t0) / 1_000_000_000L);
 
         String name = "cf";
-        Configuration conf = new Configuration();
-        conf.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-        conf.set(KafkaOptions.GROUP_ID, name);
-        conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, name);
-        conf.set(KafkaOptions.TOPIC_TEXT, name + ".text");
-        conf.set(KafkaOptions.TOPIC_ENRICHED, name + ".enriched");
-        conf.set(KafkaOptions.TOPIC_DLQ, name + ".dlq");
+        Configuration conf = OutputChecks.namedPipeline(kafka.bootstrapServers(), name);
         KafkaSettings settings = KafkaOptions.settings(conf);
         TopicAdmin.ensureTopics(settings, PipelineUnderTest.PARTITIONS, (short) 1);
         List<String> submit = new ArrayList<>(List.of("cluster", "submit", "--data-dir", layout.root().toString(),
@@ -159,7 +153,7 @@ class ClusterFaultTest {
                 long pid = layout.pid(victim).orElseThrow();
                 long killedAt = System.nanoTime();
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-                int before = drain(audit);
+                int before = OutputChecks.drain(audit);
                 long restoredFrom = awaitOutputBeyond(rest, jobId, audit, before);
                 double recovery = (System.nanoTime() - killedAt) / 1e9;
                 summary.add(String.format(Locale.ROOT, "TaskManager kill #%d (%s): output resumed %.1f s after"
@@ -178,7 +172,7 @@ class ClusterFaultTest {
             long killedAt = System.nanoTime();
             ProcessHandle.of(layout.pid(ClusterLayout.JOBMANAGER).orElseThrow())
                     .ifPresent(ProcessHandle::destroyForcibly);
-            int before = drain(audit);
+            int before = OutputChecks.drain(audit);
             String restarted = cli("cluster", "start", "--data-dir", layout.root().toString());
             assertThat(restarted).contains("started jobmanager").contains("2 TaskManagers");
             double jmUp = (System.nanoTime() - killedAt) / 1e9;
@@ -217,7 +211,7 @@ class ClusterFaultTest {
         Path dir = kafka.dataDir();
         kafka.close();
         kafka = EmbeddedKafkaBroker.start(dir);
-        int before = drain(audit);
+        int before = OutputChecks.drain(audit);
         awaitOutputBeyond(rest, jobId, audit, before);
         return String.format(Locale.ROOT, "broker restart: output resumed %.1f s after the stop",
                 (System.nanoTime() - at) / 1e9);
@@ -290,18 +284,6 @@ class ClusterFaultTest {
         }
     }
 
-    /** Reads what is committed now, until polls bring nothing new for two seconds; the total. */
-    private static int drain(OutputAudit audit) {
-        long quietSince = System.nanoTime();
-        while (System.nanoTime() - quietSince < 2_000_000_000L) {
-            int before = audit.total();
-            audit.poll(Duration.ofMillis(250));
-            if (audit.total() != before) {
-                quietSince = System.nanoTime();
-            }
-        }
-        return audit.total();
-    }
 
     /** The first of {@code n} consecutive loopback ports that are free now. */
     private static int freeRun(int n) throws IOException {

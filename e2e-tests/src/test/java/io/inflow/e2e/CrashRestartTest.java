@@ -100,7 +100,7 @@ class CrashRestartTest {
                 long killedAt = System.nanoTime();
                 run.kill9();
                 // what the killed process committed; its open transactions now hold read_committed readers back
-                int before = drain(audit);
+                int before = OutputChecks.drain(audit);
                 LOG.info("kill -9 #{} at {} outputs, {} of {} events sent", kill, before, stream.sent(), events);
                 run = p.start(kill);
                 assertThat(awaitLog(run, "resuming from")).as("restart %d says what it restored", kill)
@@ -147,7 +147,7 @@ class CrashRestartTest {
             // output after the checkpoint: the kill then loses the sink's knowledge of it, and the replay repeats it
             awaitOutputBeyond(audit, audit.total() + 300, run);
             run.kill9();
-            LOG.info("at-least-once: kill -9 at {} outputs, {} of {} events sent", drain(audit), stream.sent(),
+            LOG.info("at-least-once: kill -9 at {} outputs, {} of {} events sent", OutputChecks.drain(audit), stream.sent(),
                     events);
             run = p.start(1);
             stream.release();
@@ -273,18 +273,6 @@ class CrashRestartTest {
         }
     }
 
-    /** Reads what is committed now, until polls bring nothing new for two seconds; the total. */
-    private static int drain(OutputAudit audit) {
-        long quietSince = System.nanoTime();
-        while (System.nanoTime() - quietSince < 2_000_000_000L) {
-            int before = audit.total();
-            audit.poll(Duration.ofMillis(250));
-            if (audit.total() != before) {
-                quietSince = System.nanoTime();
-            }
-        }
-        return audit.total();
-    }
 
     private static String awaitLog(PipelineProcess run, String text) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();

@@ -1,11 +1,14 @@
 package io.inflow.e2e;
 
+import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.jobs.demo.OutputAudit;
+import org.apache.flink.configuration.Configuration;
 import io.inflow.schemas.DeadLetterRecord;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -76,5 +79,33 @@ final class OutputChecks {
             nb += (double) b[i] * b[i];
         }
         return dot / Math.sqrt(na * nb);
+    }
+
+    /** Reads what is committed now, until polls bring nothing new for two seconds; the total. */
+    static int drain(OutputAudit audit) {
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - quietSince < 2_000_000_000L) {
+            int before = audit.total();
+            audit.poll(Duration.ofMillis(250));
+            if (audit.total() != before) {
+                quietSince = System.nanoTime();
+            }
+        }
+        return audit.total();
+    }
+
+    /**
+     * A pipeline configuration of its own for one test: the broker, and group id, transactional id prefix and the
+     * text / enriched / dlq topics all named after {@code name} ({@code name.text}, ...).
+     */
+    static Configuration namedPipeline(String bootstrapServers, String name) {
+        Configuration conf = new Configuration();
+        conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        conf.set(KafkaOptions.GROUP_ID, name);
+        conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, name);
+        conf.set(KafkaOptions.TOPIC_TEXT, name + ".text");
+        conf.set(KafkaOptions.TOPIC_ENRICHED, name + ".enriched");
+        conf.set(KafkaOptions.TOPIC_DLQ, name + ".dlq");
+        return conf;
     }
 }

@@ -96,13 +96,7 @@ class ScorerEndToEndTest {
     @Test
     void int8ScorerThroughAKillAndARestartFromTheCache() throws Exception {
         String name = "scorer";
-        Configuration conf = new Configuration();
-        conf.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-        conf.set(KafkaOptions.GROUP_ID, name);
-        conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, name);
-        conf.set(KafkaOptions.TOPIC_TEXT, name + ".text");
-        conf.set(KafkaOptions.TOPIC_ENRICHED, name + ".enriched");
-        conf.set(KafkaOptions.TOPIC_DLQ, name + ".dlq");
+        Configuration conf = OutputChecks.namedPipeline(kafka.bootstrapServers(), name);
         KafkaSettings settings = KafkaOptions.settings(conf);
         TopicAdmin.ensureTopics(settings, PipelineUnderTest.PARTITIONS, (short) 1);
         Path cache = tmp.resolve("quantized");

@@ -207,18 +207,7 @@ public final class CudaEncoderBenchmark {
                      Tensor y = b.allocate(DType.FLOAT32, m, n)) {
                     b.transformer().linear(tx, tw, bias, y);
                     float[] out = b.download(y);
-                    // verify row 0 against a double-precision dot product (BF16 inputs: within 2^-7 of sum |a b|)
-                    for (int j = 0; j < n; j++) {
-                        double ref = 0;
-                        double mag = 0;
-                        for (int p = 0; p < k; p++) {
-                            ref += (double) x[p] * w[j * k + p];
-                            mag += Math.abs((double) x[p] * w[j * k + p]);
-                        }
-                        if (Math.abs(out[j] - ref) > 0x1p-7 * 1.01 * mag + k * 0x1p-22 * mag) {
-                            throw new AssertionError("gemm " + m + "x" + n + "x" + k + " wrong at column " + j);
-                        }
-                    }
+                    checkRow0("gemm", out, x, w, m, n, k);
                     double sec = time(() -> {
                         b.transformer().linear(tx, tw, bias, y);
                         b.synchronize();
@@ -230,17 +219,7 @@ public final class CudaEncoderBenchmark {
                         b.transformer().linear(xb, tw, bias, yb);
                         b.transformer().linear(xb, tw, bias, y);
                         float[] outTc = b.download(y);
-                        for (int j = 0; j < n; j++) {   // row 0 against double, the WMMA path's bound
-                            double ref = 0;
-                            double mag = 0;
-                            for (int p = 0; p < k; p++) {
-                                ref += (double) x[p] * w[j * k + p];
-                                mag += Math.abs((double) x[p] * w[j * k + p]);
-                            }
-                            if (Math.abs(outTc[j] - ref) > 0x1p-7 * 1.01 * mag + k * 0x1p-22 * mag) {
-                                throw new AssertionError("gemm_tc " + m + "x" + n + "x" + k + " wrong at column " + j);
-                            }
-                        }
+                        checkRow0("gemm_tc", outTc, x, w, m, n, k);
                         secTc = time(() -> {
                             b.transformer().linear(xb, tw, bias, yb);
                             b.synchronize();
@@ -253,6 +232,21 @@ public final class CudaEncoderBenchmark {
                             + "rounded per call, 64 x 64) %.1f TFLOP/s = %.2f%%%n", m, n, k, tfTc,
                             100 * tfTc / H100_BF16_DENSE_TFLOPS, tfWmma, 100 * tfWmma / H100_BF16_DENSE_TFLOPS);
                 }
+            }
+        }
+    }
+
+    /** Row 0 of {@code out} against a double-precision dot product (BF16 inputs: within 2^-7 of sum |a b|). */
+    static void checkRow0(String what, float[] out, float[] x, float[] w, int m, int n, int k) {
+        for (int j = 0; j < n; j++) {
+            double ref = 0;
+            double mag = 0;
+            for (int p = 0; p < k; p++) {
+                ref += (double) x[p] * w[j * k + p];
+                mag += Math.abs((double) x[p] * w[j * k + p]);
+            }
+            if (Math.abs(out[j] - ref) > 0x1p-7 * 1.01 * mag + k * 0x1p-22 * mag) {
+                throw new AssertionError(what + " " + m + "x" + n + "x" + k + " wrong at column " + j);
             }
         }
     }

@@ -197,6 +197,27 @@ public final class Main {
     }
 
     /** Whether the process of {@code info} has ended (or ends within {@code timeout}). */
+    /**
+     * The configuration of {@code run} and {@code cluster submit}: the {@code -D} keys and {@code --bootstrap-servers},
+     * checked against the broker before anything starts (input topics exist, or are created with
+     * {@code --create-topics}; the output topics accept the largest record).
+     */
+    private static Configuration checkedRunConfiguration(CommandLine cl) {
+        Configuration conf = new Configuration(cl.configuration());
+        String bootstrap = cl.value("--bootstrap-servers");
+        if (bootstrap != null) {
+            conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
+        }
+        PipelineSettings settings = PipelineSettings.from(conf);
+        if (cl.has("--create-topics")) {
+            TopicAdmin.ensureTopics(settings.kafka(), 1, (short) 1);
+        } else {
+            requireInputTopics(settings);
+        }
+        TopicAdmin.checkOutputLimits(settings.kafka());
+        return conf;
+    }
+
     private static boolean awaitExit(RunningJob.Info info, Duration timeout) throws InterruptedException {
         Optional<ProcessHandle> process = ProcessHandle.of(info.pid());
         if (process.isEmpty()) {
@@ -227,18 +248,7 @@ public final class Main {
                 return cluster.status(out);
             }
             case "cluster submit" -> {
-                Configuration conf = new Configuration(cl.configuration());
-                String bootstrap = cl.value("--bootstrap-servers");
-                if (bootstrap != null) {
-                    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
-                }
-                PipelineSettings settings = PipelineSettings.from(conf);
-                if (cl.has("--create-topics")) {
-                    TopicAdmin.ensureTopics(settings.kafka(), 1, (short) 1);
-                } else {
-                    requireInputTopics(settings);
-                }
-                TopicAdmin.checkOutputLimits(settings.kafka());
+                Configuration conf = checkedRunConfiguration(cl);
                 cluster.submit(conf, cl.has("--fresh"), out);
                 return 0;
             }
@@ -328,18 +338,7 @@ public final class Main {
                         cl.has("--fresh")));
             }
             case "run" -> {
-                Configuration conf = new Configuration(cl.configuration());
-                String bootstrap = cl.value("--bootstrap-servers");
-                if (bootstrap != null) {
-                    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
-                }
-                PipelineSettings settings = PipelineSettings.from(conf);
-                if (cl.has("--create-topics")) {
-                    TopicAdmin.ensureTopics(settings.kafka(), 1, (short) 1);
-                } else {
-                    requireInputTopics(settings);
-                }
-                TopicAdmin.checkOutputLimits(settings.kafka());
+                Configuration conf = checkedRunConfiguration(cl);
                 try (ResumableJob state = ResumableJob.prepare(stateDirectory(cl, conf), conf, cl.has("--fresh"),
                         out)) {
                     LocalFlink flink = LocalFlink.withFreePorts(conf);
@@ -348,7 +347,7 @@ public final class Main {
                     JobClient job = env.executeAsync(InflowPipelineJob.JOB_NAME);
                     state.started(job, flink.webUiUrl());
                     out.println("running " + InflowPipelineJob.JOB_NAME + " (job " + job.getJobID() + ") against "
-                            + settings.kafka().bootstrapServers() + "; state in " + state.directory().root()
+                            + conf.get(KafkaOptions.BOOTSTRAP_SERVERS) + "; state in " + state.directory().root()
                             + "; web UI " + flink.webUiUrl() + ", metrics " + flink.metricsUrl() + " (Flink's: "
                             + flink.flinkMetricsUrl() + "); Ctrl-C stops with a savepoint");
                     out.flush();

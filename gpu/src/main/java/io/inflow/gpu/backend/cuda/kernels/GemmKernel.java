@@ -71,7 +71,7 @@ public final class GemmKernel {
     private static void launch(KernelLauncher launcher, String kernel, Tensor a, Tensor b, boolean transposeB,
                                Tensor bias, Epilogue epilogue, Tensor c, int m, int n, int k) {
         if (epilogue == Epilogue.BIAS_RESIDUAL) {
-            throw new IllegalArgumentException("gemm: epilogue BIAS_RESIDUAL is not implemented by " + kernel
+            throw new IllegalArgumentException("gemm: " + kernel + " has no BIAS_RESIDUAL epilogue"
                     + " (only NONE, BIAS, BIAS_GELU); use GemmTcKernel (bf16 activations) or add the residual"
                     + " separately");
         }
