@@ -69,8 +69,14 @@ public final class TextTokenizer implements AutoCloseable {
                     "padding", "false",
                     "maxLength", Integer.toString(maxTokens));
             AsciiWordPiece ascii = AsciiWordPiece.of(new ByteArrayInputStream(json), maxTokens).orElse(null);
-            return new TextTokenizer(HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options),
-                    ascii, spec, maxTokens);
+            HuggingFaceTokenizer hf = NativeTokenizerLibrary.run(() -> {
+                try {
+                    return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read tokenizer resource " + spec.resource(), e);
+                }
+            });
+            return new TextTokenizer(hf, ascii, spec, maxTokens);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read tokenizer resource " + spec.resource(), e);
         }
