@@ -11,6 +11,7 @@ import io.inflow.operators.image.RouteRejectedImages;
 import io.inflow.jobs.config.ImageSettings;
 import io.inflow.connectors.kafka.InflowKafka;
 import io.inflow.schemas.RawRecord;
+import io.inflow.jobs.config.CheckpointPolicy;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.operators.embed.TextBatchCompute;
 import io.inflow.operators.embed.TextEmbedOperatorFactory;
@@ -25,7 +26,6 @@ import io.inflow.schemas.SourcedText;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -137,16 +137,7 @@ public final class InflowPipeline {
     public static PipelineSettings build(StreamExecutionEnvironment env, ReadableConfig config,
             UnaryOperator<DataStream<SourcedText>> tap, UnaryOperator<TextBatchCompute> textCompute) {
         PipelineSettings s = PipelineSettings.from(config);
-        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(PipelineSettings.defaultCheckpointInterval(config).toMillis());
-        }
-        long interval = env.getCheckpointConfig().getCheckpointInterval();
-        if (s.kafka().deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
-                && interval >= s.kafka().transactionTimeout().toMillis()) {
-            throw new IllegalArgumentException("the checkpoint interval (" + interval + " ms) must be shorter than"
-                    + " inflow.kafka.transaction-timeout (" + s.kafka().transactionTimeout().toMillis()
-                    + " ms): transactions stay open from one checkpoint to the next");
-        }
+        CheckpointPolicy.apply(env, config, s.kafka());
 
         String textTopic = s.kafka().topics().text();
         DataStream<RawRecord> raw = env

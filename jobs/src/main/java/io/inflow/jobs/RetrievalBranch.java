@@ -7,6 +7,7 @@ import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.Family;
 import io.inflow.jobs.config.PipelineSettings;
 import io.inflow.jobs.config.RetrievalJobSettings;
+import io.inflow.jobs.faults.StallingCompute;
 import io.inflow.operators.batch.BatchOperatorFactory;
 import io.inflow.operators.batch.BatchSettings;
 import io.inflow.operators.batch.TwoInputBatchOperatorFactory;
@@ -109,8 +110,8 @@ final class RetrievalBranch {
         boolean rerank = r.tokenHead() != null;
         if (rerank) {
             // the same encoder (shared per process), its batches also carrying every row's token vectors
-            compute = new EncoderCompute(((EncoderCompute) compute).spec(), r.tokenHead(),
-                    ((EncoderCompute) compute).scorer());
+            compute = StallingCompute.map(compute, c -> new EncoderCompute(((EncoderCompute) c).spec(),
+                    r.tokenHead(), ((EncoderCompute) c).scorer()));
         }
         BatchSettings embedSettings = new BatchSettings(s.batching().maxWait(), s.batching().maxInFlight(),
                 TextEmbedOperatorFactory.METRICS_OPERATOR, TextEmbedOperatorFactory.MODALITY);
@@ -264,7 +265,7 @@ final class RetrievalBranch {
 
     /** Corpus documents are indexed, not scored: their compute leaves the scorer out. */
     private static TextBatchCompute withoutScorer(TextBatchCompute compute) {
-        return compute instanceof EncoderCompute e && e.scorer() != null
-                ? new EncoderCompute(e.spec(), e.tokenHead(), null) : compute;
+        return StallingCompute.map(compute, c -> c instanceof EncoderCompute e && e.scorer() != null
+                ? new EncoderCompute(e.spec(), e.tokenHead(), null) : c);
     }
 }

@@ -111,6 +111,11 @@ public final class PipelineOptions {
             .intType().defaultValue(Runtime.getRuntime().availableProcessors())
             .withDescription("CPU kernel threads of the encoder, shared by all slots of a task manager.");
 
+    public static final ConfigOption<String> COMPUTE_STALL_FILE = ConfigOptions
+            .key("inflow.fault-injection.compute-stall-file").stringType().noDefaultValue()
+            .withDescription("Fault drill, off unless set: while this file exists on a TaskManager's host, every"
+                    + " text batch waits before it computes (back pressure and lag rehearsals, the stall test).");
+
     private PipelineOptions() {
     }
 }

@@ -8,6 +8,7 @@ import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.batch.BatchingOptions;
 import io.inflow.gpu.head.HeadType;
 import io.inflow.operators.embed.CudaOptions;
+import io.inflow.jobs.faults.StallingCompute;
 import io.inflow.operators.embed.EmbeddingEncoding;
 import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.embed.EncoderSpec;
@@ -93,7 +94,8 @@ public record PipelineSettings(KafkaSettings kafka, BatchingConfig batching, Tex
                     + PipelineOptions.EMBEDDING_ENCODING.key() + "=OMIT to leave the vectors out) or unset the scorer");
         }
         return new PipelineSettings(kafka, batching, model, maxTokens, config.get(PipelineOptions.EMBEDDING_ENCODING),
-                limits, compute(config, model, longest), tokenizerThreads(config), images, retrieval, topics);
+                limits, StallingCompute.wrap(compute(config, model, longest),
+                config.getOptional(PipelineOptions.COMPUTE_STALL_FILE).orElse(null)), tokenizerThreads(config), images, retrieval, topics);
     }
 
     /** Whether the corpus is indexed and events get neighbours ({@code inflow.retrieval.enabled}). */

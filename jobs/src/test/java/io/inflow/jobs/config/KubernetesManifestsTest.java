@@ -1,6 +1,7 @@
 package io.inflow.jobs.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,8 +15,10 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 
+import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.gpu.backend.BackendKind;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +30,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -338,6 +342,18 @@ class KubernetesManifestsTest {
                 .filter(k -> k.startsWith("inflow.") && !k.startsWith(KafkaOptionsKeys.PROPERTIES)).count();
         assertThat(parsed).isEqualTo((int) inflowKeys);
         assertThat(config.get(PipelineOptions.COMPUTE_BACKEND)).isEqualTo(BackendKind.CUDA);
+    }
+
+    @Test
+    void checkpointSettingsKeepKafkaTransactionsWithinTheirTimeout() {
+        Configuration config = Configuration.fromMap(flinkConfiguration());
+        config.set(KafkaOptions.BOOTSTRAP_SERVERS, "localhost:9093"); // the args carry the real one (resolved at start)
+        // the deployment's own checkpoint keys, as the job applies them (CheckpointPolicy would refuse 10 min)
+        CheckpointPolicy.check(config.get(CheckpointingOptions.CHECKPOINTING_INTERVAL).toMillis(),
+                config.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT).toMillis(),
+                config.get(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER), KafkaOptions.settings(config));
+        assertThatThrownBy(() -> CheckpointPolicy.check(10_000, Duration.ofMinutes(10).toMillis(), 3,
+                KafkaOptions.settings(config))).hasMessageContaining("could stay open");
     }
 
     // ---------------------------------------------------------------------------------------------------------------

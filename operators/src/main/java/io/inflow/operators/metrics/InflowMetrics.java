@@ -1,7 +1,10 @@
 package io.inflow.operators.metrics;
 
+import io.inflow.operators.runtime.ArrowMemory;
+
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -153,6 +156,16 @@ public final class InflowMetrics {
     public static final Gauge MODEL_INFO = Gauge.builder().name("inflow_model_info")
             .help("The model an operator runs (value 1)").labelNames(JOB, OPERATOR, MODEL, VERSION, BACKEND)
             .register(REGISTRY);
+
+    /**
+     * Bytes of Arrow batches this process holds (open, computing, waiting to emit), read when scraped. Bounded by
+     * {@code inflow.memory.arrow-max-bytes}; the JVM's direct-memory gauges do not see it (Arrow allocates off-heap
+     * through Unsafe). No labels: the root allocator is the process's, shared by every operator.
+     */
+    public static final GaugeWithCallback ARROW_BYTES = GaugeWithCallback.builder()
+            .name("inflow_arrow_allocated_bytes")
+            .help("Bytes of Arrow batches held by the process's operators (limit: inflow.memory.arrow-max-bytes)")
+            .callback(cb -> cb.call(ArrowMemory.allocatedBytes())).register(REGISTRY);
 
     /** Operator instances per {@link #MODEL_INFO} label set in this process. */
     private static final Map<List<String>, Integer> MODEL_USERS = new HashMap<>();
