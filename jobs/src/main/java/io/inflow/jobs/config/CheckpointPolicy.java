@@ -52,15 +52,17 @@ public final class CheckpointPolicy {
         if (config.getOptional(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER).isEmpty()) {
             c.setTolerableCheckpointFailureNumber(DEFAULT_TOLERABLE_FAILURES);
         }
-        check(c.getCheckpointInterval(), c.getCheckpointTimeout(), c.getTolerableCheckpointFailureNumber(), kafka);
+        check(c.getCheckpointInterval(), c.getCheckpointTimeout(), c.getTolerableCheckpointFailureNumber(),
+                kafka.deliveryGuarantee(), kafka.transactionTimeout());
     }
 
     /** The exactly-once invariant (see the class comment); a message naming every key involved when it fails. */
-    static void check(long intervalMs, long timeoutMs, int tolerable, KafkaSettings kafka) {
-        if (kafka.deliveryGuarantee() != DeliveryGuarantee.EXACTLY_ONCE) {
+    static void check(long intervalMs, long timeoutMs, int tolerable, DeliveryGuarantee guarantee,
+            Duration transactionTimeout) {
+        if (guarantee != DeliveryGuarantee.EXACTLY_ONCE) {
             return;
         }
-        long transactionMs = kafka.transactionTimeout().toMillis();
+        long transactionMs = transactionTimeout.toMillis();
         if (intervalMs >= transactionMs) {
             throw new IllegalArgumentException("the checkpoint interval (" + intervalMs + " ms) must be shorter than"
                     + " " + KafkaOptions.TRANSACTION_TIMEOUT.key() + " (" + transactionMs + " ms): transactions stay"

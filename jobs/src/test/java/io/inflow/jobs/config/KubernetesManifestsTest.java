@@ -21,6 +21,7 @@ import io.inflow.gpu.backend.BackendKind;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -347,13 +348,14 @@ class KubernetesManifestsTest {
     @Test
     void checkpointSettingsKeepKafkaTransactionsWithinTheirTimeout() {
         Configuration config = Configuration.fromMap(flinkConfiguration());
-        config.set(KafkaOptions.BOOTSTRAP_SERVERS, "localhost:9093"); // the args carry the real one (resolved at start)
         // the deployment's own checkpoint keys, as the job applies them (CheckpointPolicy would refuse 10 min)
         CheckpointPolicy.check(config.get(CheckpointingOptions.CHECKPOINTING_INTERVAL).toMillis(),
                 config.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT).toMillis(),
-                config.get(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER), KafkaOptions.settings(config));
+                config.get(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER), DeliveryGuarantee.EXACTLY_ONCE,
+                config.get(KafkaOptions.TRANSACTION_TIMEOUT));
         assertThatThrownBy(() -> CheckpointPolicy.check(10_000, Duration.ofMinutes(10).toMillis(), 3,
-                KafkaOptions.settings(config))).hasMessageContaining("could stay open");
+                DeliveryGuarantee.EXACTLY_ONCE, config.get(KafkaOptions.TRANSACTION_TIMEOUT)))
+                .hasMessageContaining("could stay open");
     }
 
     // ---------------------------------------------------------------------------------------------------------------
