@@ -5,16 +5,13 @@ import io.inflow.connectors.kafka.KafkaSettings;
 import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.cluster.ClusterLayout;
 import io.inflow.jobs.cluster.ClusterRest;
-import io.inflow.jobs.cluster.SessionCluster;
 import io.inflow.jobs.demo.OutputAudit;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
-import io.inflow.jobs.embedded.Ports;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -23,20 +20,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,52 +52,23 @@ class ClusterFaultTest {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterFaultTest.class);
     private static final boolean LONG = Boolean.getBoolean("inflow.e2e.cluster.long");
     private static final Duration WAIT = Duration.ofMinutes(3);
-    private static final Pattern JOB_ID = Pattern.compile("as job ([0-9a-f]{32})");
 
     private EmbeddedKafkaBroker kafka;
-    private Path tmp;
-    private ClusterLayout layout;
-    private SessionCluster cluster;
-    private int restPort;
-    private int metricsPort;
-    private int cliRuns;
+    private StandaloneCluster cluster;
 
     @BeforeAll
     void setUp() throws IOException {
-        SessionCluster.Artifacts artifacts = SessionCluster.Artifacts.locate(null, null);
-        Assumptions.assumeTrue(Files.isRegularFile(artifacts.jobJar()) && Files.isDirectory(artifacts.flinkLib()),
-                "no cluster jar / flink-lib at " + artifacts + ": run `mvn -B verify` (or package the jobs module)");
-        tmp = Path.of("target", "cluster-fault").toAbsolutePath();
-        if (Files.exists(tmp)) {
-            try (Stream<Path> old = Files.walk(tmp)) {
-                old.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-        Files.createDirectories(tmp);
-        layout = new ClusterLayout(tmp.resolve("cluster"));
-        cluster = new SessionCluster(layout, artifacts);
-        // a test JVM that ends early must not leave the cluster's JVMs behind (they run in their own session)
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stopCluster));
-        restPort = Ports.freeLoopbackPort();
-        metricsPort = freeRun(3);
-        kafka = EmbeddedKafkaBroker.start(LONG ? tmp.resolve("kafka") : null);
+        cluster = StandaloneCluster.create("cluster-fault");
+        kafka = EmbeddedKafkaBroker.start(LONG ? cluster.dir().resolve("kafka") : null);
     }
 
     @AfterAll
     void tearDown() {
-        stopCluster();
+        if (cluster != null) {
+            cluster.close();
+        }
         if (kafka != null) {
             kafka.close();
-        }
-    }
-
-    private void stopCluster() {
-        if (cluster != null) {
-            try {
-                cluster.stop(new PrintStream(PrintStream.nullOutputStream()), Duration.ofSeconds(20));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -120,39 +80,31 @@ class ClusterFaultTest {
         int holdAt = events - (LONG ? 5_000 : 1_500);
         int tmKills = LONG ? 5 : 2;
         long t0 = System.nanoTime();
-        String start = cli("cluster", "start", "--data-dir", layout.root().toString(), "--taskmanagers", "2",
-                "--slots", "2", "--rest-port", Integer.toString(restPort), "--metrics-port",
-                Integer.toString(metricsPort),
-                // a dead TaskManager is noticed by missed heartbeats (Flink's defaults: 10 s / 50 s)
-                "-Dheartbeat.interval=1000", "-Dheartbeat.timeout=5000");
-        assertThat(start).contains("cluster ready: web UI http://127.0.0.1:" + restPort + ", 2 TaskManagers, 4 slots");
+        String start = cluster.start("--taskmanagers", "2", "--slots", "2");
+        assertThat(start).contains("cluster ready: web UI " + cluster.rest().url() + ", 2 TaskManagers, 4 slots");
         LOG.info("cluster up in {} s", (System.nanoTime() - t0) / 1_000_000_000L);
 
         String name = "cf";
         Configuration conf = OutputChecks.namedPipeline(kafka.bootstrapServers(), name);
         KafkaSettings settings = KafkaOptions.settings(conf);
         TopicAdmin.ensureTopics(settings, PipelineUnderTest.PARTITIONS, (short) 1);
-        List<String> submit = new ArrayList<>(List.of("cluster", "submit", "--data-dir", layout.root().toString(),
-                "--bootstrap-servers", kafka.bootstrapServers()));
-        conf.toMap().forEach((k, v) -> submit.add("-D" + k + "=" + v));
-        submit.addAll(List.of("-Dinflow.text.compute=TOKENS", "-Dinflow.image.enabled=false",
-                "-Dexecution.checkpointing.interval=1s", "-Dparallelism.default=2",
+        String[] submit = cluster.submitArgs(conf, kafka.bootstrapServers(), "-Dinflow.text.compute=TOKENS",
+                "-Dinflow.image.enabled=false", "-Dexecution.checkpointing.interval=1s", "-Dparallelism.default=2",
                 "-Drestart-strategy.type=fixed-delay", "-Drestart-strategy.fixed-delay.attempts=1000",
-                "-Drestart-strategy.fixed-delay.delay=1s"));
+                "-Drestart-strategy.fixed-delay.delay=1s");
 
-        ClusterRest rest = new ClusterRest("http://127.0.0.1:" + restPort);
+        ClusterRest rest = cluster.rest();
         List<String> summary = new ArrayList<>();
         try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), settings.topics().text(), name,
                 events, perSecond, holdAt);
                 OutputAudit audit = new OutputAudit(kafka.bootstrapServers(), settings.topics().enriched(),
                         settings.topics().deadLetter())) {
-            String jobId = jobId(cli(submit.toArray(String[]::new)));
+            String jobId = StandaloneCluster.jobId(cluster.cli(submit));
             for (int kill = 1; kill <= tmKills; kill++) {
                 awaitProgress(rest, jobId, audit, LONG ? 5_000 : 800, stream, holdAt);
                 String victim = busyTaskManager(rest);
-                long pid = layout.pid(victim).orElseThrow();
                 long killedAt = System.nanoTime();
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                cluster.kill(victim);
                 int before = OutputChecks.drain(audit);
                 long restoredFrom = awaitOutputBeyond(rest, jobId, audit, before);
                 double recovery = (System.nanoTime() - killedAt) / 1e9;
@@ -160,8 +112,7 @@ class ClusterFaultTest {
                         + " kill -9 (restored checkpoint %d)", kill, victim, recovery, restoredFrom));
                 LOG.info(summary.get(summary.size() - 1));
                 System.out.println(summary.get(summary.size() - 1));
-                assertThat(cli("cluster", "start", "--data-dir", layout.root().toString()))
-                        .contains("started " + victim).contains("2 TaskManagers");
+                assertThat(cluster.restartMissing()).contains("started " + victim).contains("2 TaskManagers");
                 if (LONG && kill == 2) {
                     summary.add(restartBroker(rest, jobId, audit, stream));
                 }
@@ -170,15 +121,14 @@ class ClusterFaultTest {
             // the JobManager: no HA, so the job ends with it; restart + resubmit resumes from the retained checkpoint
             awaitProgress(rest, jobId, audit, LONG ? 5_000 : 800, stream, holdAt);
             long killedAt = System.nanoTime();
-            ProcessHandle.of(layout.pid(ClusterLayout.JOBMANAGER).orElseThrow())
-                    .ifPresent(ProcessHandle::destroyForcibly);
+            cluster.kill(ClusterLayout.JOBMANAGER);
             int before = OutputChecks.drain(audit);
-            String restarted = cli("cluster", "start", "--data-dir", layout.root().toString());
+            String restarted = cluster.restartMissing();
             assertThat(restarted).contains("started jobmanager").contains("2 TaskManagers");
             double jmUp = (System.nanoTime() - killedAt) / 1e9;
-            String resubmit = cli(submit.toArray(String[]::new));
+            String resubmit = cluster.cli(submit);
             assertThat(resubmit).containsPattern("resuming from \\S+chk-\\d+ \\(checkpoint \\d+, taken at ");
-            jobId = jobId(resubmit);
+            jobId = StandaloneCluster.jobId(resubmit);
             awaitOutputBeyond(rest, jobId, audit, before);
             summary.add(String.format(Locale.ROOT, "JobManager kill: cluster back %.1f s, output resumed %.1f s after"
                     + " kill -9 (restart + resubmit from the retained checkpoint)", jmUp,
@@ -192,14 +142,14 @@ class ClusterFaultTest {
             audit.poll(Duration.ofSeconds(3)); // a duplicate would come late
             OutputChecks.everyInputExactlyOnce(audit, landed);
             assertThat(audit.deadLetters()).hasSize(events / 1000);
-            String status = cli("cluster", "status", "--data-dir", layout.root().toString());
+            String status = cluster.status();
             assertThat(status).contains("2 TaskManagers").contains(jobId + " inflow-pipeline RUNNING");
             String report = String.format(Locale.ROOT, "cluster fault test (%s): %d events, 0 lost, 0 duplicated"
                     + " (read_committed); %s; test took %d s", LONG ? "long" : "quick", events,
                     String.join("; ", summary), (System.nanoTime() - t0) / 1_000_000_000L);
             LOG.info(report);
             System.out.println(report);
-            Files.writeString(tmp.resolve("recovery-times.txt"), report + "\n");
+            Files.writeString(cluster.dir().resolve("recovery-times.txt"), report + "\n");
         }
     }
 
@@ -217,21 +167,6 @@ class ClusterFaultTest {
                 (System.nanoTime() - at) / 1e9);
     }
 
-    /** Runs {@code ./inflow <args>} (io.inflow.jobs.cli.Main in its own JVM) to its end; its output. */
-    private String cli(String... args) throws Exception {
-        Path log = tmp.resolve("cli-" + (++cliRuns) + "-" + args[1] + ".log");
-        int rc = PipelineProcess.runToEnd(log, List.of(args), 300);
-        String out = Files.readString(log);
-        assertThat(rc).as("./inflow %s:\n%s", String.join(" ", args), out).isZero();
-        return out;
-    }
-
-    private static String jobId(String submitOutput) {
-        Matcher m = JOB_ID.matcher(submitOutput);
-        assertThat(m.find()).as("job id in:\n%s", submitOutput).isTrue();
-        return m.group(1);
-    }
-
     /** The TaskManager with occupied slots (where the job's tasks run). */
     private static String busyTaskManager(ClusterRest rest) throws Exception {
         for (JsonNode tm : rest.get("/taskmanagers").path("taskmanagers")) {
@@ -242,27 +177,16 @@ class ClusterFaultTest {
         throw new AssertionError("no TaskManager runs tasks: " + rest.get("/taskmanagers"));
     }
 
-    /** Id of the newest completed checkpoint of the job (0 when none). */
-    private static long latestCheckpoint(ClusterRest rest, String jobId) {
-        try {
-            return rest.get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed").path("id").asLong(0);
-        } catch (IOException e) {
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
-    }
-
     /** Waits until output advanced by {@code outputs} and a newer checkpoint completed, mid-stream. */
     private void awaitProgress(ClusterRest rest, String jobId, OutputAudit audit, int outputs, StreamProducer stream,
             int holdAt) {
-        long chk = latestCheckpoint(rest, jobId);
+        long chk = cluster.latestCheckpoint(jobId);
         int from = audit.total();
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (audit.total() - from < outputs || latestCheckpoint(rest, jobId) <= chk) {
+        while (audit.total() - from < outputs || cluster.latestCheckpoint(jobId) <= chk) {
             assertThat(System.nanoTime()).as("progress within %s (%s, checkpoint %d; logs in %s)", WAIT,
-                    audit.summary(), latestCheckpoint(rest, jobId), layout.root().resolve("log")).isLessThan(deadline);
+                    audit.summary(), cluster.latestCheckpoint(jobId), cluster.layout().root().resolve("log"))
+                    .isLessThan(deadline);
             audit.poll(Duration.ofMillis(200));
         }
         assertThat(stream.sent()).as("still mid-stream: the stream has not reached its hold point (a fault there"
@@ -274,7 +198,7 @@ class ClusterFaultTest {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (audit.total() <= total) {
             assertThat(System.nanoTime()).as("output beyond %d within %s (logs in %s)", total, WAIT,
-                    layout.root().resolve("log")).isLessThan(deadline);
+                    cluster.layout().root().resolve("log")).isLessThan(deadline);
             audit.poll(Duration.ofMillis(100));
         }
         try {
@@ -282,25 +206,5 @@ class ClusterFaultTest {
         } catch (IOException e) {
             return 0;
         }
-    }
-
-
-    /** The first of {@code n} consecutive loopback ports that are free now. */
-    private static int freeRun(int n) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = Ports.freeLoopbackPort();
-            boolean free = true;
-            for (int i = 1; i < n && free; i++) {
-                try (ServerSocket s = new ServerSocket()) {
-                    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), base + i), 1);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free && base + n < 65536) {
-                return base;
-            }
-        }
-        throw new IOException("no " + n + " consecutive free ports");
     }
 }

@@ -6,12 +6,15 @@ import io.inflow.schemas.RecordCodec;
 import io.inflow.schemas.RecordRejectedException;
 import io.inflow.schemas.SourceRef;
 
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +42,8 @@ public final class OutputAudit implements AutoCloseable {
     private final List<DeadLetterRecord> deadLetters = new ArrayList<>();
     private final Map<String, Integer> outputsPerSource = new HashMap<>();
     private final List<String> unreadable = new ArrayList<>();
+    /** Per partition, the offset after the last record read: where a reassigned partition resumes. */
+    private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
 
     public OutputAudit(String bootstrapServers, String enrichedTopic, String deadLetterTopic) {
         this(props(bootstrapServers), enrichedTopic, deadLetterTopic);
@@ -63,12 +68,30 @@ public final class OutputAudit implements AutoCloseable {
         p.setProperty("auto.offset.reset", "earliest");
         p.setProperty("enable.auto.commit", "false");
         consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(enrichedTopic, deadLetterTopic));
+        // the audit commits nothing, so a rebalance (after a broker restart the group coordinator rebuilds the group)
+        // would start every partition over from the beginning and count each output again: it resumes where it
+        // read up to instead
+        consumer.subscribe(List.of(enrichedTopic, deadLetterTopic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                for (TopicPartition tp : partitions) {
+                    Long next = nextOffsets.get(tp);
+                    if (next != null) {
+                        consumer.seek(tp, next);
+                    }
+                }
+            }
+        });
     }
 
     /** Reads whatever is committed now (one poll). */
     public void poll(Duration timeout) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            nextOffsets.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
             try {
                 SourceRef source;
                 if (r.topic().equals(enrichedTopic)) {
