@@ -15,7 +15,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Assertions shared by the end-to-end tests about what came out of the pipeline. */
-final class OutputChecks {
+public final class OutputChecks {
 
     private OutputChecks() {
     }
@@ -98,7 +98,7 @@ final class OutputChecks {
      * A pipeline configuration of its own for one test: the broker, and group id, transactional id prefix and the
      * text / enriched / dlq topics all named after {@code name} ({@code name.text}, ...).
      */
-    static Configuration namedPipeline(String bootstrapServers, String name) {
+    public static Configuration namedPipeline(String bootstrapServers, String name) {
         Configuration conf = new Configuration();
         conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         conf.set(KafkaOptions.GROUP_ID, name);

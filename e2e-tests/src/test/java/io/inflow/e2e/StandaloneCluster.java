@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * c.close();
  * }</pre>
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
 
     private static final Pattern JOB_ID = Pattern.compile("as job ([0-9a-f]{32})");
 
@@ -61,7 +61,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** A cluster under {@code target/<name>} (emptied first); the test is skipped when the artifacts are missing. */
-    static StandaloneCluster create(String name) throws IOException {
+    public static StandaloneCluster create(String name) throws IOException {
         SessionCluster.Artifacts artifacts = SessionCluster.Artifacts.locate(null, null);
         Assumptions.assumeTrue(Files.isRegularFile(artifacts.jobJar()) && Files.isDirectory(artifacts.flinkLib()),
                 "no cluster jar / flink-lib at " + artifacts + ": run `mvn -B verify` (or package the jobs module)");
@@ -76,15 +76,15 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** The test's directory ({@code target/<name>}). */
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
-    ClusterLayout layout() {
+    public ClusterLayout layout() {
         return layout;
     }
 
-    ClusterRest rest() {
+    public ClusterRest rest() {
         return new ClusterRest("http://127.0.0.1:" + restPort);
     }
 
@@ -92,7 +92,7 @@ final class StandaloneCluster implements AutoCloseable {
      * {@code ./inflow cluster start} with this cluster's data directory, REST and metrics ports, and a 1 s / 5 s
      * heartbeat (Flink's 10 s / 50 s would add up to 50 s to noticing a dead TaskManager); its output.
      */
-    String start(String... options) throws Exception {
+    public String start(String... options) throws Exception {
         List<String> args = new ArrayList<>(List.of("cluster", "start", "--data-dir", layout.root().toString(),
                 "--rest-port", Integer.toString(restPort), "--metrics-port", Integer.toString(metricsPort),
                 "-Dheartbeat.interval=1000", "-Dheartbeat.timeout=5000"));
@@ -101,16 +101,16 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** {@code ./inflow cluster start} again: starts whichever process is not running. */
-    String restartMissing() throws Exception {
+    public String restartMissing() throws Exception {
         return cli("cluster", "start", "--data-dir", layout.root().toString());
     }
 
-    String status() throws Exception {
+    public String status() throws Exception {
         return cli("cluster", "status", "--data-dir", layout.root().toString());
     }
 
     /** The arguments of {@code ./inflow cluster submit}: every key of {@code conf} as {@code -D}, then {@code extra}. */
-    String[] submitArgs(Configuration conf, String bootstrapServers, String... extra) {
+    public String[] submitArgs(Configuration conf, String bootstrapServers, String... extra) {
         List<String> submit = new ArrayList<>(List.of("cluster", "submit", "--data-dir", layout.root().toString(),
                 "--bootstrap-servers", bootstrapServers));
         conf.toMap().forEach((k, v) -> submit.add("-D" + k + "=" + v));
@@ -119,7 +119,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** Runs {@code ./inflow <args>} to its end and asserts it succeeded; its output. */
-    String cli(String... args) throws Exception {
+    public String cli(String... args) throws Exception {
         Path log = dir.resolve("cli-" + (++cliRuns) + "-" + args[1] + ".log");
         int rc = PipelineProcess.runToEnd(log, List.of(args), 300);
         String out = Files.readString(log);
@@ -128,24 +128,24 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** The job id {@code cluster submit} printed. */
-    static String jobId(String submitOutput) {
+    public static String jobId(String submitOutput) {
         Matcher m = JOB_ID.matcher(submitOutput);
         assertThat(m.find()).as("job id in:\n%s", submitOutput).isTrue();
         return m.group(1);
     }
 
     /** {@code kill -9} of a cluster process ({@link ClusterLayout#JOBMANAGER}, {@code taskmanager-N}). */
-    void kill(String process) {
+    public void kill(String process) {
         ProcessHandle.of(layout.pid(process).orElseThrow()).ifPresent(ProcessHandle::destroyForcibly);
     }
 
     /** Id of the newest completed checkpoint of the job (0 when none or the REST API does not answer). */
-    long latestCheckpoint(String jobId) {
+    public long latestCheckpoint(String jobId) {
         return checkpoints(jobId).path("latest").path("completed").path("id").asLong(0);
     }
 
     /** {@code GET /jobs/<id>/checkpoints} (an empty node when the REST API does not answer). */
-    JsonNode checkpoints(String jobId) {
+    public JsonNode checkpoints(String jobId) {
         try {
             return rest().get("/jobs/" + jobId + "/checkpoints");
         } catch (IOException e) {
@@ -167,7 +167,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** The first of {@code n} consecutive loopback ports that are free now. */
-    private static int freeRun(int n) throws IOException {
+    public static int freeRun(int n) throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base = Ports.freeLoopbackPort();
             boolean free = true;

@@ -67,6 +67,12 @@ public final class ClusterRest {
         send(HttpRequest.newBuilder(URI.create(url + "/jars/" + jarId)).timeout(Duration.ofSeconds(30)).DELETE());
     }
 
+    /** Cancels a job ({@code PATCH /jobs/<id>?mode=cancel}); returns once the cluster accepted the request. */
+    public void cancel(String jobId) throws IOException, InterruptedException {
+        send(HttpRequest.newBuilder(URI.create(url + "/jobs/" + jobId + "?mode=cancel"))
+                .timeout(Duration.ofSeconds(30)).method("PATCH", HttpRequest.BodyPublishers.noBody()));
+    }
+
     /** Whether the REST endpoint answers at all. */
     public boolean reachable() {
         try {
