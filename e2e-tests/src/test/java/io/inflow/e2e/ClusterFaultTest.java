@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       its retained checkpoint ({@code resuming from ...chk-N});</li>
  *   <li>counts every input exactly once across {@code enriched} and {@code dlq} with {@code read_committed}.</li>
  * </ul>
- * The long version ({@code -Dinflow.e2e.cluster.long=true}: 200,000 events, five TaskManager kills, one broker
+ * The long version ({@code -Dinflow.e2e.cluster.long=true}: 300,000 events, five TaskManager kills, one broker
  * restart, one JobManager kill) is described in e2e-tests/README.md. Needs {@code mvn package} of the jobs module
  * first (the {@code verify} reactor does it); skipped when the cluster jar is missing.
  */
@@ -75,7 +75,7 @@ class ClusterFaultTest {
     @Test
     void taskManagerAndJobManagerKillsLoseAndDuplicateNothing() throws Exception {
         // the stream must outlast the faults (each TaskManager cycle ~30 s, the JobManager's ~60 s on two cores)
-        int events = LONG ? 200_000 : 24_000;
+        int events = LONG ? 300_000 : 24_000; // long: the stream (5 min) outlasts 5 TM kills, a broker restart, the JM kill
         int perSecond = LONG ? 1_000 : 150;
         int holdAt = events - (LONG ? 5_000 : 1_500);
         int tmKills = LONG ? 5 : 2;
