@@ -10,7 +10,6 @@ import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.embed.EncoderSpec;
 import io.inflow.operators.metrics.MetricsOptions;
 
-import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.catalog.Column;
@@ -49,7 +48,8 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
     /**
      * Validates the model's options and schemas.
      *
-     * @param options the model's {@code WITH} options (unknown keys already rejected by Flink's helper)
+     * @param options the model's {@code WITH} options, already checked by Flink's helper (required and unknown keys,
+     *     values that do not parse: its messages name the option and, for enums, the allowed values)
      * @param session the table configuration: {@code inflow.compute.*}, {@code inflow.cuda.*}, {@code inflow.metrics.*}
      * @throws ValidationException naming the option or column at fault
      */
@@ -66,26 +66,26 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
         } catch (IllegalArgumentException e) {
             throw new ValidationException("'model': " + e.getMessage(), e);
         }
-        PoolingMode pooling = option(options, InflowModelOptions.POOLING);
-        BackendKind backend = option(options, InflowModelOptions.BACKEND);
-        int maxRecords = option(options, InflowModelOptions.MAX_RECORDS);
+        PoolingMode pooling = options.get(InflowModelOptions.POOLING);
+        BackendKind backend = options.get(InflowModelOptions.BACKEND);
+        int maxRecords = options.get(InflowModelOptions.MAX_RECORDS);
         if (maxRecords < 1 || maxRecords > MAX_RECORDS_LIMIT) {
             throw new ValidationException("'max-records' must be between 1 and " + MAX_RECORDS_LIMIT + " (got "
                     + maxRecords + ")");
         }
-        Duration maxWait = option(options, InflowModelOptions.MAX_WAIT);
+        Duration maxWait = options.get(InflowModelOptions.MAX_WAIT);
         if (maxWait.toMillis() < 1 || maxWait.compareTo(MAX_WAIT_LIMIT) > 0) {
             throw new ValidationException("'max-wait' must be between 1 ms and " + MAX_WAIT_LIMIT.toSeconds()
                     + " s (got " + maxWait.toMillis() + " ms)");
         }
-        int maxTokens = option(options, InflowModelOptions.MAX_TOKENS);
+        int maxTokens = options.get(InflowModelOptions.MAX_TOKENS);
         if (maxTokens < 2 || maxTokens > TextTokenizer.MAX_SUPPORTED_TOKENS) {
             throw new ValidationException("'max-tokens' must be between 2 and " + TextTokenizer.MAX_SUPPORTED_TOKENS
                     + " (got " + maxTokens + ")");
         }
         checkInput(input);
         checkOutput(output);
-        Integer dimension = option(options, InflowModelOptions.DIMENSION);
+        Integer dimension = options.get(InflowModelOptions.DIMENSION);
         if (dimension != null && dimension != model.dimension()) {
             throw new ValidationException("'dimension' is " + dimension + " but model '" + model.modelName()
                     + "' produces " + model.dimension() + "-dimensional embeddings");
@@ -113,20 +113,6 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
         return new EmbeddingModelSettings(spec, maxTokens, maxRecords, maxWait,
                 session.get(MetricsOptions.ENABLED), session.get(MetricsOptions.PORT),
                 session.get(MetricsOptions.BIND_HOST), job);
-    }
-
-    /** Reads an option, turning Flink's parse error into one that names the option and its allowed values. */
-    private static <T> T option(ReadableConfig options, ConfigOption<T> option) {
-        try {
-            return options.get(option);
-        } catch (IllegalArgumentException e) {
-            Class<?> type = option.defaultValue() != null ? option.defaultValue().getClass() : null;
-            String allowed = option == InflowModelOptions.POOLING ? List.of(PoolingMode.values()).toString()
-                    : option == InflowModelOptions.BACKEND ? List.of(BackendKind.values()).toString()
-                    : type == Duration.class ? "a duration such as 50 ms" : "an integer";
-            throw new ValidationException("'" + option.key() + "': cannot parse the value (allowed: " + allowed
-                    + ")", e);
-        }
     }
 
     private static void checkInput(ResolvedSchema input) {
