@@ -34,7 +34,9 @@ import java.util.stream.Collectors;
  * @param maxTokens tokenizer limit; longer texts are truncated
  * @param maxRecords most rows per micro-batch
  * @param maxWait longest a row waits for its batch to fill
- * @param metricsEnabled, metricsPort, metricsHost where the process serves Inflow's metrics ({@code inflow.metrics.*})
+ * @param metricsEnabled whether the process serves Inflow's metrics ({@code inflow.metrics.enabled})
+ * @param metricsPort port or range of the metrics endpoint ({@code inflow.metrics.port})
+ * @param metricsHost bind address of the metrics endpoint ({@code inflow.metrics.bind-host})
  * @param job the {@code job} label of the metrics
  */
 public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRecords, Duration maxWait,
