@@ -1,0 +1,135 @@
+package io.inflow.sql;
+
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Options and schemas of an {@code inflow} model, checked by the real planner: each bad model fails the planning of
+ * an {@code ML_PREDICT} query (explain, nothing runs) with a message naming the option or column.
+ */
+class ModelValidationTest {
+
+    private static final String GOOD = "'provider' = 'inflow', 'task' = 'text-embedding', 'model' = 'all-minilm-l6-v2'";
+    private static final AtomicInteger MODELS = new AtomicInteger();
+    private static TableEnvironment tEnv;
+
+    @BeforeAll
+    static void planner() {
+        tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        tEnv.executeSql("CREATE TEMPORARY VIEW events AS SELECT * FROM (VALUES (1, 'a dog', 'en', 7))"
+                + " AS t(id, text, lang, n)");
+    }
+
+    /** Creates a model and plans a query on it; returns the messages of the planning error's cause chain. */
+    private static List<String> planningError(String input, String output, String options, String columns) {
+        String name = "m" + MODELS.incrementAndGet();
+        tEnv.executeSql("CREATE TEMPORARY MODEL " + name + " INPUT (" + input + ") OUTPUT (" + output + ") WITH ("
+                + options + ")");
+        List<String> messages = new ArrayList<>();
+        assertThatThrownBy(() -> tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL " + name
+                + ", DESCRIPTOR(" + columns + "))")).satisfies(e -> {
+                    for (Throwable t = e; t != null; t = t.getCause()) {
+                        messages.add(t.getMessage());
+                    }
+                });
+        return messages;
+    }
+
+    private static List<String> optionError(String extra) {
+        return planningError("text STRING", "embedding ARRAY<FLOAT>", GOOD + ", " + extra, "text");
+    }
+
+    @Test
+    void goodModelPlansAsAsyncMlPredict() {
+        tEnv.executeSql("CREATE TEMPORARY MODEL good INPUT (text STRING) OUTPUT (embedding ARRAY<FLOAT>) WITH (" + GOOD
+                + ", 'max-records' = '32', 'max-wait' = '20 ms', 'pooling' = 'CLS', 'backend' = 'CPU')");
+        String plan = tEnv.explainSql("SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL good,"
+                + " DESCRIPTOR(text))");
+        assertThat(plan).contains("ML_PREDICT");
+    }
+
+    @Test
+    void unsupportedTask() {
+        assertThat(planningError("text STRING", "embedding ARRAY<FLOAT>",
+                "'provider' = 'inflow', 'task' = 'classification', 'model' = 'all-minilm-l6-v2'", "text"))
+                .contains("Unsupported 'task' = 'classification': the inflow provider supports only"
+                        + " 'text-embedding' for now");
+    }
+
+    @Test
+    void unknownModel() {
+        assertThat(planningError("text STRING", "embedding ARRAY<FLOAT>",
+                "'provider' = 'inflow', 'task' = 'text-embedding', 'model' = 'gpt-4'", "text"))
+                .contains("'model': unknown model 'gpt-4'; known: all-minilm-l6-v2, bge-small-en-v15");
+    }
+
+    @Test
+    void missingModelAndUnknownKeysInFlinksWords() {
+        assertThat(planningError("text STRING", "embedding ARRAY<FLOAT>",
+                "'provider' = 'inflow', 'task' = 'text-embedding'", "text"))
+                .anySatisfy(m -> assertThat(m).contains("Missing required options").contains("model"));
+        assertThat(optionError("'colour' = 'blue'"))
+                .anySatisfy(m -> assertThat(m).contains("Unsupported options").contains("colour"));
+    }
+
+    @Test
+    void batchingAndTokenLimits() {
+        assertThat(optionError("'max-records' = '0'")).contains("'max-records' must be between 1 and 1024 (got 0)");
+        assertThat(optionError("'max-records' = '5000'"))
+                .contains("'max-records' must be between 1 and 1024 (got 5000)");
+        assertThat(optionError("'max-wait' = '0 ms'")).contains("'max-wait' must be between 1 ms and 60 s (got 0 ms)");
+        assertThat(optionError("'max-wait' = '2 min'"))
+                .contains("'max-wait' must be between 1 ms and 60 s (got 120000 ms)");
+        assertThat(optionError("'max-tokens' = '1000'")).contains("'max-tokens' must be between 2 and 512 (got 1000)");
+        assertThat(optionError("'max-records' = 'many'")).contains("Invalid value for option 'max-records'.");
+    }
+
+    /** Values that do not parse fail in Flink's option helper, whose messages name the option and the values. */
+    @Test
+    void enumOptionsNameTheirValues() {
+        assertThat(optionError("'pooling' = 'MAX'")).contains("Invalid value for option 'pooling'.",
+                "Could not parse value for enum class io.inflow.gpu.pooling.PoolingMode. Expected one of:"
+                        + " [[MEAN, CLS, LAST_TOKEN, MULTI_LAYER_MEAN]]");
+        assertThat(optionError("'backend' = 'TPU'")).contains("Invalid value for option 'backend'.",
+                "Could not parse value for enum class io.inflow.gpu.backend.BackendKind. Expected one of:"
+                        + " [[AUTO, CPU, CUDA]]");
+    }
+
+    /** CREATE MODEL only stores the options: the provider is built, and checked, when a query is planned. */
+    @Test
+    void createModelAcceptsWhatPlanningRejects() {
+        tEnv.executeSql("CREATE TEMPORARY MODEL stored INPUT (text STRING) OUTPUT (embedding ARRAY<FLOAT>) WITH ("
+                + GOOD + ", 'max-tokens' = '1000')");
+        assertThatThrownBy(() -> tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL stored,"
+                + " DESCRIPTOR(text))")).hasRootCauseMessage("'max-tokens' must be between 2 and 512 (got 1000)");
+    }
+
+    @Test
+    void inputMustBeOneString() {
+        assertThat(planningError("n INT", "embedding ARRAY<FLOAT>", GOOD, "n"))
+                .contains("text-embedding model input column 'n' must be STRING, got INT");
+        assertThat(planningError("text STRING, lang STRING", "embedding ARRAY<FLOAT>", GOOD, "text, lang"))
+                .contains("text-embedding model input must be exactly one STRING column (the text); got"
+                        + " (text STRING, lang STRING)");
+    }
+
+    @Test
+    void outputMustBeOneFloatArrayOfTheModelsWidth() {
+        assertThat(planningError("text STRING", "embedding ARRAY<DOUBLE>", GOOD, "text"))
+                .contains("text-embedding model output column 'embedding' must be ARRAY<FLOAT>, got ARRAY<DOUBLE>");
+        assertThat(planningError("text STRING", "embedding ARRAY<FLOAT>, score FLOAT", GOOD, "text"))
+                .contains("text-embedding model output must be exactly one ARRAY<FLOAT> column (the embedding); got"
+                        + " (embedding ARRAY<FLOAT>, score FLOAT)");
+        assertThat(optionError("'dimension' = '256'"))
+                .contains("'dimension' is 256 but model 'all-minilm-l6-v2' produces 384-dimensional embeddings");
+    }
+}
