@@ -112,8 +112,8 @@ class ClusterStallTest {
                 "-Dexecution.checkpointing.interval=1s", "-Dexecution.checkpointing.timeout=30s",
                 "-Drestart-strategy.type=fixed-delay", "-Drestart-strategy.fixed-delay.attempts=1000",
                 "-Drestart-strategy.fixed-delay.delay=1s");
-        int events = RATE * 300;
-        int holdAt = events - 600;
+        int events = RATE * 900; // more than the test needs: it ends the stream itself once recovery is measured
+        int holdAt = Integer.MAX_VALUE;
         ClusterRest rest = cluster.rest();
         List<String> report = new ArrayList<>();
         try (StreamProducer stream = StreamProducer.start(kafka.bootstrapServers(), settings.topics().text(), name,
@@ -136,7 +136,7 @@ class ClusterStallTest {
             List<Sample> stall = sampler.run(STALL);
             Files.delete(stallFile);
             long released = System.nanoTime();
-            assertThat(stream.sent()).as("the stream still runs when the stall ends").isLessThan(holdAt);
+            assertThat(stream.done()).as("the stream still runs when the stall ends").isFalse();
 
             // memory: bounded, i.e. no growth from the first half of the stall to the second
             List<Sample> firstHalf = stall.subList(0, stall.size() / 2);
@@ -173,7 +173,7 @@ class ClusterStallTest {
             long lagBefore = before.stream().mapToLong(Sample::lag).max().orElseThrow();
             long lagPeak = stall.get(stall.size() - 1).lag();
             long sentDuringStall = (long) (RATE * STALL.toSeconds());
-            assertThat(lagPeak - lagBefore).as("lag growth during the stall (%d sent meanwhile)", sentDuringStall)
+            assertThat(lagPeak - stall.get(0).lag()).as("lag growth during the stall (%d sent meanwhile)", sentDuringStall)
                     .isGreaterThan((long) (0.7 * sentDuringStall));
             int stalledOutputs = stall.get(stall.size() - 1).outputs() - stall.get(5).outputs();
             assertThat(stalledOutputs).as("outputs after the stall's first 5 s (in-flight batches drain first)")
@@ -185,7 +185,7 @@ class ClusterStallTest {
             long caughtUpAt = 0;
             int outputsAtRelease = audit.total();
             long deadline = System.nanoTime() + WAIT.toNanos();
-            long target = lagBefore + 5L * RATE;
+            long target = stall.get(0).lag() + 5L * RATE;
             while (caughtUpAt == 0) {
                 assertThat(System.nanoTime()).as("lag back under %d within %s", target, WAIT).isLessThan(deadline);
                 audit.poll(Duration.ofMillis(500));
@@ -204,19 +204,19 @@ class ClusterStallTest {
                     .as("checkpoints complete again").isGreaterThan(stall.get(stall.size() - 1).checkpointsCompleted());
             assertThat(restarts(rest, jobId)).as("the job never failed over").isZero();
 
-            stream.release();
+            stream.finish();
             List<RecordMetadata> landed = stream.awaitLanded();
             assertThat(audit.awaitTotal(landed.size(), WAIT, a -> { }))
                     .as("all %d inputs out (%s)", landed.size(), audit.summary()).isTrue();
             audit.poll(Duration.ofSeconds(3)); // a duplicate would come late
             OutputChecks.everyInputExactlyOnce(audit, landed);
-            assertThat(audit.deadLetters()).hasSize(events / 1000);
+            assertThat(audit.deadLetters()).hasSize(landed.size() / 1000);
 
             report.add(0, String.format(Locale.ROOT, "cluster stall test: %d events at %d/s, parallelism 4 on 2"
                     + " TaskManagers (CPU MiniLM, one encoder each); %d s stall: lag %d -> %d, %d checkpoints timed out,"
                     + " 0 restarts; caught up %.1f s after the stall at %.0f events/s; throughput %.1f/s before,"
-                    + " %.1f/s after; 0 lost, 0 duplicated (read_committed)", events, RATE, STALL.toSeconds(),
-                    lagBefore, lagPeak, failed, catchUp, drainRate, rateBefore, rateAfter));
+                    + " %.1f/s after; 0 lost, 0 duplicated (read_committed)", landed.size(), RATE,
+                    STALL.toSeconds(), stall.get(0).lag(), lagPeak, failed, catchUp, drainRate, rateBefore, rateAfter));
             String text = String.join("\n", report);
             LOG.info(text);
             System.out.println(text);
@@ -248,7 +248,7 @@ class ClusterStallTest {
         for (String tm : List.of(ClusterLayout.taskManager(1), ClusterLayout.taskManager(2))) {
             String log = Files.readString(cluster.layout().log(tm));
             assertThat(count(log, "created shared encoder")).as("%s loads one encoder", tm).isEqualTo(1);
-            assertThat(count(log, " opened: model all-minilm-l6-v2")).as("%s runs two embedding operators", tm)
+            assertThat(count(log, " opened: model ModelRef[name=all-minilm-l6-v2,")).as("%s runs two embedding operators", tm)
                     .isEqualTo(2);
         }
     }
@@ -313,8 +313,17 @@ class ClusterStallTest {
             while (System.nanoTime() < end) {
                 long next = System.nanoTime() + 1_000_000_000L;
                 JsonNode counts = cluster.checkpoints(jobId).path("counts");
-                out.add(new Sample((System.nanoTime() - t0) / 1e9, memory(), arrow(), lag(), audit.total(),
-                        counts.path("completed").asLong(), counts.path("failed").asLong()));
+                Sample s = new Sample((System.nanoTime() - t0) / 1e9, memory(), arrow(), lag(), audit.total(),
+                        counts.path("completed").asLong(), counts.path("failed").asLong());
+                out.add(s);
+                StringBuilder mem = new StringBuilder();
+                s.memory().forEach((tm, m) -> mem.append(String.format(Locale.ROOT,
+                        " %s heap %.0f MiB direct %.1f MiB;", tm, m[0] / MIB, m[2] / MIB)));
+                s.arrow().forEach((port, b) -> mem.append(String.format(Locale.ROOT, " arrow@%d %.2f MiB;", port,
+                        b / MIB)));
+                LOG.info(String.format(Locale.ROOT, "t=%.0f s: lag %d, outputs %d, checkpoints %d completed %d"
+                        + " failed;%s", s.atS(), s.lag(), s.outputs(), s.checkpointsCompleted(), s.checkpointsFailed(),
+                        mem));
                 while (System.nanoTime() < next) {
                     audit.poll(Duration.ofMillis(Math.max(1, (next - System.nanoTime()) / 1_000_000)));
                 }

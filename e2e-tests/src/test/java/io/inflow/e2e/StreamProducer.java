@@ -33,6 +33,8 @@ final class StreamProducer implements AutoCloseable {
     private final int count;
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile int holdAt = Integer.MAX_VALUE;
+    /** Events to produce; {@link #finish()} lowers it to what was sent. */
+    private volatile int limit;
     private volatile java.util.function.IntFunction<String> texts = i -> "Event number " + i
             + " of a steady stream: the quick brown fox jumps over the lazy dog.";
     private volatile List<RecordMetadata> landed;
@@ -40,6 +42,7 @@ final class StreamProducer implements AutoCloseable {
 
     private StreamProducer(int count, Runnable body) {
         this.count = count;
+        this.limit = count;
         this.thread = new Thread(body, "stream-producer");
     }
 
@@ -55,6 +58,12 @@ final class StreamProducer implements AutoCloseable {
         self[0].thread.setDaemon(true);
         self[0].thread.start();
         return self[0];
+    }
+
+    /** Ends the stream now: what was sent is all there is ({@link #awaitLanded()} returns it). */
+    void finish() {
+        limit = Math.min(limit, sent.get());
+        released.countDown();
     }
 
     /** Lets a held stream go on. */
@@ -96,7 +105,7 @@ final class StreamProducer implements AutoCloseable {
         long t0 = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < limit; i++) {
                 if (i == holdAt) {
                     producer.flush();
                     released.await();
