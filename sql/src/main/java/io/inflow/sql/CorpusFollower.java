@@ -25,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -57,7 +56,6 @@ final class CorpusFollower implements AutoCloseable {
     private final CorpusIndexSpec spec;
     private final CorpusIndex index;
     private final Thread thread;
-    private final CompletableFuture<Void> opened = new CompletableFuture<>();
     private final InputDecoder decoder = new InputDecoder(Limits.defaults());
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong applied = new AtomicLong();
@@ -74,16 +72,14 @@ final class CorpusFollower implements AutoCloseable {
         thread.setContextClassLoader(Thread.currentThread().getContextClassLoader());
     }
 
-    /** Starts reading; returns once the encoder is loaded and the topic's partitions are assigned. */
-    static CorpusFollower start(CorpusIndexSpec spec) throws Exception {
+    /**
+     * Starts reading on the background thread and returns at once: it runs inside {@code ProcessResources}' lock,
+     * and the thread leases the shared encoder through that registry, so waiting for it here would deadlock. A
+     * failure to load the encoder or to find the topic fails the searches ({@link #checkHealthy()}).
+     */
+    static CorpusFollower start(CorpusIndexSpec spec) {
         CorpusFollower f = new CorpusFollower(spec);
         f.thread.start();
-        try {
-            f.opened.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            f.close();
-            throw e.getCause() instanceof Exception c ? c : e;
-        }
         LOG.info("{}: reading from the beginning, searching on {}", spec, f.index.backend());
         return f;
     }
@@ -182,7 +178,6 @@ final class CorpusFollower implements AutoCloseable {
                 c.assign(parts);
                 c.seekToBeginning(parts);
                 publish(c, parts);
-                opened.complete(null);
                 while (running) {
                     ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
                     apply(records, embedder);
@@ -199,9 +194,7 @@ final class CorpusFollower implements AutoCloseable {
                     notifyAll();
                 }
             }
-            opened.completeExceptionally(t);
         } finally {
-            opened.complete(null);
             if (embedder != null) {
                 try {
                     embedder.close();
