@@ -17,8 +17,8 @@ import java.util.Set;
  * <pre>{@code
  * CREATE TABLE docs (doc_id STRING, embedding ARRAY<FLOAT>, text STRING) WITH ('connector' = 'inflow-index',
  *     'topic' = 'corpus', 'properties.bootstrap.servers' = 'kafka-1:9092');
- * SELECT q.id, s.doc_id, s.score FROM queries AS q,
- *     LATERAL TABLE(VECTOR_SEARCH(TABLE docs, DESCRIPTOR(embedding), q.embedding, 10)) AS s;
+ * SELECT queries.id, doc_id, score FROM queries,
+ *     LATERAL TABLE(VECTOR_SEARCH(TABLE docs, DESCRIPTOR(embedding), queries.qv, 10));
  * }</pre>
  */
 public final class InflowIndexTableFactory implements DynamicTableSourceFactory {

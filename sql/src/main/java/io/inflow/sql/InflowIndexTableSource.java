@@ -12,8 +12,8 @@ import java.util.Arrays;
  * can only be searched with {@code VECTOR_SEARCH}) whose runtime is a synchronous {@link IndexSearchFunction}.
  *
  * <pre>{@code
- * SELECT q.id, s.doc_id, s.score FROM queries AS q,
- *     LATERAL TABLE(VECTOR_SEARCH(TABLE docs, DESCRIPTOR(embedding), q.embedding, 10)) AS s;
+ * SELECT queries.id, doc_id, score FROM queries,
+ *     LATERAL TABLE(VECTOR_SEARCH(TABLE docs, DESCRIPTOR(embedding), queries.qv, 10));
  * }</pre>
  */
 public final class InflowIndexTableSource implements VectorSearchTableSource {
