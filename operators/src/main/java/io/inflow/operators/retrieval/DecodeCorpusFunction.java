@@ -39,6 +39,16 @@ public final class DecodeCorpusFunction extends DecodeFunction<CorpusChange> {
 
     @Override
     protected CorpusChange decode(InputDecoder decoder, RawRecord raw) throws RecordRejectedException {
+        return decodeRecord(decoder, raw);
+    }
+
+    /**
+     * The decoding rules of this function for one corpus record, for readers of the corpus topic outside a Flink
+     * operator (the SQL {@code VECTOR_SEARCH} index follows the topic with a plain consumer).
+     *
+     * @throws RecordRejectedException when the record is not a valid corpus record (the reason is the message)
+     */
+    public static CorpusChange decodeRecord(InputDecoder decoder, RawRecord raw) throws RecordRejectedException {
         String key = raw.key() == null ? null : new String(raw.key(), StandardCharsets.UTF_8);
         if (raw.value() == null || raw.value().length == 0) {
             if (key == null || key.isEmpty()) {
