@@ -100,6 +100,9 @@ public final class Main {
                       --fresh); resumes from the newest retained checkpoint in DIR/state/<group> unless --fresh.
                         --jar FILE            another cluster jar
               cluster stop    SIGTERM to the JobManager, then the TaskManagers (SIGKILL after 30 s).
+              sql     Flink's SQL client (embedded mode) with Inflow's ML_PREDICT provider ('provider' = 'inflow'),
+                      Kafka tables and JSON, on a local Flink cluster; starts the demo's broker and sample first unless
+                      --bootstrap-servers is given. ./inflow sql --help lists its options (-f FILE, -i FILE, ...).
               help    Show this text.
 
             Configuration: any Flink or Inflow key with -Dkey=value or in a --config file of 'key: value' lines,
@@ -360,6 +363,9 @@ public final class Main {
             case "cluster start", "cluster status", "cluster submit", "cluster stop" -> {
                 return cluster(cl, out);
             }
+            case "sql" -> throw new IllegalArgumentException("'sql' runs on its own classpath: start it with the"
+                    + " ./inflow script (./inflow sql --help), or java -cp 'sql-client/target/inflow-sql-client-*.jar:"
+                    + "sql-client/target/lib/*' io.inflow.sqlclient.InflowSqlClient");
             case "help", "--help", "-h" -> {
                 out.print(USAGE);
                 return 0;

@@ -242,7 +242,8 @@ public final class DemoRunner {
         }
     }
 
-    private static void produce(String bootstrap, String topic, List<SampleData.Record> records) {
+    /** Produces {@code records} to {@code topic} (idempotent, acks=all) and flushes; also used by {@code ./inflow sql}. */
+    public static void produce(String bootstrap, String topic, List<SampleData.Record> records) {
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", bootstrap);
         p.setProperty("acks", "all");

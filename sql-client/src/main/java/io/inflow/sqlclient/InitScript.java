@@ -1,0 +1,83 @@
+package io.inflow.sqlclient;
+
+import io.inflow.connectors.kafka.KafkaOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The statements {@code ./inflow sql} runs before the first prompt: the text-event topic as {@code TABLE events}
+ * (the wire format's JSON, see {@code jobs/src/main/resources/sample/README.md}), {@code TABLE embeddings} for the
+ * results, and {@code MODEL embedder} ({@code 'provider' = 'inflow'}).
+ *
+ * <p>{@code String sql = InitScript.of(conf, "127.0.0.1:9092").sql();}
+ *
+ * @param eventsTopic the text-event topic ({@code inflow.topics.text-events}, default {@code events.text})
+ * @param outputTopic the topic of {@code TABLE embeddings} ({@code inflow.sql.output-topic})
+ * @param bootstrapServers the Kafka cluster of both tables
+ */
+public record InitScript(String eventsTopic, String outputTopic, String bootstrapServers) {
+
+    /** Topic of {@code TABLE embeddings}. */
+    public static final ConfigOption<String> OUTPUT_TOPIC = ConfigOptions.key("inflow.sql.output-topic").stringType()
+            .defaultValue("embeddings").withDescription("Topic of the SQL session's TABLE embeddings.");
+
+    /** Consumer group of {@code TABLE events} (Flink's Kafka source commits its offsets there on checkpoints). */
+    static final String GROUP_ID = "inflow-sql";
+
+    /** The model {@code MODEL embedder} runs. */
+    static final String MODEL = "all-minilm-l6-v2";
+
+    public static InitScript of(Configuration conf, String bootstrapServers) {
+        return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC), bootstrapServers);
+    }
+
+    /**
+     * The statements. Malformed JSON records (the demo's sample has 12) are skipped by the format
+     * ({@code 'json.ignore-parse-errors'}) instead of failing the query; a field of the wrong type is NULL.
+     */
+    public String sql() {
+        return """
+                -- written by ./inflow sql: the demo's topics and Inflow's text encoder
+                CREATE TABLE events (
+                  `type` STRING,
+                  `version` INT,
+                  id STRING,
+                  text STRING,
+                  lang STRING,
+                  event_time BIGINT,
+                  attributes MAP<STRING, STRING>
+                ) WITH (
+                  'connector' = 'kafka',
+                  'topic' = %1$s,
+                  'properties.bootstrap.servers' = %3$s,
+                  'properties.group.id' = %4$s,
+                  'scan.startup.mode' = 'earliest-offset',
+                  'format' = 'json',
+                  'json.ignore-parse-errors' = 'true'
+                );
+
+                CREATE TABLE embeddings (
+                  id STRING,
+                  embedding ARRAY<FLOAT>
+                ) WITH (
+                  'connector' = 'kafka',
+                  'topic' = %2$s,
+                  'properties.bootstrap.servers' = %3$s,
+                  'format' = 'json'
+                );
+
+                CREATE MODEL embedder
+                  INPUT (text STRING)
+                  OUTPUT (embedding ARRAY<FLOAT>)
+                  WITH ('provider' = 'inflow', 'task' = 'text-embedding', 'model' = %5$s);
+                """.formatted(literal(eventsTopic), literal(outputTopic), literal(bootstrapServers),
+                literal(GROUP_ID), literal(MODEL));
+    }
+
+    /** A SQL string literal. */
+    static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+}
