@@ -170,7 +170,6 @@ class ClusterStallTest {
             }
 
             // lag grows: checkpoints cannot complete while the chain waits, so committed offsets stand still
-            long lagBefore = before.stream().mapToLong(Sample::lag).max().orElseThrow();
             long lagPeak = stall.get(stall.size() - 1).lag();
             long sentDuringStall = (long) (RATE * STALL.toSeconds());
             assertThat(lagPeak - stall.get(0).lag()).as("lag growth during the stall (%d sent meanwhile)", sentDuringStall)
