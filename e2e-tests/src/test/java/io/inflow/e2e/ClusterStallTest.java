@@ -172,8 +172,8 @@ class ClusterStallTest {
             // lag grows: checkpoints cannot complete while the chain waits, so committed offsets stand still
             long lagPeak = stall.get(stall.size() - 1).lag();
             long sentDuringStall = (long) (RATE * STALL.toSeconds());
-            assertThat(lagPeak - stall.get(0).lag()).as("lag growth during the stall (%d sent meanwhile)", sentDuringStall)
-                    .isGreaterThan((long) (0.7 * sentDuringStall));
+            assertThat(lagPeak - stall.get(0).lag())
+                    .as("lag growth during the stall (%d sent meanwhile)", sentDuringStall).isGreaterThan((long) (0.7 * sentDuringStall));
             int stalledOutputs = stall.get(stall.size() - 1).outputs() - stall.get(5).outputs();
             assertThat(stalledOutputs).as("outputs after the stall's first 5 s (in-flight batches drain first)")
                     .isZero();
