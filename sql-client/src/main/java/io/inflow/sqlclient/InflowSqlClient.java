@@ -116,9 +116,12 @@ public final class InflowSqlClient {
                 createTopic(kafka, conf.get(InitScript.OUTPUT_TOPIC), 1);
                 SampleData sample = SampleData.load();
                 DemoRunner.produce(bootstrap, kafka.topics().text(), sample.mixed());
+                List<SampleData.Record> corpus = SampleData.corpus();
+                DemoRunner.produce(bootstrap, kafka.topics().corpus(), corpus);
                 produced = String.format("broker %s (embedded, temporary); produced the demo's sample to %s:"
-                        + " %d text events, %d malformed records", bootstrap, kafka.topics().text(),
-                        sample.goodCount(), sample.malformedCount());
+                        + " %d text events, %d malformed records; its corpus to %s: %d documents", bootstrap,
+                        kafka.topics().text(), sample.goodCount(), sample.malformedCount(), kafka.topics().corpus(),
+                        corpus.size());
             } else {
                 conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
                 KafkaSettings kafka = KafkaOptions.settings(conf);
@@ -163,7 +166,8 @@ public final class InflowSqlClient {
             out.println("  local Flink cluster: web UI " + flink.webUiUrl() + ", metrics: Inflow " + flink.metricsUrl()
                     + ", Flink " + flink.flinkMetricsUrl());
             out.println("  init script " + initFile + ": TABLE events (" + init.eventsTopic() + "), TABLE embeddings ("
-                    + init.outputTopic() + "), MODEL embedder (" + InitScript.MODEL + ")");
+                    + init.outputTopic() + "), MODEL embedder (" + InitScript.MODEL + "), TABLE docs ("
+                    + init.corpusTopic() + ", for VECTOR_SEARCH)");
             if (!options.script()) {
                 out.println("  try: INSERT INTO embeddings SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL"
                         + " embedder, DESCRIPTOR(text));");

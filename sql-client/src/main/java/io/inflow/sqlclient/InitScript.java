@@ -17,7 +17,7 @@ import org.apache.flink.configuration.Configuration;
  * @param outputTopic the topic of {@code TABLE embeddings} ({@code inflow.sql.output-topic})
  * @param bootstrapServers the Kafka cluster of both tables
  */
-public record InitScript(String eventsTopic, String outputTopic, String bootstrapServers) {
+public record InitScript(String eventsTopic, String outputTopic, String corpusTopic, String bootstrapServers) {
 
     /** Topic of {@code TABLE embeddings}. */
     public static final ConfigOption<String> OUTPUT_TOPIC = ConfigOptions.key("inflow.sql.output-topic").stringType()
@@ -30,7 +30,8 @@ public record InitScript(String eventsTopic, String outputTopic, String bootstra
     static final String MODEL = "all-minilm-l6-v2";
 
     public static InitScript of(Configuration conf, String bootstrapServers) {
-        return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC), bootstrapServers);
+        return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC), conf.get(KafkaOptions.TOPIC_CORPUS),
+                bootstrapServers);
     }
 
     /**
@@ -72,8 +73,20 @@ public record InitScript(String eventsTopic, String outputTopic, String bootstra
                   INPUT (text STRING)
                   OUTPUT (embedding ARRAY<FLOAT>)
                   WITH ('provider' = 'inflow', 'task' = 'text-embedding', 'model' = %5$s);
+
+                -- searched with VECTOR_SEARCH; the index is built from the corpus topic when first searched
+                CREATE TABLE docs (
+                  doc_id STRING,
+                  embedding ARRAY<FLOAT>,
+                  text STRING
+                ) WITH (
+                  'connector' = 'inflow-index',
+                  'topic' = %6$s,
+                  'properties.bootstrap.servers' = %3$s,
+                  'model' = %5$s
+                );
                 """.formatted(literal(eventsTopic), literal(outputTopic), literal(bootstrapServers),
-                literal(GROUP_ID), literal(MODEL));
+                literal(GROUP_ID), literal(MODEL), literal(corpusTopic));
     }
 
     /** A SQL string literal. */
