@@ -1,9 +1,9 @@
 package io.inflow.sqlclient;
 
 import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.jobs.config.SqlSessionOptions;
 
 import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -20,8 +20,7 @@ import org.apache.flink.configuration.Configuration;
 public record InitScript(String eventsTopic, String outputTopic, String corpusTopic, String bootstrapServers) {
 
     /** Topic of {@code TABLE embeddings}. */
-    public static final ConfigOption<String> OUTPUT_TOPIC = ConfigOptions.key("inflow.sql.output-topic").stringType()
-            .defaultValue("embeddings").withDescription("Topic of the SQL session's TABLE embeddings.");
+    public static final ConfigOption<String> OUTPUT_TOPIC = SqlSessionOptions.OUTPUT_TOPIC;
 
     /** Consumer group of {@code TABLE events} (Flink's Kafka source commits its offsets there on checkpoints). */
     static final String GROUP_ID = "inflow-sql";
@@ -30,8 +29,8 @@ public record InitScript(String eventsTopic, String outputTopic, String corpusTo
     static final String MODEL = "all-minilm-l6-v2";
 
     public static InitScript of(Configuration conf, String bootstrapServers) {
-        return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC), conf.get(KafkaOptions.TOPIC_CORPUS),
-                bootstrapServers);
+        return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC),
+                conf.get(KafkaOptions.TOPIC_CORPUS), bootstrapServers);
     }
 
     /**

@@ -39,7 +39,7 @@ public final class KnownKeys {
     static final List<Class<?>> OPTION_CLASSES = List.of(PipelineOptions.class, ImageOptions.class,
             BatchingOptions.class, ImageBatchingOptions.class, MetricsOptions.class, KafkaOptions.class,
             ArrowMemoryOptions.class, StateOptions.class, CudaOptions.class, RetrievalOptions.class,
-            TopicOptions.class, ScorerOptions.class);
+            TopicOptions.class, ScorerOptions.class, SqlSessionOptions.class);
 
     /** Key families accepted whole: Kafka client properties. */
     static final List<String> PREFIXES = List.of(KafkaOptions.PROPERTIES_PREFIX);
