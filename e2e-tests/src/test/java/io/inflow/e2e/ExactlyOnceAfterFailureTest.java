@@ -69,6 +69,9 @@ class ExactlyOnceAfterFailureTest {
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, ManualCheckpoints.NEVER);
         conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, ManualCheckpoints.NEVER);
         conf.set(KafkaOptions.TRANSACTION_TIMEOUT, KafkaOptions.BROKER_MAX_TRANSACTION_TIMEOUT);
+        // checkpoints only on request: none can time out in a row, and 1 x (timeout + NEVER) stays below the
+        // transaction timeout that CheckpointPolicy checks at start
+        conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 0);
         try (PipelineUnderTest p = PipelineUnderTest.start(conf, s -> s.map(new FailOnce(failOn))
                 .returns(TypeInformation.of(SourcedText.class)).name("fail once on " + failOn));
                 OutputAudit audit = p.audit();
