@@ -232,11 +232,13 @@ class ClusterStallTest {
 
     private static double max(List<Sample> samples, String tm, int field) {
         return samples.stream().filter(s -> s.memory().containsKey(tm))
-                .mapToDouble(s -> s.memory().get(tm)[field]).max().orElse(0);
+                .mapToDouble(s -> s.memory().get(tm)[field]).max()
+                .orElseThrow(() -> new AssertionError("no sample of " + tm + ": its REST metrics never answered"));
     }
 
     private static double arrow(List<Sample> samples, int port) {
-        return samples.stream().mapToDouble(s -> s.arrow().getOrDefault(port, 0.0)).max().orElse(0);
+        return samples.stream().mapToDouble(s -> s.arrow().get(port)).max()
+                .orElseThrow(() -> new AssertionError("no samples"));
     }
 
     /** Outputs per second over the samples. */

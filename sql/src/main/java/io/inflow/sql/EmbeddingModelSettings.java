@@ -6,7 +6,6 @@ import io.inflow.gpu.head.HeadType;
 import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.gpu.text.TextModel;
 import io.inflow.gpu.text.TextTokenizer;
-import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.embed.EncoderSpec;
 import io.inflow.operators.metrics.MetricsOptions;
 
@@ -92,17 +91,8 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
             throw new ValidationException("'dimension' is " + dimension + " but model '" + model.modelName()
                     + "' produces " + model.dimension() + "-dimensional embeddings");
         }
-        int threads = session.get(InflowModelOptions.SESSION_THREADS);
-        if (threads < 1) {
-            throw new ValidationException("'" + InflowModelOptions.SESSION_THREADS.key() + "' must be at least 1 (got "
-                    + threads + ")");
-        }
-        CudaBackendConfig cuda;
-        try {
-            cuda = CudaOptions.fromConfiguration(session);
-        } catch (IllegalArgumentException e) {
-            throw new ValidationException("inflow.cuda.*: " + e.getMessage(), e);
-        }
+        int threads = InflowModelOptions.sessionThreads(session);
+        CudaBackendConfig cuda = InflowModelOptions.sessionCuda(session);
         EncoderSpec spec = new EncoderSpec(model, pooling == null ? model.defaultPooling() : pooling,
                 options.get(InflowModelOptions.NORMALIZE), HeadType.NONE, null, false, null,
                 backend == null ? session.get(InflowModelOptions.SESSION_BACKEND) : backend, threads, maxTokens, cuda);

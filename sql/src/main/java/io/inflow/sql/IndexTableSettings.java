@@ -7,7 +7,6 @@ import io.inflow.gpu.retrieval.Metric;
 import io.inflow.gpu.retrieval.Storage;
 import io.inflow.gpu.text.TextModel;
 import io.inflow.gpu.text.TextTokenizer;
-import io.inflow.operators.embed.CudaOptions;
 import io.inflow.operators.embed.EncoderSpec;
 
 import org.apache.flink.configuration.ReadableConfig;
@@ -101,17 +100,8 @@ public record IndexTableSettings(CorpusIndexSpec index, int docIdColumn, int emb
                 kafka.put(key, v);
             }
         });
-        int threads = session.get(InflowModelOptions.SESSION_THREADS);
-        if (threads < 1) {
-            throw new ValidationException("'" + InflowModelOptions.SESSION_THREADS.key() + "' must be at least 1 (got "
-                    + threads + ")");
-        }
-        CudaBackendConfig cuda;
-        try {
-            cuda = CudaOptions.fromConfiguration(session);
-        } catch (IllegalArgumentException e) {
-            throw new ValidationException("inflow.cuda.*: " + e.getMessage(), e);
-        }
+        int threads = InflowModelOptions.sessionThreads(session);
+        CudaBackendConfig cuda = InflowModelOptions.sessionCuda(session);
         BackendKind backend = options.getOptional(InflowIndexOptions.BACKEND)
                 .orElse(session.get(InflowModelOptions.SESSION_BACKEND));
         EncoderSpec spec = new EncoderSpec(model, model.defaultPooling(), true, HeadType.NONE, null, false, null,

@@ -1,10 +1,14 @@
 package io.inflow.sql;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.pooling.PoolingMode;
+import io.inflow.operators.embed.CudaOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.api.ValidationException;
 
 import java.time.Duration;
 
@@ -70,5 +74,23 @@ public final class InflowModelOptions {
             .withDescription("CPU kernel threads of the encoder, shared by all slots of a TaskManager.");
 
     private InflowModelOptions() {
+    }
+
+    /** The session's {@code inflow.compute.threads}, checked: the encoder's CPU threads. */
+    static int sessionThreads(ReadableConfig session) {
+        int threads = session.get(SESSION_THREADS);
+        if (threads < 1) {
+            throw new ValidationException("'" + SESSION_THREADS.key() + "' must be at least 1 (got " + threads + ")");
+        }
+        return threads;
+    }
+
+    /** The session's {@code inflow.cuda.*} settings, checked. */
+    static CudaBackendConfig sessionCuda(ReadableConfig session) {
+        try {
+            return CudaOptions.fromConfiguration(session);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException("inflow.cuda.*: " + e.getMessage(), e);
+        }
     }
 }
