@@ -100,12 +100,20 @@ public abstract class ClusteringContractTest {
         }
     }
 
+    /**
+     * Points in {@link #coreDistancesOfManyLowDimensionalPoints}: enough for deep k-d trees on the fast backend. At
+     * least 400 (the grid of ties and its duplicates).
+     */
+    protected int manyPoints() {
+        return 3000;
+    }
+
     /** Many PCA-like points (deep k-d trees on the fast backend), with duplicates and a grid of ties. */
     @Test
     void coreDistancesOfManyLowDimensionalPoints() {
         Random rnd = new Random(SEED + 4);
         for (int dim : new int[] {2, 5}) {
-            Points p = random(rnd, 3000, dim, 7, 0.8);
+            Points p = random(rnd, manyPoints(), dim, 7, 0.8);
             float[] data = p.data();
             for (int i = 0; i < 300; i++) { // 300 points on an integer grid: many equal distances
                 for (int k = 0; k < dim; k++) {

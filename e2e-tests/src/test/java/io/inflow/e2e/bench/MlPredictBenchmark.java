@@ -1,0 +1,171 @@
+package io.inflow.e2e.bench;
+
+import io.inflow.connectors.kafka.KafkaOptions;
+import io.inflow.connectors.kafka.KafkaSettings;
+import io.inflow.connectors.kafka.TopicAdmin;
+import io.inflow.e2e.OutputChecks;
+import io.inflow.jobs.InflowPipeline;
+import io.inflow.jobs.config.PipelineSettings;
+import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
+import io.inflow.jobs.embedded.LocalFlink;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Flink SQL's {@code ML_PREDICT} with the {@code 'inflow'} provider against the DataStream pipeline, in the same JVM
+ * on the same preloaded sample texts (parallelism 1, the CPU encoder with the same threads), and against one row per
+ * model call ({@code 'max-records'='1'}: what a provider that sends each row to a remote service does, minus the
+ * network). Each figure is wall time from job submission until every output is in Kafka (model load and job start
+ * included, the same for all), next to the encoder alone on full batches (the ceiling).
+ *
+ * <pre>
+ * mvn -B -q -pl e2e-tests -am -Pbench -DskipTests process-test-classes \
+ *     -Dbench.main=io.inflow.e2e.bench.MlPredictBenchmark -Dbench.args="events=3000 perRow=300"
+ * </pre>
+ */
+public final class MlPredictBenchmark {
+
+    private static final String THREADS = "2";
+
+    private MlPredictBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new LinkedHashMap<>(Map.of("events", "3000", "perRow", "300", "maxRecords", "64"));
+        for (String arg : args) {
+            a.put(arg.substring(0, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+        }
+        int events = Integer.parseInt(a.get("events"));
+        int perRow = Integer.parseInt(a.get("perRow"));
+        BenchTexts texts = BenchTexts.load();
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(null)) {
+            String bootstrap = kafka.bootstrapServers();
+            Configuration conf = OutputChecks.namedPipeline(bootstrap, "ds");
+            conf.setString("parallelism.default", "1");
+            conf.setString("inflow.image.enabled", "false");
+            conf.setString("inflow.compute.threads", THREADS);
+            conf.setString("execution.checkpointing.interval", "1s");
+            KafkaSettings settings = KafkaOptions.settings(conf);
+            TopicAdmin.ensureTopics(settings, 1, (short) 1);
+            // the broker creates no topic on first use: the SQL runs' input and outputs are made here
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("few.text", 1, (short) 1),
+                        new NewTopic("sql.batched", 1, (short) 1), new NewTopic("sql.per-row", 1, (short) 1)))
+                        .all().get(60, TimeUnit.SECONDS);
+            }
+            BenchProducer.preload(bootstrap, settings.topics().text(), texts, 0, events);
+            BenchProducer.preload(bootstrap, "few.text", texts, 0, perRow);
+
+            double ceiling = Stats.median(EncoderAlone.measure(PipelineSettings.from(conf), texts, 2)
+                    .eventsPerSecond());
+            Rates dataStream = dataStream(conf, settings, events);
+            Rates batched = sql(bootstrap, settings.topics().text(), "batched", a.get("maxRecords"), events);
+            Rates oneRow = sql(bootstrap, "few.text", "per-row", "1", perRow);
+
+            System.out.println("\n== ML_PREDICT ('provider'='inflow') vs the DataStream pipeline, MiniLM-L6 on the CPU"
+                    + " (" + THREADS + " threads), parallelism 1, sample texts; rows/s: steady (first tenth of the"
+                    + " outputs to the last) and end to end (submission to last output, job start included)");
+            line("encoder alone, full batches (ceiling)        %8.1f", ceiling);
+            line("DataStream pipeline (%5d events)           %8.1f steady  %8.1f end to end", events,
+                    dataStream.steady(), dataStream.total());
+            line("ML_PREDICT, max-records %-4s (%5d rows)     %8.1f steady  %8.1f end to end", a.get("maxRecords"),
+                    events, batched.steady(), batched.total());
+            line("ML_PREDICT, one row per call (%5d rows)     %8.1f steady  %8.1f end to end", perRow,
+                    oneRow.steady(), oneRow.total());
+            double share = batched.steady() / dataStream.steady();
+            line("ML_PREDICT / DataStream: %.0f%% steady (goal >= 90%%: %s), %.0f%% end to end", 100 * share,
+                    share >= 0.9 ? "met" : "NOT met", 100 * batched.total() / dataStream.total());
+            line("batching across rows: x%.1f steady (max-records %s against 1)", batched.steady() / oneRow.steady(),
+                    a.get("maxRecords"));
+            line("ML_PREDICT steady against the encoder alone: %.0f%%", 100 * batched.steady() / ceiling);
+        }
+    }
+
+    private static void line(String format, Object... args) {
+        System.out.println(String.format(Locale.ROOT, format, args));
+    }
+
+    /**
+     * Rows/s of one run: {@code total} from job submission to the last visible output (job start and model load
+     * included), {@code steady} from the first tenth of the outputs to the last (the running job alone).
+     */
+    record Rates(double total, double steady) {
+        static Rates of(long t0Millis, VisibleOutputs visible, long rows) {
+            List<long[]> timeline = visible.timeline();
+            long[] last = timeline.get(timeline.size() - 1);
+            long[] from = timeline.stream().filter(p -> p[1] >= rows / 10).findFirst().orElseThrow();
+            double steady = last[0] > from[0] ? (last[1] - from[1]) * 1000.0 / (last[0] - from[0]) : Double.NaN;
+            return new Rates(rows * 1000.0 / (last[0] - t0Millis), steady);
+        }
+    }
+
+    /** The DataStream pipeline over the preloaded topic. */
+    private static Rates dataStream(Configuration conf, KafkaSettings settings, int events) throws Exception {
+        try (VisibleOutputs visible = VisibleOutputs.start(settings.bootstrapServers(), settings.topics().enriched(),
+                settings.topics().deadLetter())) {
+            LocalFlink flink = LocalFlink.withFreePorts(conf);
+            StreamExecutionEnvironment env = flink.environment();
+            InflowPipeline.build(env, flink.configuration());
+            long t0 = System.currentTimeMillis();
+            JobClient job = env.executeAsync("bench-datastream");
+            if (!visible.awaitCount(events, Duration.ofMinutes(20))) {
+                throw new IllegalStateException("DataStream run: only " + visible.count() + " of " + events);
+            }
+            Rates rates = Rates.of(t0, visible, events);
+            job.cancel().get(60, TimeUnit.SECONDS);
+            OutputCheck.Result check = OutputCheck.everyInputOnce(settings.bootstrapServers(),
+                    settings.topics().text(), settings.topics().enriched(), settings.topics().deadLetter());
+            if (!check.ok()) {
+                throw new IllegalStateException("DataStream run: " + check);
+            }
+            return rates;
+        }
+    }
+
+    /** {@code INSERT INTO ... SELECT ... FROM ML_PREDICT(...)} over a bounded Kafka table; rows/s of the job. */
+    private static Rates sql(String bootstrap, String topic, String name, String maxRecords, int rows)
+            throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("parallelism.default", "1");
+        conf.setString("pipeline.name", "bench-sql-" + name);
+        conf.setString("table.exec.async-ml-predict.max-concurrent-operations", "256");
+        conf.setString("inflow.compute.threads", THREADS);
+        conf.setString("inflow.metrics.port", "0");
+        TableEnvironment t = TableEnvironment.create(
+                EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+        t.executeSql("CREATE TABLE events (id STRING, text STRING) WITH ('connector' = 'kafka', 'topic' = '" + topic
+                + "', 'properties.bootstrap.servers' = '" + bootstrap + "', 'properties.group.id' = '" + name
+                + "', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset',"
+                + " 'format' = 'json', 'json.ignore-parse-errors' = 'true')");
+        t.executeSql("CREATE TABLE out_" + name.replace('-', '_') + " (id STRING, embedding ARRAY<FLOAT>) WITH ("
+                + "'connector' = 'kafka', 'topic' = 'sql." + name + "', 'properties.bootstrap.servers' = '"
+                + bootstrap + "', 'format' = 'json')");
+        t.executeSql("CREATE MODEL embedder INPUT (text STRING) OUTPUT (embedding ARRAY<FLOAT>) WITH ('provider' ="
+                + " 'inflow', 'task' = 'text-embedding', 'model' = 'all-minilm-l6-v2', 'max-records' = '" + maxRecords
+                + "', 'max-wait' = '50 ms')");
+        try (VisibleOutputs visible = VisibleOutputs.start(bootstrap, "sql." + name)) {
+            long t0 = System.currentTimeMillis();
+            t.executeSql("INSERT INTO out_" + name.replace('-', '_') + " SELECT id, embedding FROM ML_PREDICT(TABLE"
+                    + " events, MODEL embedder, DESCRIPTOR(text))").await(20, TimeUnit.MINUTES);
+            if (!visible.awaitCount(rows, Duration.ofMinutes(1))) {
+                throw new IllegalStateException("ML_PREDICT " + name + ": only " + visible.count() + " of " + rows
+                        + " rows in sql." + name);
+            }
+            return Rates.of(t0, visible, rows);
+        }
+    }
+}
