@@ -15,14 +15,23 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +49,7 @@ import java.util.concurrent.TimeUnit;
 public final class MlPredictBenchmark {
 
     private static final String THREADS = "2";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private MlPredictBenchmark() {
     }
@@ -92,6 +102,43 @@ public final class MlPredictBenchmark {
             line("batching across rows: x%.1f steady (max-records %s against 1)", batched.steady() / oneRow.steady(),
                     a.get("maxRecords"));
             line("ML_PREDICT steady against the encoder alone: %.0f%%", 100 * batched.steady() / ceiling);
+        }
+    }
+
+    /** Every input row once in the SQL job's output, each with a 384-value embedding. */
+    private static void checkSqlOutput(String bootstrap, String topic, int rows) {
+        Properties p = new Properties();
+        p.setProperty("bootstrap.servers", bootstrap);
+        p.setProperty("group.id", "bench-check-" + UUID.randomUUID());
+        p.setProperty("auto.offset.reset", "earliest");
+        Set<String> ids = new HashSet<>();
+        long records = 0;
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new StringDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            while (records < rows && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                    JsonNode row = readJson(r.value());
+                    if (row.path("embedding").size() != 384) {
+                        throw new IllegalStateException(topic + ": a row without a 384-value embedding: " + row);
+                    }
+                    ids.add(row.path("id").asText());
+                    records++;
+                }
+            }
+        }
+        if (records != rows || ids.size() != rows) {
+            throw new IllegalStateException(topic + ": " + records + " records with " + ids.size()
+                    + " distinct ids for " + rows + " input rows");
+        }
+    }
+
+    private static JsonNode readJson(String value) {
+        try {
+            return JSON.readTree(value);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("not JSON: " + value, e);
         }
     }
 
@@ -165,7 +212,9 @@ public final class MlPredictBenchmark {
                 throw new IllegalStateException("ML_PREDICT " + name + ": only " + visible.count() + " of " + rows
                         + " rows in sql." + name);
             }
-            return Rates.of(t0, visible, rows);
+            Rates rates = Rates.of(t0, visible, rows);
+            checkSqlOutput(bootstrap, "sql." + name, rows);
+            return rates;
         }
     }
 }
