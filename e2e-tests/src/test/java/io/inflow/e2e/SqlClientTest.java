@@ -138,7 +138,7 @@ class SqlClientTest {
      * elements of these unit vectors by about 1e-7..1e-6. Cosine > 0.99999 holds for that and fails for another
      * text, pooling or truncation (cosines below 0.95 here).
      */
-    private static void compareWithEncoder(Map<String, String> texts, Map<String, JsonNode> out) throws Exception {
+    static void compareWithEncoder(Map<String, String> texts, Map<String, JsonNode> out) throws Exception {
         EncoderCompute reference = new EncoderCompute(EncoderSpec.defaults(TextModel.ALL_MINILM_L6_V2, THREADS,
                 MAX_TOKENS));
         reference.open();
@@ -174,7 +174,7 @@ class SqlClientTest {
     }
 
     /** {@code ./inflow sql ARGS} as the script runs it: the launcher's main class, its JVM flags, in {@code cwd}. */
-    private static int runLauncher(Path cwd, Path log, String... args) throws Exception {
+    static int runLauncher(Path cwd, Path log, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

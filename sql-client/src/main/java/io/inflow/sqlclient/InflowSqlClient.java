@@ -3,14 +3,17 @@ package io.inflow.sqlclient;
 import io.inflow.connectors.kafka.KafkaOptions;
 import io.inflow.connectors.kafka.KafkaSettings;
 import io.inflow.connectors.kafka.TopicAdmin;
+import io.inflow.jobs.cluster.ClusterRest;
 import io.inflow.jobs.demo.DemoRunner;
 import io.inflow.jobs.demo.SampleData;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.client.JobStatusMessage;
@@ -28,11 +31,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -41,6 +48,8 @@ import java.util.stream.Stream;
  * writes an init script ({@link InitScript}: {@code TABLE events}, {@code TABLE embeddings}, {@code MODEL embedder})
  * and opens Flink's SQL client in embedded mode as a JVM of its own on this terminal ({@link SqlClientProcess}); its
  * jobs run on the local cluster. When the client ends, jobs still running are cancelled and everything stops.
+ * With {@code --jobmanager HOST:PORT} no local cluster starts: the jobs go to that cluster's REST address with
+ * Inflow's jars as {@code pipeline.jars} ({@link ClusterJars}) and keep running there after the session.
  *
  * <p>Run as {@code java <flags> -cp <sql-client/target/lib> io.inflow.sqlclient.InflowSqlClient [options]}; see
  * {@link SqlClientOptions#USAGE}. The exit code is the client's (2 for a wrong option, 1 when the setup fails).
@@ -132,6 +141,9 @@ public final class InflowSqlClient {
                 }
                 produced = "Kafka at " + bootstrap;
             }
+            if (options.jobManager() != null) {
+                return onCluster(options, conf, bootstrap, produced, cwd, work, out);
+            }
             return withCluster(options, conf, bootstrap, produced, cwd, work, out);
         } finally {
             if (broker != null) {
@@ -152,34 +164,120 @@ public final class InflowSqlClient {
             URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
 
             Configuration session = sessionConfiguration(options.configuration(), flink, rest);
-            SqlClientProcess client = SqlClientProcess.write(work, session);
-            InitScript init = InitScript.of(conf, bootstrap);
-            Path initFile = work.resolve("init.sql");
-            String initSql = init.sql();
-            if (options.init() != null) {
-                initSql += "\n-- from -i " + options.init() + "\n" + Files.readString(options.init());
-            }
-            Files.writeString(initFile, initSql, StandardCharsets.UTF_8);
-
-            out.println("Inflow SQL: Flink's SQL client (embedded mode) with 'provider' = 'inflow'");
-            out.println("  " + produced);
-            out.println("  local Flink cluster: web UI " + flink.webUiUrl() + ", metrics: Inflow " + flink.metricsUrl()
-                    + ", Flink " + flink.flinkMetricsUrl());
-            out.println("  init script " + initFile + ": TABLE events (" + init.eventsTopic() + "), TABLE embeddings ("
-                    + init.outputTopic() + "), MODEL embedder (" + InitScript.MODEL + "), TABLE docs ("
-                    + init.corpusTopic() + ", for VECTOR_SEARCH)");
-            if (!options.script()) {
-                out.println("  try: INSERT INTO embeddings SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL"
-                        + " embedder, DESCRIPTOR(text));");
-                out.println("       SELECT * FROM embeddings;      (QUIT; or Ctrl-D ends the session)");
-            }
-            out.flush();
-
-            List<String> clientArgs = new ArrayList<>(List.of("-i", initFile.toString()));
-            clientArgs.addAll(options.clientArgs());
-            int rc = runAttached(client, clientArgs, cwd);
+            int rc = runClient(options, conf, bootstrap, session, List.of(produced, "local Flink cluster: web UI "
+                    + flink.webUiUrl() + ", metrics: Inflow " + flink.metricsUrl() + ", Flink "
+                    + flink.flinkMetricsUrl()), cwd, work, out);
             cancelRunning(cluster, out);
             return rc;
+        }
+    }
+
+    /**
+     * {@code --jobmanager}: the session's jobs go to that cluster with Inflow's jars ({@link ClusterJars}); jobs
+     * still running when the client ends keep running there (listed, with how to cancel them).
+     */
+    private static int onCluster(SqlClientOptions options, Configuration conf, String bootstrap, String produced,
+            Path cwd, Path work, PrintStream out) throws Exception {
+        SqlClientOptions.JobManager jm = options.jobManager();
+        ClusterRest rest = new ClusterRest(jm.url());
+        JsonNode overview;
+        try {
+            overview = rest.get("/overview");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--jobmanager " + jm.host() + ":" + jm.port() + ": no Flink REST API"
+                    + " answers at " + jm.url() + " (" + e.getMessage() + ")");
+        }
+        List<Path> jars = ClusterJars.locate(work);
+        Configuration session = remoteSessionConfiguration(options.configuration(), jm, jars);
+        Set<String> before = jobIds(rest);
+        int rc = runClient(options, conf, bootstrap, session, List.of(produced, String.format(Locale.ROOT,
+                "Flink cluster %s (Flink %s, %d TaskManagers, %d slots); each job ships %d jars (%d MiB): %s",
+                jm.url(), overview.path("flink-version").asText("?"), overview.path("taskmanagers").asInt(),
+                overview.path("slots-total").asInt(), jars.size(), ClusterJars.mebibytes(jars),
+                jars.stream().map(j -> j.getFileName().toString()).collect(Collectors.joining(", ")))), cwd, work,
+                out);
+        reportRunning(rest, before, out);
+        return rc;
+    }
+
+    /** Writes the init script and the session configuration, prints the banner, runs the client to its end. */
+    private static int runClient(SqlClientOptions options, Configuration conf, String bootstrap,
+            Configuration session, List<String> where, Path cwd, Path work, PrintStream out) throws Exception {
+        SqlClientProcess client = SqlClientProcess.write(work, session);
+        InitScript init = InitScript.of(conf, bootstrap);
+        Path initFile = work.resolve("init.sql");
+        String initSql = init.sql();
+        if (options.init() != null) {
+            initSql += "\n-- from -i " + options.init() + "\n" + Files.readString(options.init());
+        }
+        Files.writeString(initFile, initSql, StandardCharsets.UTF_8);
+
+        out.println("Inflow SQL: Flink's SQL client (embedded mode) with 'provider' = 'inflow'");
+        where.forEach(line -> out.println("  " + line));
+        out.println("  init script " + initFile + ": TABLE events (" + init.eventsTopic() + "), TABLE embeddings ("
+                + init.outputTopic() + "), MODEL embedder (" + InitScript.MODEL + "), TABLE docs ("
+                + init.corpusTopic() + ", for VECTOR_SEARCH)");
+        if (!options.script()) {
+            out.println("  try: INSERT INTO embeddings SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL"
+                    + " embedder, DESCRIPTOR(text));");
+            out.println("       SELECT * FROM embeddings;      (QUIT; or Ctrl-D ends the session)");
+        }
+        out.flush();
+
+        List<String> clientArgs = new ArrayList<>(List.of("-i", initFile.toString()));
+        clientArgs.addAll(options.clientArgs());
+        return runAttached(client, clientArgs, cwd);
+    }
+
+    /**
+     * The session's {@code config.yaml} for {@code --jobmanager}: the defaults of {@link #sessionConfiguration}, the
+     * user's keys, then {@code execution.target: remote} to the JobManager's REST address and {@code pipeline.jars}
+     * (the user's, if any, then {@code jars}).
+     */
+    static Configuration remoteSessionConfiguration(Configuration user, SqlClientOptions.JobManager jm,
+            List<Path> jars) {
+        Configuration s = new Configuration();
+        s.set(CoreOptions.DEFAULT_PARALLELISM, 1);
+        s.setString("table.exec.async-ml-predict.max-concurrent-operations", Integer.toString(DEFAULT_MAX_CONCURRENT));
+        s.addAll(user);
+        s.set(DeploymentOptions.TARGET, "remote");
+        s.set(RestOptions.ADDRESS, jm.host());
+        s.set(RestOptions.PORT, jm.port());
+        List<String> shipped = new ArrayList<>(s.getOptional(PipelineOptions.JARS).orElse(List.of()));
+        jars.forEach(j -> shipped.add(j.toUri().toString()));
+        s.set(PipelineOptions.JARS, shipped);
+        return s;
+    }
+
+    /** Ids of the cluster's jobs (empty when the REST API does not answer). */
+    private static Set<String> jobIds(ClusterRest rest) {
+        Set<String> ids = new HashSet<>();
+        try {
+            rest.get("/jobs/overview").path("jobs").forEach(j -> ids.add(j.path("jid").asText()));
+        } catch (IOException e) {
+            // the listing after the session says so
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ids;
+    }
+
+    /** Jobs this session submitted that are still running on the cluster, and how to cancel them. */
+    private static void reportRunning(ClusterRest rest, Set<String> before, PrintStream out) {
+        try {
+            for (JsonNode job : rest.get("/jobs/overview").path("jobs")) {
+                String id = job.path("jid").asText();
+                String state = job.path("state").asText();
+                if (!before.contains(id) && !Set.of("FINISHED", "CANCELED", "FAILED").contains(state)) {
+                    out.println("inflow sql: job '" + job.path("name").asText() + "' (" + id + ", " + state
+                            + ") keeps running on " + rest.url() + "; cancel it in the web UI or with: curl -X PATCH '"
+                            + rest.url() + "/jobs/" + id + "?mode=cancel'");
+                }
+            }
+        } catch (IOException e) {
+            out.println("inflow sql: cannot list the cluster's jobs at " + rest.url() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -24,16 +24,53 @@ import java.util.Map;
  * @param clientArgs the SQL client's other options ({@code -f}, {@code -j}, {@code -l}, {@code -hist}), files made
  *     absolute
  * @param help {@code -h} / {@code --help}
+ * @param jobManager {@code --jobmanager HOST:PORT}: the REST address of an existing Flink cluster the session's jobs
+ *     go to instead of a local one, or null
  */
 public record SqlClientOptions(String bootstrapServers, boolean createTopics, Configuration configuration, Path init,
-        List<String> clientArgs, boolean help) {
+        List<String> clientArgs, boolean help, JobManager jobManager) {
+
+    /** The REST address of a Flink cluster's JobManager (what {@code flink run -m} and the web UI use). */
+    public record JobManager(String host, int port) {
+
+        /**
+         * Parses {@code HOST:PORT} (an IPv6 host in brackets).
+         *
+         * @throws IllegalArgumentException naming {@code --jobmanager} and the value
+         */
+        static JobManager parse(String value) {
+            String v = value.strip();
+            int colon = v.lastIndexOf(':');
+            String host = colon > 0 ? v.substring(0, colon) : "";
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port = -1;
+            try {
+                port = colon > 0 ? Integer.parseInt(v.substring(colon + 1)) : -1;
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            if (host.isBlank() || host.contains("/") || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("--jobmanager needs HOST:PORT, the REST address of the cluster's"
+                        + " JobManager with a port in 1..65535 (e.g. localhost:8081), got '" + value + "'");
+            }
+            return new JobManager(host, port);
+        }
+
+        /** {@code http://host:port}. */
+        public String url() {
+            return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
 
     static final String USAGE = """
-            Usage: ./inflow sql [--bootstrap-servers HOST:PORT [--create-topics]] [-Dkey=value ...] [--config FILE]
-                                [-f FILE] [-i FILE] [-j JAR] [-l DIR] [-hist FILE]
+            Usage: ./inflow sql [--bootstrap-servers HOST:PORT [--create-topics]] [--jobmanager HOST:PORT]
+                                [-Dkey=value ...] [--config FILE] [-f FILE] [-i FILE] [-j JAR] [-l DIR] [-hist FILE]
 
             Flink's SQL client (embedded mode) with Inflow's ML_PREDICT model provider ('provider' = 'inflow'), the
-            Kafka SQL connector and the JSON format, on a local Flink cluster (web UI and metrics on loopback ports).
+            Kafka SQL connector and the JSON format, on a local Flink cluster (web UI and metrics on loopback ports)
+            or, with --jobmanager, on an existing one.
             Its init script registers TABLE events (the text-event topic, JSON), TABLE embeddings (id, embedding) and
             MODEL embedder (all-minilm-l6-v2). Interactive unless -f is given; QUIT; or Ctrl-D ends the session.
 
@@ -41,7 +78,14 @@ public record SqlClientOptions(String bootstrapServers, boolean createTopics, Co
                                         sample to events.text first (1,200 text events + 12 malformed records)
               --bootstrap-servers HOST:PORT   use this Kafka cluster instead (nothing is produced)
               --create-topics                 with --bootstrap-servers: create events.text and embeddings if missing
-              -Dkey=value, --config FILE      configuration of the local cluster and the SQL session, e.g.
+              --jobmanager HOST:PORT          run the session's jobs on this Flink cluster (its JobManager's REST
+                                              address, as flink run -m) instead of a local one; needs
+                                              --bootstrap-servers. Each job ships Inflow's jars (pipeline.jars: the
+                                              cluster jar jobs/target/inflow-jobs-*-flink.jar or $INFLOW_JOB_JAR, the
+                                              sql module, Flink's table runtime and JSON format), so the cluster needs
+                                              nothing in lib/ but Flink. Jobs still running when the session ends keep
+                                              running there.
+              -Dkey=value, --config FILE      configuration of the local cluster (if any) and the SQL session, e.g.
                                               -Dinflow.compute.threads=4 -Dparallelism.default=2
                                               -Dinflow.topics.text-events=my.events -Dinflow.sql.output-topic=vectors
               -f, --file FILE       run the statements in FILE, then exit (non-interactive); an INSERT needs
@@ -65,6 +109,7 @@ public record SqlClientOptions(String bootstrapServers, boolean createTopics, Co
         String bootstrap = null;
         boolean createTopics = false;
         boolean help = false;
+        JobManager jobManager = null;
         Path init = null;
         Configuration fromFile = new Configuration();
         Configuration fromArgs = new Configuration();
@@ -86,6 +131,8 @@ public record SqlClientOptions(String bootstrapServers, boolean createTopics, Co
                 if (bootstrap.isEmpty()) {
                     throw new IllegalArgumentException("--bootstrap-servers needs HOST:PORT[,HOST:PORT...]");
                 }
+            } else if (a.equals("--jobmanager")) {
+                jobManager = JobManager.parse(value(args, i++));
             } else if (a.equals("--config")) {
                 fromFile.addAll(readConfig(existing(cwd, a, value(args, i++), false)));
             } else if (a.equals("-i") || a.equals("--init")) {
@@ -111,8 +158,14 @@ public record SqlClientOptions(String bootstrapServers, boolean createTopics, Co
             throw new IllegalArgumentException("--create-topics needs --bootstrap-servers (the embedded broker"
                     + " always has its topics)");
         }
+        if (jobManager != null && bootstrap == null && !help) {
+            throw new IllegalArgumentException("--jobmanager needs --bootstrap-servers: the embedded demo broker"
+                    + " listens on loopback and ends with the session, while the session's jobs keep running on the"
+                    + " cluster");
+        }
         fromFile.addAll(fromArgs);
-        return new SqlClientOptions(bootstrap, createTopics, fromFile, init, List.copyOf(clientArgs), help);
+        return new SqlClientOptions(bootstrap, createTopics, fromFile, init, List.copyOf(clientArgs), help,
+                jobManager);
     }
 
     /** Whether the session runs a script ({@code -f}) and exits, rather than reading statements from the terminal. */
