@@ -191,6 +191,8 @@ public final class SessionCluster {
     private void awaitReady(PrintStream out, Duration timeout) throws IOException, InterruptedException {
         ClusterRest rest = new ClusterRest(restUrl());
         int want = processes().size() - 1;
+        // a TaskManager shows in /overview before its slots do: ready means every slot is registered too
+        int wantSlots = want * Integer.parseInt(stored().getProperty("slots", "2"));
         long deadline = System.nanoTime() + timeout.toNanos();
         int registered = -1;
         while (System.nanoTime() < deadline) {
@@ -199,10 +201,12 @@ public final class SessionCluster {
                         + layout.out(ClusterLayout.JOBMANAGER));
             }
             if (rest.reachable()) {
-                registered = rest.get("/overview").path("taskmanagers").asInt();
-                if (registered >= want) {
+                JsonNode overview = rest.get("/overview");
+                registered = overview.path("taskmanagers").asInt();
+                int slots = overview.path("slots-total").asInt();
+                if (registered >= want && slots >= wantSlots) {
                     out.println("cluster ready: web UI " + restUrl() + ", " + registered + " TaskManagers, "
-                            + rest.get("/overview").path("slots-total").asInt() + " slots; data in " + layout.root());
+                            + slots + " slots; data in " + layout.root());
                     return;
                 }
             }
