@@ -61,8 +61,8 @@ class ModelValidationTest {
     void unsupportedTask() {
         assertThat(planningError("text STRING", "embedding ARRAY<FLOAT>",
                 "'provider' = 'inflow', 'task' = 'classification', 'model' = 'all-minilm-l6-v2'", "text"))
-                .contains("Unsupported 'task' = 'classification': the inflow provider supports only"
-                        + " 'text-embedding' for now");
+                .contains("Unsupported 'task' = 'classification': the inflow provider supports 'text-embedding',"
+                        + " 'image-embedding', 'text-classification'");
     }
 
     @Test
