@@ -129,7 +129,11 @@ public abstract class BatchedPredictFunction<I, M extends AutoCloseable> extends
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        String name = OPERATOR + "-" + settings.modelName() + "-" + context.getTaskInfo().getIndexOfThisSubtask();
+        open(OPERATOR + "-" + settings.modelName() + "-" + context.getTaskInfo().getIndexOfThisSubtask());
+    }
+
+    /** Opens the function under {@code name} (thread and Arrow allocator names); tests call it without a task. */
+    void open(String name) throws Exception {
         batcher = new RowBatcher<>("inflow-" + name, batchRows, settings.maxWait(), this::computeBatch);
         model = batcher.onComputeThread(() -> openModel(name));
         metrics = new BatchMetrics(settings.job(), OPERATOR, settings.modality(), settings.modelName(),
