@@ -4,6 +4,10 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -231,5 +235,26 @@ class ModelValidationTest {
                 .contains("text-classification model output must be (label STRING, score FLOAT); got (label STRING)");
         assertThat(planningError("text STRING", "label STRING, score DOUBLE", SCORER, "text"))
                 .contains("text-classification model output column 'score' must be FLOAT, got DOUBLE");
+    }
+
+    /** A CLIP-vision directory (no classifier): embeddings plan, a label column does not. Weights are not read. */
+    @Test
+    void modelDirWithoutClassifier(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"clip_vision_model\", \"hidden_size\": 64,"
+                + " \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 128,"
+                + " \"image_size\": 32, \"patch_size\": 16}");
+        Files.write(dir.resolve("model.safetensors"), new byte[0]);
+        String options = IMAGE + ", 'model-dir' = '" + dir + "'";
+        tEnv.executeSql("CREATE TEMPORARY MODEL clip INPUT (image BYTES) OUTPUT (embedding ARRAY<FLOAT>) WITH ("
+                + options + ", 'dimension' = '64')");
+        assertThat(tEnv.explainSql("SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL clip,"
+                + " DESCRIPTOR(image))")).contains("ML_PREDICT");
+        assertThat(planningError("image BYTES", "embedding ARRAY<FLOAT>, label STRING, score FLOAT", options, "image"))
+                .contains("image-embedding model output column 'label' needs a classifier, but model '"
+                        + dir.getFileName() + "' has none (no id2label in its config.json): drop the label and score"
+                        + " columns");
+        Files.delete(dir.resolve("model.safetensors"));
+        assertThat(planningError("image BYTES", "embedding ARRAY<FLOAT>", options, "image"))
+                .contains("'model-dir' = '" + dir + "' has no model.safetensors");
     }
 }
