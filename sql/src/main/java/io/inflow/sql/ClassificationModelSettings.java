@@ -39,6 +39,7 @@ import java.util.Set;
  * @param scorer the scorer, as {@code ScorerSettings} builds it for the DataStream job
  * @param encoder the scorer's encoder (its text model, pooling, normalisation and token limit) on the chosen backend:
  *     the "job" encoder {@code TextScorer.open} takes
+ * @param scorerName the scorer's name from its {@code scorer.json} (the metrics' {@code model} label)
  * @param maxTokens the scorer's token limit: longer texts are truncated
  * @param maxRecords most rows per micro-batch
  * @param maxWait longest a row waits for its batch to fill
