@@ -1,6 +1,5 @@
 package io.inflow.sql;
 
-import io.inflow.gpu.backend.BackendKind;
 import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.head.HeadType;
 import io.inflow.gpu.pooling.PoolingMode;
@@ -9,19 +8,16 @@ import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.operators.embed.EncoderSpec;
 import io.inflow.operators.metrics.MetricsOptions;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
-import org.apache.flink.table.types.logical.ArrayType;
-import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeFamily;
-import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Set;
 
 /**
  * A text-embedding model's settings, checked when the planner resolves {@code ML_PREDICT} (a bad value fails the
@@ -39,12 +35,16 @@ import java.util.stream.Collectors;
  * @param job the {@code job} label of the metrics
  */
 public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRecords, Duration maxWait,
-        boolean metricsEnabled, String metricsPort, String metricsHost, String job) implements Serializable {
+        boolean metricsEnabled, String metricsPort, String metricsHost, String job) implements ModelSettings {
 
     /** Upper bound of {@code max-records} (the batch-size histogram's last bucket is 1024). */
-    public static final int MAX_RECORDS_LIMIT = 1024;
+    public static final int MAX_RECORDS_LIMIT = ModelChecks.MAX_RECORDS_LIMIT;
     /** Upper bound of {@code max-wait}. */
-    public static final Duration MAX_WAIT_LIMIT = Duration.ofMinutes(1);
+    public static final Duration MAX_WAIT_LIMIT = ModelChecks.MAX_WAIT_LIMIT;
+    /** The options of this task. */
+    static final Set<ConfigOption<?>> OPTIONS = Set.of(InflowModelOptions.MODEL, InflowModelOptions.POOLING,
+            InflowModelOptions.NORMALIZE, InflowModelOptions.BACKEND, InflowModelOptions.MAX_RECORDS,
+            InflowModelOptions.MAX_WAIT, InflowModelOptions.MAX_TOKENS, InflowModelOptions.DIMENSION);
 
     /**
      * Validates the model's options and schemas.
@@ -56,35 +56,23 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
      */
     public static EmbeddingModelSettings from(ReadableConfig options, ResolvedSchema input, ResolvedSchema output,
             ReadableConfig session, String job) {
-        String task = options.get(InflowModelOptions.TASK);
-        if (!InflowModelOptions.TEXT_EMBEDDING.equals(task)) {
-            throw new ValidationException("Unsupported 'task' = '" + task + "': the inflow provider supports only '"
-                    + InflowModelOptions.TEXT_EMBEDDING + "' for now");
-        }
+        String task = InflowModelOptions.TEXT_EMBEDDING;
+        ModelChecks.onlyOptions(options, task, OPTIONS);
         TextModel model;
         try {
-            model = TextModel.byName(options.get(InflowModelOptions.MODEL));
+            model = TextModel.byName(ModelChecks.required(options, InflowModelOptions.MODEL, task));
         } catch (IllegalArgumentException e) {
             throw new ValidationException("'model': " + e.getMessage(), e);
         }
         PoolingMode pooling = options.get(InflowModelOptions.POOLING);
-        BackendKind backend = options.get(InflowModelOptions.BACKEND);
-        int maxRecords = options.get(InflowModelOptions.MAX_RECORDS);
-        if (maxRecords < 1 || maxRecords > MAX_RECORDS_LIMIT) {
-            throw new ValidationException("'max-records' must be between 1 and " + MAX_RECORDS_LIMIT + " (got "
-                    + maxRecords + ")");
-        }
-        Duration maxWait = options.get(InflowModelOptions.MAX_WAIT);
-        if (maxWait.toMillis() < 1 || maxWait.compareTo(MAX_WAIT_LIMIT) > 0) {
-            throw new ValidationException("'max-wait' must be between 1 ms and " + MAX_WAIT_LIMIT.toSeconds()
-                    + " s (got " + maxWait.toMillis() + " ms)");
-        }
+        int maxRecords = ModelChecks.maxRecords(options);
+        Duration maxWait = ModelChecks.maxWait(options);
         int maxTokens = options.get(InflowModelOptions.MAX_TOKENS);
         if (maxTokens < 2 || maxTokens > TextTokenizer.MAX_SUPPORTED_TOKENS) {
             throw new ValidationException("'max-tokens' must be between 2 and " + TextTokenizer.MAX_SUPPORTED_TOKENS
                     + " (got " + maxTokens + ")");
         }
-        checkInput(input);
+        ModelChecks.singleInput(input, task, "STRING", "the text", t -> t.is(LogicalTypeFamily.CHARACTER_STRING));
         checkOutput(output);
         Integer dimension = options.get(InflowModelOptions.DIMENSION);
         if (dimension != null && dimension != model.dimension()) {
@@ -95,46 +83,44 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
         CudaBackendConfig cuda = InflowModelOptions.sessionCuda(session);
         EncoderSpec spec = new EncoderSpec(model, pooling == null ? model.defaultPooling() : pooling,
                 options.get(InflowModelOptions.NORMALIZE), HeadType.NONE, null, false, null,
-                backend == null ? session.get(InflowModelOptions.SESSION_BACKEND) : backend, threads, maxTokens, cuda);
+                ModelChecks.backend(options, session), threads, maxTokens, cuda);
         try {
             spec.toConfig(); // the encoder's own build-time checks, on the client
         } catch (IllegalArgumentException e) {
             throw new ValidationException("encoder settings: " + e.getMessage(), e);
         }
-        MetricsOptions.settings(session); // validates inflow.metrics.port here rather than on the TaskManager
+        ModelChecks.metrics(session);
         return new EmbeddingModelSettings(spec, maxTokens, maxRecords, maxWait,
                 session.get(MetricsOptions.ENABLED), session.get(MetricsOptions.PORT),
                 session.get(MetricsOptions.BIND_HOST), job);
     }
 
-    private static void checkInput(ResolvedSchema input) {
-        List<Column> columns = input.getColumns();
-        if (columns.size() != 1) {
-            throw new ValidationException("text-embedding model input must be exactly one STRING column (the text);"
-                    + " got " + describe(columns));
-        }
-        LogicalType type = columns.get(0).getDataType().getLogicalType();
-        if (!type.is(LogicalTypeFamily.CHARACTER_STRING)) {
-            throw new ValidationException("text-embedding model input column '" + columns.get(0).getName()
-                    + "' must be STRING, got " + type.asSummaryString());
-        }
+    @Override
+    public String task() {
+        return InflowModelOptions.TEXT_EMBEDDING;
+    }
+
+    @Override
+    public String modelName() {
+        return spec.model().modelName();
+    }
+
+    @Override
+    public String modality() {
+        return "text";
+    }
+
+    @Override
+    public EmbeddingPredictFunction newFunction(int batchRows) {
+        return new EmbeddingPredictFunction(this, batchRows);
     }
 
     private static void checkOutput(ResolvedSchema output) {
         List<Column> columns = output.getColumns();
         if (columns.size() != 1) {
             throw new ValidationException("text-embedding model output must be exactly one ARRAY<FLOAT> column (the"
-                    + " embedding); got " + describe(columns));
+                    + " embedding); got " + ModelChecks.describe(columns));
         }
-        LogicalType type = columns.get(0).getDataType().getLogicalType();
-        if (!(type instanceof ArrayType a) || !a.getElementType().is(LogicalTypeRoot.FLOAT)) {
-            throw new ValidationException("text-embedding model output column '" + columns.get(0).getName()
-                    + "' must be ARRAY<FLOAT>, got " + type.asSummaryString());
-        }
-    }
-
-    private static String describe(List<Column> columns) {
-        return columns.stream().map(c -> c.getName() + " " + c.getDataType().getLogicalType().asSummaryString())
-                .collect(Collectors.joining(", ", "(", ")"));
+        ModelChecks.outputColumn("text-embedding", columns.get(0), "ARRAY<FLOAT>", ModelChecks::floatArray);
     }
 }

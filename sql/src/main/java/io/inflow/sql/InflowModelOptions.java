@@ -24,16 +24,49 @@ import java.time.Duration;
  */
 public final class InflowModelOptions {
 
-    /** The only task so far. */
+    /** One STRING in, one ARRAY&lt;FLOAT&gt; out: the text encoder ({@link EmbeddingModelSettings}). */
     public static final String TEXT_EMBEDDING = "text-embedding";
+    /** One BYTES in, ARRAY&lt;FLOAT&gt; (and the top class) out: the ViT ({@link ImageModelSettings}). */
+    public static final String IMAGE_EMBEDDING = "image-embedding";
+    /** One STRING in, the top label and its probability out: the scorer ({@link ClassificationModelSettings}). */
+    public static final String TEXT_CLASSIFICATION = "text-classification";
+    /** Every task, in the order messages list them. */
+    public static final java.util.List<String> TASKS = java.util.List.of(TEXT_EMBEDDING, IMAGE_EMBEDDING,
+            TEXT_CLASSIFICATION);
 
     public static final ConfigOption<String> TASK = ConfigOptions.key("task").stringType().noDefaultValue()
-            .withDescription("What the model does: only 'text-embedding' for now (one STRING in, one ARRAY<FLOAT>"
-                    + " out).");
+            .withDescription("What the model does: 'text-embedding' (STRING -> ARRAY<FLOAT>), 'image-embedding'"
+                    + " (BYTES -> ARRAY<FLOAT> [, label STRING, score FLOAT]) or 'text-classification' (STRING ->"
+                    + " label STRING, score FLOAT).");
 
     public static final ConfigOption<String> MODEL = ConfigOptions.key("model").stringType().noDefaultValue()
-            .withDescription("Bundled text model: all-minilm-l6-v2 or bge-small-en-v15 (weights inside Maven jars,"
-                    + " no download).");
+            .withDescription("text-embedding: all-minilm-l6-v2 or bge-small-en-v15 (weights inside Maven jars, no"
+                    + " download). image-embedding: vit-fashion-mnist (bundled; or set 'model-dir')."
+                    + " text-classification: a scorer, spam-ham-minilm (bundled) or a directory with scorer.json and"
+                    + " head.safetensors.");
+
+    public static final ConfigOption<String> MODEL_DIR = ConfigOptions.key("model-dir").stringType().noDefaultValue()
+            .withDescription("image-embedding: a directory with a Hugging Face ViT or CLIP-vision config.json and"
+                    + " model.safetensors, instead of the bundled 'model'.");
+
+    public static final ConfigOption<String> PRECISION = ConfigOptions.key("precision").stringType()
+            .defaultValue("float32")
+            .withDescription("text-classification: float32 (the float encoder), int8 (the integer-only encoder) or"
+                    + " mixed (INT4/INT8 layers under 'size-budget'); as inflow.text.scorer.precision.");
+
+    public static final ConfigOption<String> QUANTIZED_MODEL = ConfigOptions.key("quantized-model").stringType()
+            .noDefaultValue()
+            .withDescription("text-classification, int8/mixed: the model.safetensors written by ./inflow quantize;"
+                    + " unset: quantized once per machine into 'cache-dir'.");
+
+    public static final ConfigOption<Double> SIZE_BUDGET = ConfigOptions.key("size-budget").doubleType()
+            .defaultValue(0.85)
+            .withDescription("text-classification, mixed only: the layers' weights at most this share of their INT8"
+                    + " size (0.5..1).");
+
+    public static final ConfigOption<String> CACHE_DIR = ConfigOptions.key("cache-dir").stringType()
+            .defaultValue(System.getProperty("java.io.tmpdir") + "/inflow-quantized")
+            .withDescription("text-classification, int8/mixed: where integer models quantized at start are kept.");
 
     public static final ConfigOption<PoolingMode> POOLING = ConfigOptions.key("pooling")
             .enumType(PoolingMode.class).noDefaultValue()
@@ -61,8 +94,8 @@ public final class InflowModelOptions {
                     + " texts are truncated, as in the DataStream pipeline.");
 
     public static final ConfigOption<Integer> DIMENSION = ConfigOptions.key("dimension").intType().noDefaultValue()
-            .withDescription("Optional check: the embedding width the query expects; planning fails when the"
-                    + " model's differs.");
+            .withDescription("Optional check (embedding tasks): the embedding width the query expects; planning fails"
+                    + " when the model's differs.");
 
     /** Session keys shared with the DataStream pipeline (same names, read from the table configuration). */
     static final ConfigOption<BackendKind> SESSION_BACKEND = ConfigOptions.key("inflow.compute.backend")

@@ -15,20 +15,20 @@ import org.apache.flink.table.ml.ModelProvider;
  */
 public final class InflowModelProvider implements AsyncPredictRuntimeProvider {
 
-    private final EmbeddingModelSettings settings;
+    private final ModelSettings settings;
     private final int sessionInFlight;
 
     /**
      * @param sessionInFlight the session's {@code table.exec.async-ml-predict.max-concurrent-operations}: the most
      *     rows Flink keeps in flight per subtask, unless the query's {@code ML_PREDICT} config map sets its own
      */
-    public InflowModelProvider(EmbeddingModelSettings settings, int sessionInFlight) {
+    public InflowModelProvider(ModelSettings settings, int sessionInFlight) {
         this.settings = settings;
         this.sessionInFlight = sessionInFlight;
     }
 
     /** The validated settings. */
-    public EmbeddingModelSettings settings() {
+    public ModelSettings settings() {
         return settings;
     }
 
@@ -36,7 +36,7 @@ public final class InflowModelProvider implements AsyncPredictRuntimeProvider {
     public AsyncPredictFunction createAsyncPredictFunction(Context context) {
         ConfigOption<Integer> perQuery = MLPredictRuntimeConfigOptions.ASYNC_MAX_CONCURRENT_OPERATIONS;
         int inFlight = context.runtimeConfig().getOptional(perQuery).orElse(sessionInFlight);
-        return new EmbeddingPredictFunction(settings, Math.max(1, Math.min(settings.maxRecords(), inFlight)));
+        return settings.newFunction(Math.max(1, Math.min(settings.maxRecords(), inFlight)));
     }
 
     /** The session's in-flight limit for async ML_PREDICT. */

@@ -19,7 +19,14 @@ import java.util.Set;
  * CREATE MODEL embedder INPUT (text STRING) OUTPUT (embedding ARRAY<FLOAT>)
  * WITH ('provider' = 'inflow', 'task' = 'text-embedding', 'model' = 'all-minilm-l6-v2');
  * SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL embedder, DESCRIPTOR(text));
+ *
+ * CREATE MODEL vit INPUT (image BYTES) OUTPUT (embedding ARRAY<FLOAT>, label STRING, score FLOAT)
+ * WITH ('provider' = 'inflow', 'task' = 'image-embedding', 'model' = 'vit-fashion-mnist');
+ * CREATE MODEL spam INPUT (text STRING) OUTPUT (label STRING, score FLOAT)
+ * WITH ('provider' = 'inflow', 'task' = 'text-classification', 'model' = 'spam-ham-minilm');
  * }</pre>
+ *
+ * <p>Tasks: {@link EmbeddingModelSettings}, {@link ImageModelSettings}, {@link ClassificationModelSettings}.
  */
 public final class InflowModelProviderFactory implements ModelProviderFactory {
 
@@ -32,14 +39,13 @@ public final class InflowModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> requiredOptions() {
-        return Set.of(InflowModelOptions.TASK, InflowModelOptions.MODEL);
+        return Set.of(InflowModelOptions.TASK);
     }
 
+    /** Every task's options; which apply to which task is checked by the task's settings. */
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(InflowModelOptions.POOLING, InflowModelOptions.NORMALIZE, InflowModelOptions.BACKEND,
-                InflowModelOptions.MAX_RECORDS, InflowModelOptions.MAX_WAIT, InflowModelOptions.MAX_TOKENS,
-                InflowModelOptions.DIMENSION);
+        return Set.copyOf(ModelChecks.TASK_OPTIONS);
     }
 
     @Override
@@ -49,7 +55,7 @@ public final class InflowModelProviderFactory implements ModelProviderFactory {
         ReadableConfig session = context.getConfiguration();
         String job = session.getOptional(PipelineOptions.NAME)
                 .orElse("sql:" + context.getObjectIdentifier().asSummaryString());
-        EmbeddingModelSettings settings = EmbeddingModelSettings.from(helper.getOptions(),
+        ModelSettings settings = ModelSettings.from(helper.getOptions(),
                 context.getCatalogModel().getResolvedInputSchema(), context.getCatalogModel().getResolvedOutputSchema(),
                 session, job);
         return new InflowModelProvider(settings, session.get(InflowModelProvider.sessionInFlightOption()));
