@@ -2,6 +2,13 @@ package io.inflow.sql;
 
 import io.inflow.gpu.resources.ProcessResources;
 import io.inflow.gpu.retrieval.SearchRequest;
+import io.inflow.operators.metrics.InflowMetrics;
+import io.inflow.operators.metrics.MetricsEndpoint;
+import io.inflow.schemas.ErrorKind;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 
 import org.apache.flink.table.data.ArrayData;
 import org.apache.flink.table.data.GenericArrayData;
@@ -28,7 +35,13 @@ import java.util.Map;
  *
  * <p>With {@code 'wait-for-corpus' = 'true'} the first search of a subtask waits until the index has applied the
  * corpus topic up to the end offsets it had when the subtask opened. A NULL query, one with NULL or non-finite
- * values or of another width than the model's gets no rows (a bad row never fails the job).
+ * values or of another width than the model's gets no rows (a bad row never fails the job) and is counted in
+ * {@code inflow_dead_letters_total{operator="vector-search",reason="invalid_field"}}.
+ *
+ * <p>Metrics ({@code operator="vector-search"}, served by the process's Inflow endpoint): queries
+ * ({@code inflow_records_in_total}), rows answered ({@code inflow_records_out_total}), search time per query
+ * ({@code inflow_compute_seconds}) and the documents of the process's index ({@code inflow_index_documents} with
+ * {@code shard="shared"}, {@code index} = the corpus topic).
  *
  * <p>Made by {@link InflowIndexTableSource}: {@code VectorSearchFunctionProvider.of(new IndexSearchFunction(s))}.
  */
@@ -36,11 +49,22 @@ public final class IndexSearchFunction extends VectorSearchFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexSearchFunction.class);
+    /** The {@code operator} label of the search metrics. */
+    public static final String OPERATOR = "vector-search";
+    private static final String MODALITY = "text";
+    /** The {@code shard} label of {@code inflow_index_documents}: the process's shared index. */
+    static final String SHARED_SHARD = "shared";
 
     private final IndexTableSettings settings;
     private transient ProcessResources.Lease<CorpusFollower> lease;
     private transient Map<Integer, Long> waitFor;
     private transient long badQueries;
+    private transient CounterDataPoint queries;
+    private transient CounterDataPoint answeredRows;
+    private transient CounterDataPoint rejectedQueries;
+    private transient DistributionDataPoint searchSeconds;
+    private transient GaugeDataPoint documents;
+    private transient MetricsEndpoint.Lease endpoint;
 
     public IndexSearchFunction(IndexTableSettings settings) {
         this.settings = settings;
@@ -49,6 +73,19 @@ public final class IndexSearchFunction extends VectorSearchFunction {
     @Override
     public void open(FunctionContext context) throws Exception {
         lease = ProcessResources.acquire(settings.index(), () -> CorpusFollower.start(settings.index()));
+        String job = settings.job();
+        String model = settings.index().embedding().spec().model().modelName();
+        queries = InflowMetrics.RECORDS_IN.labelValues(job, OPERATOR, MODALITY, model);
+        answeredRows = InflowMetrics.RECORDS_OUT.labelValues(job, OPERATOR, MODALITY, model);
+        rejectedQueries = InflowMetrics.DEAD_LETTERS.labelValues(job, OPERATOR, MODALITY,
+                ErrorKind.INVALID_FIELD.wireName());
+        searchSeconds = InflowMetrics.COMPUTE.labelValues(job, OPERATOR, MODALITY, model,
+                lease.get().index().backend());
+        // one index per TaskManager process, shared by its subtasks: one series per process (Prometheus adds the
+        // instance), not per subtask
+        documents = InflowMetrics.INDEX_DOCUMENTS.labelValues(job, SHARED_SHARD, settings.index().topic());
+        endpoint = MetricsEndpoint.acquire(MetricsEndpoint.Settings.parse(settings.metricsEnabled(),
+                settings.metricsPort(), settings.metricsHost()));
         if (settings.waitForCorpus()) {
             waitFor = lease.get().endOffsetsNow();
             LOG.info("VECTOR_SEARCH: the first search waits for {} up to end offsets {}", settings.index(), waitFor);
@@ -73,11 +110,17 @@ public final class IndexSearchFunction extends VectorSearchFunction {
             LOG.info("VECTOR_SEARCH: corpus applied, {} documents", follower.index().documents());
         }
         follower.checkHealthy();
+        queries.inc();
         float[] query = query(queryData, settings.index().dim());
         if (query == null) {
+            rejectedQueries.inc();
             return List.of();
         }
+        long t0 = System.nanoTime();
         List<CorpusIndex.Hit> hits = follower.index().search(query, topK);
+        searchSeconds.observe((System.nanoTime() - t0) / 1e9);
+        documents.set(follower.index().documents());
+        answeredRows.inc(hits.size());
         List<RowData> rows = new ArrayList<>(hits.size());
         for (CorpusIndex.Hit h : hits) {
             GenericRowData row = new GenericRowData(settings.columns());
@@ -123,9 +166,16 @@ public final class IndexSearchFunction extends VectorSearchFunction {
 
     @Override
     public void close() throws Exception {
-        if (lease != null) {
-            lease.close();
-            lease = null;
+        try {
+            if (lease != null) {
+                lease.close();
+                lease = null;
+            }
+        } finally {
+            if (endpoint != null) {
+                endpoint.close();
+                endpoint = null;
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import io.inflow.gpu.retrieval.Storage;
 import io.inflow.gpu.text.TextModel;
 import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.operators.embed.EncoderSpec;
+import io.inflow.operators.metrics.MetricsOptions;
 
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
@@ -30,7 +31,7 @@ import java.util.stream.Collectors;
  * An {@code inflow-index} table's settings, checked when a query using the table is planned (a bad option or column
  * fails the statement with a message naming it), then carried to the TaskManagers.
  *
- * <p>{@code IndexTableSettings s = IndexTableSettings.from(tableOptions, allOptions, schema, session);}
+ * <p>{@code IndexTableSettings s = IndexTableSettings.from(tableOptions, allOptions, schema, session, "sql:docs");}
  *
  * @param index what the TaskManager's shared index is built from (equal specs share one index per process)
  * @param docIdColumn position of {@code doc_id} in the table's row
@@ -39,9 +40,14 @@ import java.util.stream.Collectors;
  * @param columns the table's column count
  * @param waitForCorpus whether the first search waits for the corpus's end offsets at open
  * @param waitTimeout how long it waits
+ * @param job the {@code job} label of the search metrics ({@code pipeline.name}, else {@code sql:<table>})
+ * @param metricsEnabled whether the process serves Inflow's metrics ({@code inflow.metrics.enabled})
+ * @param metricsPort port or range of the metrics endpoint ({@code inflow.metrics.port})
+ * @param metricsHost bind address of the metrics endpoint ({@code inflow.metrics.bind-host})
  */
 public record IndexTableSettings(CorpusIndexSpec index, int docIdColumn, int embeddingColumn, int textColumn,
-        int columns, boolean waitForCorpus, Duration waitTimeout) implements Serializable {
+        int columns, boolean waitForCorpus, Duration waitTimeout, String job, boolean metricsEnabled,
+        String metricsPort, String metricsHost) implements Serializable {
 
     /** Upper bound of {@code chunk-rows} (as {@code inflow.retrieval.chunk-rows}). */
     public static final int MAX_CHUNK_ROWS = 1 << 20;
@@ -53,11 +59,13 @@ public record IndexTableSettings(CorpusIndexSpec index, int docIdColumn, int emb
      *
      * @param options the table's options, already checked by Flink's helper (required and unknown keys)
      * @param all every option of the table ({@code properties.*} are taken from here)
-     * @param session the table configuration: {@code inflow.compute.*}, {@code inflow.cuda.*}
+     * @param session the table configuration: {@code inflow.compute.*}, {@code inflow.cuda.*},
+     *     {@code inflow.metrics.*}
+     * @param job the metrics' {@code job} label
      * @throws ValidationException naming the option or column at fault
      */
     public static IndexTableSettings from(ReadableConfig options, Map<String, String> all, ResolvedSchema schema,
-            ReadableConfig session) {
+            ReadableConfig session, String job) {
         TextModel model;
         try {
             model = TextModel.byName(options.get(InflowIndexOptions.MODEL));
@@ -148,8 +156,10 @@ public record IndexTableSettings(CorpusIndexSpec index, int docIdColumn, int emb
         }
         CorpusIndexSpec index = new CorpusIndexSpec(topic, kafka, embedding, metric, storage, chunkRows, backend,
                 threads, text >= 0);
+        ModelChecks.metrics(session); // inflow.metrics.port checked here rather than on the TaskManager
         return new IndexTableSettings(index, docId, vector, text, columns.size(),
-                options.get(InflowIndexOptions.WAIT_FOR_CORPUS), timeout);
+                options.get(InflowIndexOptions.WAIT_FOR_CORPUS), timeout, job, session.get(MetricsOptions.ENABLED),
+                session.get(MetricsOptions.PORT), session.get(MetricsOptions.BIND_HOST));
     }
 
     private interface Parser<T> {

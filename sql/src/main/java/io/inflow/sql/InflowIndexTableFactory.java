@@ -1,6 +1,7 @@
 package io.inflow.sql;
 
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.factories.DynamicTableSourceFactory;
 import org.apache.flink.table.factories.FactoryUtil;
@@ -48,7 +49,8 @@ public final class InflowIndexTableFactory implements DynamicTableSourceFactory 
         helper.validateExcept(InflowIndexOptions.PROPERTIES_PREFIX); // missing and unknown keys, in Flink's words
         IndexTableSettings settings = IndexTableSettings.from(helper.getOptions(),
                 context.getCatalogTable().getOptions(), context.getCatalogTable().getResolvedSchema(),
-                context.getConfiguration());
+                context.getConfiguration(), context.getConfiguration().getOptional(PipelineOptions.NAME)
+                        .orElse("sql:" + context.getObjectIdentifier().asSummaryString()));
         return new InflowIndexTableSource(settings);
     }
 }

@@ -13,9 +13,9 @@ import java.util.List;
 
 /**
  * The DataStream pipeline's scorer for a list of texts: the scorer's encoder's tokenizer (truncating to the scorer's
- * limit, as {@code TextScorer} truncates the job's tokens) packs them into one Arrow {@link TokenBatch}, and
- * {@link TextScorer} (float32, or the process's shared integer encoder at int8 / mixed) scores it. Not thread-safe:
- * one compute thread uses it.
+ * limit, as {@code TextScorer} truncates the job's tokens) packs them into Arrow {@link TokenBatch}es of similar
+ * length ({@link LengthGroups}), and {@link TextScorer} (float32, or the process's shared integer encoder at int8 /
+ * mixed) scores each. Not thread-safe: one compute thread uses it.
  *
  * <pre>{@code
  * try (TextClassifier c = TextClassifier.open(settings, "ml-predict-0")) {
@@ -39,11 +39,13 @@ final class TextClassifier implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final TextScorer scorer;
     private final ArrowMemory.Child memory;
+    private final int maxTokens;
 
-    private TextClassifier(TextTokenizer tokenizer, TextScorer scorer, ArrowMemory.Child memory) {
+    private TextClassifier(TextTokenizer tokenizer, TextScorer scorer, ArrowMemory.Child memory, int maxTokens) {
         this.tokenizer = tokenizer;
         this.scorer = scorer;
         this.memory = memory;
+        this.maxTokens = maxTokens;
     }
 
     static TextClassifier open(ClassificationModelSettings settings, String name) throws Exception {
@@ -52,7 +54,7 @@ final class TextClassifier implements AutoCloseable {
         try {
             scorer = TextScorer.open(settings.scorer(), settings.encoder(), null);
             ArrowMemory.Child memory = ArrowMemory.child(name, ArrowMemoryOptions.MAX_BYTES.defaultValue().getBytes());
-            return new TextClassifier(tokenizer, scorer, memory);
+            return new TextClassifier(tokenizer, scorer, memory, settings.maxTokens());
         } catch (Exception | Error e) {
             tokenizer.close();
             if (scorer != null) {
@@ -67,37 +69,39 @@ final class TextClassifier implements AutoCloseable {
         return scorer.ref().version() + "/" + scorer.ref().precision();
     }
 
-    /** Tokenizes and scores {@code texts} (none null) as one batch. */
+    /** Tokenizes and scores {@code texts} (none null), in sub-batches of similar length ({@link LengthGroups}). */
     Result classify(List<String> texts) throws Exception {
-        Tokenized[] tokens = new Tokenized[texts.size()];
-        int seqLen = 1;
+        int n = texts.size();
+        Tokenized[] tokens = new Tokenized[n];
         int truncated = 0;
-        for (int i = 0; i < tokens.length; i++) {
+        for (int i = 0; i < n; i++) {
             tokens[i] = tokenizer.encode(texts.get(i));
-            seqLen = Math.max(seqLen, tokens[i].length());
             truncated += tokens[i].truncated() ? 1 : 0;
         }
-        try (TokenBatch batch = new TokenBatch(memory.allocator(), seqLen, tokens.length)) {
-            for (Tokenized t : tokens) {
-                batch.append(t.ids(), t.truncated());
-            }
-            ScoredRows scored = scorer.score(batch, null);
-            int k = scored.labels().size();
-            String[] labels = new String[tokens.length];
-            float[] scores = new float[tokens.length];
-            for (int r = 0; r < tokens.length; r++) {
-                boolean finite = true;
-                for (int c = 0; c < k; c++) {
-                    finite &= Float.isFinite(scored.probabilities()[r * k + c]);
+        String[] labels = new String[n];
+        float[] scores = new float[n];
+        long real = 0;
+        long padded = 0;
+        for (LengthGroups.Group g : LengthGroups.of(tokens, maxTokens)) {
+            try (TokenBatch batch = g.batch(memory.allocator(), tokens)) {
+                ScoredRows scored = scorer.score(batch, null);
+                int k = scored.labels().size();
+                for (int r = 0; r < g.rows().length; r++) {
+                    boolean finite = true;
+                    for (int c = 0; c < k; c++) {
+                        finite &= Float.isFinite(scored.probabilities()[r * k + c]);
+                    }
+                    if (finite) {
+                        EnrichedEvent.Score top = scored.row(r).get(0); // highest first, ties keep the label order
+                        labels[g.rows()[r]] = top.label();
+                        scores[g.rows()[r]] = (float) top.score();
+                    }
                 }
-                if (finite) {
-                    EnrichedEvent.Score top = scored.row(r).get(0); // highest first, ties keep the label order
-                    labels[r] = top.label();
-                    scores[r] = (float) top.score();
-                }
+                real += batch.realTokens();
+                padded += batch.paddedTokens();
             }
-            return new Result(labels, scores, batch.realTokens(), batch.paddedTokens(), truncated);
         }
+        return new Result(labels, scores, real, padded, truncated);
     }
 
     @Override

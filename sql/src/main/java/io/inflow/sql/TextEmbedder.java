@@ -3,19 +3,16 @@ package io.inflow.sql;
 import io.inflow.gpu.batch.TokenBatch;
 import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.gpu.text.Tokenized;
-import io.inflow.operators.batch.BatchingConfig;
 import io.inflow.operators.embed.BatchOutput;
 import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.runtime.ArrowMemory;
 import io.inflow.operators.runtime.ArrowMemoryOptions;
 
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
  * The DataStream pipeline's text compute for a list of texts: the model's tokenizer (truncating to the limit) packs
- * them into Arrow {@link TokenBatch}es grouped by length (the pipeline's length buckets), and {@link EncoderCompute}
+ * them into Arrow {@link TokenBatch}es grouped by length ({@link LengthGroups}), and {@link EncoderCompute}
  * (the process's shared encoder, {@code SharedEncoders}) embeds each. Not thread-safe: one compute thread uses it.
  *
  * <pre>{@code
@@ -40,10 +37,6 @@ final class TextEmbedder implements AutoCloseable {
     private final EncoderCompute compute;
     private final ArrowMemory.Child memory;
     private final int maxTokens;
-
-    /** The DataStream pipeline's default batching: its length buckets and padded-token bound group the rows. */
-    private static final BatchingConfig GROUPING = BatchingConfig.defaults();
-    private static final int[] BUCKETS = GROUPING.buckets();
 
     private TextEmbedder(TextTokenizer tokenizer, EncoderCompute compute, ArrowMemory.Child memory, int maxTokens) {
         this.tokenizer = tokenizer;
@@ -82,10 +75,8 @@ final class TextEmbedder implements AutoCloseable {
     }
 
     /**
-     * Tokenizes {@code texts} (none null) and embeds them. Rows are grouped by length as the DataStream pipeline's
-     * batcher groups them ({@link BatchingConfig#defaults()}: the length buckets 16..256, at most
-     * {@code maxTokens} padded tokens per sub-batch), so a few long texts do not pad every short one to their
-     * length; each group is one Arrow {@link TokenBatch} padded to its longest row.
+     * Tokenizes {@code texts} (none null) and embeds them, in sub-batches of similar length ({@link LengthGroups}:
+     * the DataStream batcher's buckets), so a few long texts do not pad every short one to their length.
      */
     Result embed(List<String> texts) throws Exception {
         int n = texts.size();
@@ -95,48 +86,21 @@ final class TextEmbedder implements AutoCloseable {
             tokens[i] = tokenizer.encode(texts.get(i));
             truncated += tokens[i].truncated() ? 1 : 0;
         }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, Comparator.comparingInt(i -> tokens[i].length()));
         float[][] rows = new float[n][];
         long real = 0;
         long padded = 0;
-        for (int start = 0; start < n; ) {
-            int limit = bucketLength(tokens[order[start]].length());
-            int maxRows = Math.max(1, Math.min(n, GROUPING.maxTokens() / limit));
-            int end = start;
-            int seqLen = 1;
-            while (end < n && end - start < maxRows && tokens[order[end]].length() <= limit) {
-                seqLen = Math.max(seqLen, tokens[order[end]].length());
-                end++;
-            }
-            try (TokenBatch batch = new TokenBatch(memory.allocator(), seqLen, end - start)) {
-                for (int k = start; k < end; k++) {
-                    batch.append(tokens[order[k]].ids(), tokens[order[k]].truncated());
-                }
+        for (LengthGroups.Group g : LengthGroups.of(tokens, maxTokens)) {
+            try (TokenBatch batch = g.batch(memory.allocator(), tokens)) {
                 BatchOutput out = compute.compute(batch);
-                for (int k = start; k < end; k++) {
-                    float[] v = out.row(k - start);
-                    rows[order[k]] = finite(v) ? v : null;
+                for (int k = 0; k < g.rows().length; k++) {
+                    float[] v = out.row(k);
+                    rows[g.rows()[k]] = finite(v) ? v : null;
                 }
                 real += batch.realTokens();
                 padded += batch.paddedTokens();
             }
-            start = end;
         }
         return new Result(rows, real, padded, truncated);
-    }
-
-    /** The DataStream batcher's bucket for a text of {@code length} tokens; past the last bucket, the token limit. */
-    private int bucketLength(int length) {
-        for (int b : BUCKETS) {
-            if (length <= b) {
-                return b;
-            }
-        }
-        return Math.max(length, maxTokens);
     }
 
     private static boolean finite(float[] v) {

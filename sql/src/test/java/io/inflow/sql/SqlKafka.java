@@ -119,11 +119,16 @@ final class SqlKafka {
 
     /** The value of counter {@code name} (ending in {@code _total}) with {@code operator="ml-predict"} and labels. */
     static double counter(String name, Map<String, String> labels) {
+        return counter(name, BatchedPredictFunction.OPERATOR, labels);
+    }
+
+    /** The value of counter {@code name} (ending in {@code _total}) of {@code operator}, summed over other labels. */
+    static double counter(String name, String operator, Map<String, String> labels) {
         double sum = 0;
         for (MetricSnapshot s : InflowMetrics.REGISTRY.scrape()) {
             if (s instanceof CounterSnapshot c && (c.getMetadata().getPrometheusName() + "_total").equals(name)) {
                 for (CounterSnapshot.CounterDataPointSnapshot d : c.getDataPoints()) {
-                    boolean match = BatchedPredictFunction.OPERATOR.equals(d.getLabels().get(InflowMetrics.OPERATOR));
+                    boolean match = operator.equals(d.getLabels().get(InflowMetrics.OPERATOR));
                     for (Map.Entry<String, String> l : labels.entrySet()) {
                         match &= l.getValue().equals(d.getLabels().get(l.getKey()));
                     }

@@ -14,9 +14,12 @@ import io.inflow.gpu.text.Tokenized;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.operators.embed.EncoderCompute;
 import io.inflow.operators.embed.EncoderSpec;
+import io.inflow.operators.metrics.InflowMetrics;
 import io.inflow.operators.retrieval.IndexShard;
 import io.inflow.operators.retrieval.IndexVersion;
 
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.EnvironmentSettings;
@@ -153,6 +156,16 @@ class VectorSearchKafkaTest {
                     int compared = compare(answers, corpus, texts, reference);
                     System.out.printf("phase 1: %d queries x top-%d equal to the reference (%.1f s)%n", compared, K,
                             (System.nanoTime() - t0) / 1e9);
+                    // the search metrics count exactly these queries and rows, and the index's documents
+                    String op = IndexSearchFunction.OPERATOR;
+                    assertThat(SqlKafka.counter("inflow_records_in_total", op, Map.of())).as("queries searched")
+                            .isEqualTo(QUERIES.length);
+                    assertThat(SqlKafka.counter("inflow_records_out_total", op, Map.of())).as("rows answered")
+                            .isEqualTo(QUERIES.length * K);
+                    assertThat(SqlKafka.counter("inflow_dead_letters_total", op, Map.of())).as("rejected queries")
+                            .isZero();
+                    assertThat(indexDocuments()).as("inflow_index_documents of the corpus topic")
+                            .isEqualTo(corpus.size());
 
                     // live deletes: the top answers of queries 0 and 1 leave the corpus while the job runs
                     String gone1 = answers.get(0).get(0).getFieldAs(2);
@@ -185,6 +198,21 @@ class VectorSearchKafkaTest {
             }
         }
         System.out.printf("test ran in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** {@code inflow_index_documents} of the process's shared index of topic {@code corpus}. */
+    private static double indexDocuments() {
+        for (MetricSnapshot s : InflowMetrics.REGISTRY.scrape()) {
+            if (s instanceof GaugeSnapshot g && g.getMetadata().getPrometheusName().equals("inflow_index_documents")) {
+                for (GaugeSnapshot.GaugeDataPointSnapshot d : g.getDataPoints()) {
+                    if ("corpus".equals(d.getLabels().get("index"))
+                            && IndexSearchFunction.SHARED_SHARD.equals(d.getLabels().get("shard"))) {
+                        return d.getValue();
+                    }
+                }
+            }
+        }
+        return -1;
     }
 
     private static TableEnvironment tableEnvironment() {
