@@ -59,7 +59,8 @@ class SqlClientTest {
         String[] sentences = {"A man is eating food.", "A man is eating a piece of bread.",
             "The quick brown fox jumps over the lazy dog.", "Kafka topics feed the Flink job.",
             "Ein Mann isst ein Stück Brot.", "Un homme mange du pain.", "Embeddings in SQL 🚀",
-            "GPU kernels have a CPU twin.", "Short.", "Streaming inference with Apache Arrow batches."};
+            "GPU kernels have a CPU twin.", "Short.", "Streaming inference with Apache Arrow batches.",
+            "WINNER!! You have won a 1000 cash prize. Call now to claim"};
         for (int i = 0; i < sentences.length; i++) {
             texts.put("good-" + i, sentences[i]);
         }
@@ -70,7 +71,8 @@ class SqlClientTest {
             String bootstrap = kafka.bootstrapServers();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 admin.createTopics(List.of(new NewTopic("sql.events", 1, (short) 1),
-                        new NewTopic("sql.vectors", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                        new NewTopic("sql.vectors", 1, (short) 1), new NewTopic("sql.labels", 1, (short) 1)))
+                        .all().get(30, TimeUnit.SECONDS);
             }
             List<String> records = new ArrayList<>();
             int seq = 0;
@@ -100,6 +102,11 @@ class SqlClientTest {
                       'provider' = 'inflow', 'task' = 'text-embedding', 'model' = 'all-minilm-l6-v2',
                       'max-tokens' = '%2$d', 'max-wait' = '100 ms');
                     INSERT INTO vectors SELECT id, seq, embedding FROM ML_PREDICT(TABLE texts, MODEL encoder, DESCRIPTOR(text));
+                    CREATE TABLE labels (id STRING, label STRING, score FLOAT) WITH (
+                      'connector' = 'kafka', 'topic' = 'sql.labels', 'properties.bootstrap.servers' = '%1$s',
+                      'format' = 'json');
+                    -- MODEL spam comes from ./inflow sql's init script
+                    INSERT INTO labels SELECT id, label, score FROM ML_PREDICT(TABLE texts, MODEL spam, DESCRIPTOR(text));
                     """.formatted(bootstrap, MAX_TOKENS));
 
             Path log = dir.resolve("inflow-sql.out");
@@ -112,7 +119,7 @@ class SqlClientTest {
             assertThat(rc).as("exit code of ./inflow sql -f; output:%n%s", output).isZero();
             assertThat(output).contains("Complete execution of the SQL update statement").doesNotContain("[ERROR]");
 
-            Map<String, JsonNode> out = consume(bootstrap, texts.size() + 4);
+            Map<String, JsonNode> out = consume(bootstrap, "sql.vectors", texts.size() + 4);
             System.out.println("output ids: " + new TreeMap<>(out).keySet());
             // every good row, NULL text, the oversize text and both wrong-typed rows came out once; the record that
             // is not JSON was skipped by the format ('json.ignore-parse-errors'), not by the model
@@ -128,6 +135,21 @@ class SqlClientTest {
             expected.put("seq-not-a-number", "A man is eating food.");
             expected.put("text-is-a-number", "12345");
             compareWithEncoder(expected, out);
+
+            // the init script's scorer over the same rows: every row once, a top label of two and its probability
+            Map<String, JsonNode> labels = consume(bootstrap, "sql.labels", texts.size() + 4);
+            assertThat(labels.keySet()).isEqualTo(out.keySet());
+            assertThat(labels.get("null-text").get("label").isNull()).as("NULL text, NULL label").isTrue();
+            for (Map.Entry<String, JsonNode> e : labels.entrySet()) {
+                if (!e.getKey().equals("null-text")) {
+                    assertThat(e.getValue().get("label").asText()).as("label of %s", e.getKey()).isIn("spam", "ham");
+                    assertThat(e.getValue().get("score").asDouble()).as("top probability of %s", e.getKey())
+                            .isBetween(0.5, 1.0);
+                }
+            }
+            // the scorer tells them apart (MlPredictClassificationKafkaTest compares every score with TextScorer)
+            assertThat(labels.get("good-10").get("label").asText()).as("the prize text").isEqualTo("spam");
+            assertThat(labels.get("good-0").get("label").asText()).as("A man is eating food.").isEqualTo("ham");
         }
     }
 
@@ -215,7 +237,7 @@ class SqlClientTest {
         }
     }
 
-    private static Map<String, JsonNode> consume(String bootstrap, int expected) throws Exception {
+    private static Map<String, JsonNode> consume(String bootstrap, String topic, int expected) throws Exception {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("group.id", "reader");
@@ -223,7 +245,7 @@ class SqlClientTest {
         Map<String, JsonNode> out = new TreeMap<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
                 new StringDeserializer())) {
-            consumer.subscribe(List.of("sql.vectors"));
+            consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             // read until the expected rows are there, then a little longer: a duplicate or extra row must show
             long quietUntil = Long.MAX_VALUE;

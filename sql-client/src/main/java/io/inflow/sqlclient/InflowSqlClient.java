@@ -6,6 +6,7 @@ import io.inflow.connectors.kafka.TopicAdmin;
 import io.inflow.jobs.cluster.ClusterRest;
 import io.inflow.jobs.demo.DemoRunner;
 import io.inflow.jobs.demo.SampleData;
+import io.inflow.jobs.demo.SampleImages;
 import io.inflow.jobs.embedded.EmbeddedKafkaBroker;
 import io.inflow.jobs.embedded.LocalFlink;
 
@@ -127,10 +128,13 @@ public final class InflowSqlClient {
                 DemoRunner.produce(bootstrap, kafka.topics().text(), sample.mixed());
                 List<SampleData.Record> corpus = SampleData.corpus();
                 DemoRunner.produce(bootstrap, kafka.topics().corpus(), corpus);
+                SampleImages images = SampleImages.load();
+                DemoRunner.produce(bootstrap, kafka.topics().image(), images.records(work.resolve("images")));
                 produced = String.format("broker %s (embedded, temporary); produced the demo's sample to %s:"
-                        + " %d text events, %d malformed records; its corpus to %s: %d documents", bootstrap,
-                        kafka.topics().text(), sample.goodCount(), sample.malformedCount(), kafka.topics().corpus(),
-                        corpus.size());
+                        + " %d text events, %d malformed records; its corpus to %s: %d documents; its images to %s:"
+                        + " %d inline PNGs, %d file: references, %d broken", bootstrap, kafka.topics().text(),
+                        sample.goodCount(), sample.malformedCount(), kafka.topics().corpus(), corpus.size(),
+                        kafka.topics().image(), images.inlineCount(), images.fileCount(), images.brokenCount());
             } else {
                 conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
                 KafkaSettings kafka = KafkaOptions.settings(conf);
@@ -216,7 +220,8 @@ public final class InflowSqlClient {
         where.forEach(line -> out.println("  " + line));
         out.println("  init script " + initFile + ": TABLE events (" + init.eventsTopic() + "), TABLE embeddings ("
                 + init.outputTopic() + "), MODEL embedder (" + InitScript.MODEL + "), TABLE docs ("
-                + init.corpusTopic() + ", for VECTOR_SEARCH)");
+                + init.corpusTopic() + ", for VECTOR_SEARCH), MODEL spam, TABLE images (" + init.imageTopic()
+                + "), MODEL vit");
         if (!options.script()) {
             out.println("  try: INSERT INTO embeddings SELECT id, embedding FROM ML_PREDICT(TABLE events, MODEL"
                     + " embedder, DESCRIPTOR(text));");

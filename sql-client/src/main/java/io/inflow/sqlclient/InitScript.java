@@ -9,15 +9,19 @@ import org.apache.flink.configuration.Configuration;
 /**
  * The statements {@code ./inflow sql} runs before the first prompt: the text-event topic as {@code TABLE events}
  * (the wire format's JSON, see {@code jobs/src/main/resources/sample/README.md}), {@code TABLE embeddings} for the
- * results, and {@code MODEL embedder} ({@code 'provider' = 'inflow'}).
+ * results, {@code MODEL embedder} ({@code 'provider' = 'inflow'}), {@code TABLE docs} (VECTOR_SEARCH),
+ * {@code MODEL spam} (the scorer), the image-event topic as {@code TABLE images} and {@code MODEL vit}.
  *
  * <p>{@code String sql = InitScript.of(conf, "127.0.0.1:9092").sql();}
  *
  * @param eventsTopic the text-event topic ({@code inflow.topics.text-events}, default {@code events.text})
  * @param outputTopic the topic of {@code TABLE embeddings} ({@code inflow.sql.output-topic})
- * @param bootstrapServers the Kafka cluster of both tables
+ * @param corpusTopic the corpus topic of {@code TABLE docs} ({@code inflow.topics.corpus})
+ * @param imageTopic the image-event topic of {@code TABLE images} ({@code inflow.topics.image-events})
+ * @param bootstrapServers the Kafka cluster of the tables
  */
-public record InitScript(String eventsTopic, String outputTopic, String corpusTopic, String bootstrapServers) {
+public record InitScript(String eventsTopic, String outputTopic, String corpusTopic, String imageTopic,
+        String bootstrapServers) {
 
     /** Topic of {@code TABLE embeddings}. */
     public static final ConfigOption<String> OUTPUT_TOPIC = SqlSessionOptions.OUTPUT_TOPIC;
@@ -30,7 +34,7 @@ public record InitScript(String eventsTopic, String outputTopic, String corpusTo
 
     public static InitScript of(Configuration conf, String bootstrapServers) {
         return new InitScript(conf.get(KafkaOptions.TOPIC_TEXT), conf.get(OUTPUT_TOPIC),
-                conf.get(KafkaOptions.TOPIC_CORPUS), bootstrapServers);
+                conf.get(KafkaOptions.TOPIC_CORPUS), conf.get(KafkaOptions.TOPIC_IMAGE), bootstrapServers);
     }
 
     /**
@@ -84,8 +88,37 @@ public record InitScript(String eventsTopic, String outputTopic, String corpusTo
                   'properties.bootstrap.servers' = %3$s,
                   'model' = %5$s
                 );
+
+                -- the spam/ham scorer of the DataStream pipeline (float32): top label and its probability
+                CREATE MODEL spam
+                  INPUT (text STRING)
+                  OUTPUT (label STRING, score FLOAT)
+                  WITH ('provider' = 'inflow', 'task' = 'text-classification', 'model' = 'spam-ham-minilm');
+
+                -- image events: inline PNG/JPEG/BMP/GIF bytes (base64 in JSON); image_uri references are not read
+                CREATE TABLE images (
+                  `type` STRING,
+                  id STRING,
+                  image_base64 BYTES,
+                  image_uri STRING,
+                  attributes MAP<STRING, STRING>
+                ) WITH (
+                  'connector' = 'kafka',
+                  'topic' = %7$s,
+                  'properties.bootstrap.servers' = %3$s,
+                  'properties.group.id' = %4$s,
+                  'scan.startup.mode' = 'earliest-offset',
+                  'format' = 'json',
+                  'json.ignore-parse-errors' = 'true'
+                );
+
+                -- the Fashion-MNIST ViT trained here: embedding, top-1 class and its probability
+                CREATE MODEL vit
+                  INPUT (image BYTES)
+                  OUTPUT (embedding ARRAY<FLOAT>, label STRING, score FLOAT)
+                  WITH ('provider' = 'inflow', 'task' = 'image-embedding', 'model' = 'vit-fashion-mnist');
                 """.formatted(literal(eventsTopic), literal(outputTopic), literal(bootstrapServers),
-                literal(GROUP_ID), literal(MODEL), literal(corpusTopic));
+                literal(GROUP_ID), literal(MODEL), literal(corpusTopic), literal(imageTopic));
     }
 
     /** A SQL string literal. */
