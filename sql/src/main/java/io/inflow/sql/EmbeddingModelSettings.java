@@ -1,7 +1,9 @@
 package io.inflow.sql;
 
 import io.inflow.gpu.backend.cuda.CudaBackendConfig;
+import io.inflow.gpu.head.HeadConfig;
 import io.inflow.gpu.head.HeadType;
+import io.inflow.gpu.head.Heads;
 import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.gpu.text.TextModel;
 import io.inflow.gpu.text.TextTokenizer;
@@ -15,6 +17,9 @@ import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.types.logical.LogicalTypeFamily;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -44,7 +49,9 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
     /** The options of this task. */
     static final Set<ConfigOption<?>> OPTIONS = Set.of(InflowModelOptions.MODEL, InflowModelOptions.POOLING,
             InflowModelOptions.NORMALIZE, InflowModelOptions.BACKEND, InflowModelOptions.MAX_RECORDS,
-            InflowModelOptions.MAX_WAIT, InflowModelOptions.MAX_TOKENS, InflowModelOptions.DIMENSION);
+            InflowModelOptions.MAX_WAIT, InflowModelOptions.MAX_TOKENS, InflowModelOptions.DIMENSION,
+            InflowModelOptions.HEAD, InflowModelOptions.HEAD_WEIGHTS, InflowModelOptions.HEAD_PER_TOKEN,
+            InflowModelOptions.ADAPTER_WEIGHTS);
 
     /**
      * Validates the model's options and schemas.
@@ -74,15 +81,21 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
         }
         ModelChecks.singleInput(input, task, "STRING", "the text", t -> t.is(LogicalTypeFamily.CHARACTER_STRING));
         checkOutput(output);
+        HeadType head = options.getOptional(InflowModelOptions.HEAD).orElse(HeadType.NONE);
+        String headWeights = options.getOptional(InflowModelOptions.HEAD_WEIGHTS).orElse(null);
+        String adapter = options.getOptional(InflowModelOptions.ADAPTER_WEIGHTS).orElse(null);
+        int width = embeddingWidth(model, head, headWeights, adapter);
         Integer dimension = options.get(InflowModelOptions.DIMENSION);
-        if (dimension != null && dimension != model.dimension()) {
-            throw new ValidationException("'dimension' is " + dimension + " but model '" + model.modelName()
-                    + "' produces " + model.dimension() + "-dimensional embeddings");
+        if (dimension != null && dimension != width) {
+            throw new ValidationException("'dimension' is " + dimension + " but model '" + model.modelName() + "'"
+                    + (head == HeadType.NONE ? "" : " with its " + head + " head") + " produces " + width
+                    + "-dimensional embeddings");
         }
         int threads = InflowModelOptions.sessionThreads(session);
         CudaBackendConfig cuda = InflowModelOptions.sessionCuda(session);
         EncoderSpec spec = new EncoderSpec(model, pooling == null ? model.defaultPooling() : pooling,
-                options.get(InflowModelOptions.NORMALIZE), HeadType.NONE, null, false, null,
+                options.get(InflowModelOptions.NORMALIZE), head, headWeights,
+                options.get(InflowModelOptions.HEAD_PER_TOKEN), adapter,
                 ModelChecks.backend(options, session), threads, maxTokens, cuda);
         try {
             spec.toConfig(); // the encoder's own build-time checks, on the client
@@ -113,6 +126,38 @@ public record EmbeddingModelSettings(EncoderSpec spec, int maxTokens, int maxRec
     @Override
     public EmbeddingPredictFunction newFunction(int batchRows) {
         return new EmbeddingPredictFunction(this, batchRows);
+    }
+
+    /**
+     * The width of the embeddings: the model's, or the projection head's output read from its weights file (as
+     * {@code PipelineSettings} sizes the DataStream job's); checks the head and adapter files can be read here, not
+     * first on a TaskManager.
+     */
+    private static int embeddingWidth(TextModel model, HeadType head, String headWeights, String adapter) {
+        if (head == HeadType.LOW_RANK_ADAPTER) {
+            throw new ValidationException("'head' = 'LOW_RANK_ADAPTER': give the adapter as 'adapter-weights'"
+                    + " (it is applied after the head) and set 'head' to NONE, LINEAR, FFN or GLU");
+        }
+        if (head != HeadType.NONE && headWeights == null) {
+            throw new ValidationException("'head' is " + head + " but 'head-weights' is not set: give the head's"
+                    + " safetensors file");
+        }
+        if (head == HeadType.NONE && headWeights != null) {
+            throw new ValidationException("'head-weights' is set but 'head' is not: set 'head' to LINEAR, FFN or"
+                    + " GLU, or drop 'head-weights'");
+        }
+        if (adapter != null && !Files.isReadable(Path.of(adapter))) {
+            throw new ValidationException("'adapter-weights': cannot read " + adapter);
+        }
+        if (head == HeadType.NONE) {
+            return model.dimension();
+        }
+        try {
+            return Heads.outDim(HeadConfig.of(head, Path.of(headWeights)));
+        } catch (IOException | RuntimeException e) {
+            throw new ValidationException("'head-weights': cannot read the " + head + " head's output width from "
+                    + headWeights + ": " + e.getMessage(), e);
+        }
     }
 
     private static void checkOutput(ResolvedSchema output) {

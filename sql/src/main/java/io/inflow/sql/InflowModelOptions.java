@@ -1,6 +1,7 @@
 package io.inflow.sql;
 
 import io.inflow.gpu.backend.BackendKind;
+import io.inflow.gpu.head.HeadType;
 import io.inflow.gpu.backend.cuda.CudaBackendConfig;
 import io.inflow.gpu.pooling.PoolingMode;
 import io.inflow.operators.embed.CudaOptions;
@@ -92,6 +93,26 @@ public final class InflowModelOptions {
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("max-tokens").intType()
             .defaultValue(256).withDescription("Token limit per text, special tokens included (2..512); longer"
                     + " texts are truncated, as in the DataStream pipeline.");
+
+    public static final ConfigOption<HeadType> HEAD = ConfigOptions.key("head").enumType(HeadType.class)
+            .noDefaultValue()
+            .withDescription("text-embedding: projection head after pooling, as inflow.text.head.type: NONE (default),"
+                    + " LINEAR, FFN or GLU (weights from 'head-weights'; the embedding takes the head's width).");
+
+    public static final ConfigOption<String> HEAD_WEIGHTS = ConfigOptions.key("head-weights").stringType()
+            .noDefaultValue()
+            .withDescription("text-embedding: safetensors file of the projection head (on every TaskManager), as"
+                    + " inflow.text.head.weights.");
+
+    public static final ConfigOption<Boolean> HEAD_PER_TOKEN = ConfigOptions.key("head-per-token").booleanType()
+            .defaultValue(false)
+            .withDescription("text-embedding: apply the head to every token before pooling (ColBERT style), as"
+                    + " inflow.text.head.per-token.");
+
+    public static final ConfigOption<String> ADAPTER_WEIGHTS = ConfigOptions.key("adapter-weights").stringType()
+            .noDefaultValue()
+            .withDescription("text-embedding: safetensors file of a low-rank residual adapter e + U(V^T e) on the"
+                    + " pooled embedding, as inflow.text.adapter.weights.");
 
     public static final ConfigOption<Integer> DIMENSION = ConfigOptions.key("dimension").intType().noDefaultValue()
             .withDescription("Optional check (embedding tasks): the embedding width the query expects; planning fails"

@@ -36,7 +36,8 @@ final class ModelChecks {
             InflowModelOptions.POOLING, InflowModelOptions.NORMALIZE, InflowModelOptions.BACKEND,
             InflowModelOptions.MAX_RECORDS, InflowModelOptions.MAX_WAIT, InflowModelOptions.MAX_TOKENS,
             InflowModelOptions.DIMENSION, InflowModelOptions.PRECISION, InflowModelOptions.QUANTIZED_MODEL,
-            InflowModelOptions.SIZE_BUDGET, InflowModelOptions.CACHE_DIR);
+            InflowModelOptions.SIZE_BUDGET, InflowModelOptions.CACHE_DIR, InflowModelOptions.HEAD,
+            InflowModelOptions.HEAD_WEIGHTS, InflowModelOptions.HEAD_PER_TOKEN, InflowModelOptions.ADAPTER_WEIGHTS);
 
     private ModelChecks() {
     }
