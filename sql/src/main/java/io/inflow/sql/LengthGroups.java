@@ -1,6 +1,7 @@
 package io.inflow.sql;
 
 import io.inflow.gpu.batch.TokenBatch;
+import io.inflow.gpu.text.TextTokenizer;
 import io.inflow.gpu.text.Tokenized;
 import io.inflow.operators.batch.BatchingConfig;
 
@@ -53,6 +54,25 @@ final class LengthGroups {
     }
 
     private LengthGroups() {
+    }
+
+    /**
+     * A micro-batch's texts, tokenized.
+     *
+     * @param tokens one per text, in order
+     * @param truncated texts cut to the tokenizer's limit
+     */
+    record Texts(Tokenized[] tokens, int truncated) {
+        /** Tokenizes {@code texts} (none null) with the model's tokenizer (truncating to its limit). */
+        static Texts tokenize(TextTokenizer tokenizer, List<String> texts) {
+            Tokenized[] tokens = new Tokenized[texts.size()];
+            int truncated = 0;
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = tokenizer.encode(texts.get(i));
+                truncated += tokens[i].truncated() ? 1 : 0;
+            }
+            return new Texts(tokens, truncated);
+        }
     }
 
     /**

@@ -72,12 +72,9 @@ final class TextClassifier implements AutoCloseable {
     /** Tokenizes and scores {@code texts} (none null), in sub-batches of similar length ({@link LengthGroups}). */
     Result classify(List<String> texts) throws Exception {
         int n = texts.size();
-        Tokenized[] tokens = new Tokenized[n];
-        int truncated = 0;
-        for (int i = 0; i < n; i++) {
-            tokens[i] = tokenizer.encode(texts.get(i));
-            truncated += tokens[i].truncated() ? 1 : 0;
-        }
+        LengthGroups.Texts tokenized = LengthGroups.Texts.tokenize(tokenizer, texts);
+        Tokenized[] tokens = tokenized.tokens();
+        int truncated = tokenized.truncated();
         String[] labels = new String[n];
         float[] scores = new float[n];
         long real = 0;

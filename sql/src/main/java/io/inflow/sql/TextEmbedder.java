@@ -80,12 +80,9 @@ final class TextEmbedder implements AutoCloseable {
      */
     Result embed(List<String> texts) throws Exception {
         int n = texts.size();
-        Tokenized[] tokens = new Tokenized[n];
-        int truncated = 0;
-        for (int i = 0; i < n; i++) {
-            tokens[i] = tokenizer.encode(texts.get(i));
-            truncated += tokens[i].truncated() ? 1 : 0;
-        }
+        LengthGroups.Texts tokenized = LengthGroups.Texts.tokenize(tokenizer, texts);
+        Tokenized[] tokens = tokenized.tokens();
+        int truncated = tokenized.truncated();
         float[][] rows = new float[n][];
         long real = 0;
         long padded = 0;
