@@ -87,8 +87,9 @@ public final class MlPredictBenchmark {
             Rates oneRow = sql(bootstrap, "few.text", "per-row", "1", perRow);
 
             System.out.println("\n== ML_PREDICT ('provider'='inflow') vs the DataStream pipeline, MiniLM-L6 on the CPU"
-                    + " (" + THREADS + " threads), parallelism 1, sample texts, both exactly-once to Kafka (1 s checkpoints); rows/s: steady (first tenth of the"
-                    + " outputs to the last) and end to end (submission to last output, job start included)");
+                    + " (" + THREADS + " threads), parallelism 1, sample texts, both exactly-once to Kafka (1 s"
+                    + " checkpoints); rows/s: steady (first tenth of the outputs to the last) and end to end (submission"
+                    + " to last output, job start included)");
             line("encoder alone, full batches (ceiling)        %8.1f", ceiling);
             line("DataStream pipeline (%5d events)           %8.1f steady  %8.1f end to end", events,
                     dataStream.steady(), dataStream.total());
